@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The README's run command: brings up the local stack (unless external services are configured),
+# applies migrations, starts the worker and the gateway, waits until the gateway is ready and
+# prints the URLs. Ctrl-C stops the gateway and the worker (the stack keeps running; stop it
+# with `scripts/stack.sh down`).
+#
+#   scripts/dev.sh            run in the foreground
+#   scripts/dev.sh --detach   leave the gateway and the worker running; `scripts/dev.sh stop` stops them
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+mkdir -p "$STACK_DIR"
+
+PROCS=(worker gateway)
+
+stop_procs() {
+  for name in gateway worker; do
+    local file="$STACK_DIR/$name.pid" pid
+    pid="$(cat "$file" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+  done
+}
+
+if [ "${1:-}" = "stop" ]; then stop_procs; exit 0; fi
+
+ensure_node
+ensure_deps
+bash scripts/stack.sh up >/dev/null
+load_stack_env
+
+export NODE_ENV="${NODE_ENV:-development}"
+export HOST="${HOST:-127.0.0.1}"
+export PORT="${PORT:-8002}"
+export COOKIE_SECURE="${COOKIE_SECURE:-false}"
+export AUTH_SERVICE_URL="${AUTH_SERVICE_URL:-http://127.0.0.1:8001}"
+
+log "building"
+npm run -s build
+log "applying migrations"
+node dist/src/db/migrate.js
+
+stop_procs
+for name in "${PROCS[@]}"; do
+  case "$name" in
+    worker) entry=dist/src/workers/main.js ;;
+    gateway) entry=dist/src/api/server.js ;;
+  esac
+  log "starting $name (log: $STACK_DIR/$name.log)"
+  nohup node "$entry" >>"$STACK_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$STACK_DIR/$name.pid"
+done
+
+ready_url="http://127.0.0.1:$PORT/health/ready"
+for _ in $(seq 1 120); do
+  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$ready_url"; then break; fi
+  for name in "${PROCS[@]}"; do
+    kill -0 "$(cat "$STACK_DIR/$name.pid")" 2>/dev/null || { tail -n 20 "$STACK_DIR/$name.log" >&2; die "$name exited"; }
+  done
+  sleep 0.5
+done
+node -e 'fetch(process.argv[1]).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$ready_url" || die "gateway not ready: $ready_url"
+
+cat <<INFO
+
+  Gateway        http://127.0.0.1:$PORT
+  API docs       http://127.0.0.1:$PORT/docs
+  Readiness      http://127.0.0.1:$PORT/health/ready
+  Metrics        http://127.0.0.1:$PORT/metrics
+  Temporal UI    ${TEMPORAL_UI_URL:-(external Temporal: $TEMPORAL_ADDRESS)}
+  Temporal       $TEMPORAL_ADDRESS
+  Kafka          $KAFKA_BOOTSTRAP_SERVERS
+  PostgreSQL     $(printf %s "$DATABASE_URL" | sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#')
+  Logs           $STACK_DIR/gateway.log, $STACK_DIR/worker.log
+
+INFO
+
+if [ "${1:-}" = "--detach" ]; then
+  log "running in the background; stop with: scripts/dev.sh stop"
+  exit 0
+fi
+trap 'stop_procs; exit 0' INT TERM
+log "press Ctrl-C to stop the gateway and the worker"
+while :; do
+  for name in "${PROCS[@]}"; do
+    kill -0 "$(cat "$STACK_DIR/$name.pid" 2>/dev/null)" 2>/dev/null || { log "$name exited; see $STACK_DIR/$name.log"; stop_procs; exit 1; }
+  done
+  sleep 1 &
+  wait $! || true
+done

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../config';
+import { redactUrl, type Logger } from '../logger';
+import type { GatewayDependencies } from './dependencies';
+import errors from './plugins/errors';
+import metrics from './plugins/metrics';
+import healthRoutes from './routes/health';
+import codecRoutes from './routes/codec';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    deps: GatewayDependencies;
+  }
+}
+
+export interface GatewayAppOptions {
+  config: Config;
+  deps: GatewayDependencies;
+}
+
+/** The gateway as a Fastify plugin: everything but the listening socket. */
+export const gatewayApp = fp<GatewayAppOptions>(
+  async (app, { config, deps }) => {
+    app.decorate('config', config);
+    app.decorate('deps', deps);
+
+    app.addHook('onRequest', async (request, reply) => {
+      void reply.header('x-request-id', request.id);
+    });
+    // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
+    // connections end with their last response instead of holding shutdown open.
+    let draining = false;
+    app.addHook('preClose', async () => {
+      draining = true;
+    });
+    app.addHook('onSend', async (_request, reply) => {
+      if (draining) void reply.header('connection', 'close');
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      // Query strings may carry tokens (/auth/validate?token=): never log them raw.
+      request.log.info(
+        {
+          method: request.method,
+          url: redactUrl(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request completed',
+      );
+    });
+
+    await app.register(errors);
+    await app.register(metrics);
+    // The API answers the front ends' origins; the codec endpoint only Temporal UI's.
+    await app.register(cors, {
+      delegator: (req, cb) => {
+        const codec = (req.url ?? '').startsWith('/codec/');
+        const origins = codec ? config.TEMPORAL_UI_ORIGINS : config.CORS_ORIGINS;
+        cb(null, {
+          origin: origins.length ? origins : false,
+          credentials: true,
+          maxAge: 600,
+          exposedHeaders: ['X-Request-Id', 'X-Total-Count', 'Location', 'Retry-After'],
+        });
+      },
+    });
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'Durable API gateway',
+          version: '0.1.0',
+          description: 'One front door for the auth and chat services. Errors use {detail, code, request_id}.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            internalKey: { type: 'apiKey', in: 'header', name: 'X-Internal-Key' },
+          },
+        },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+
+    await app.register(healthRoutes);
+    await app.register(codecRoutes);
+  },
+  { name: 'gateway-app' },
+);
+
+export function serverOptions(config: Config, logger: Logger): FastifyServerOptions {
+  return {
+    loggerInstance: logger,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // One access-log line per request, written by an onResponse hook with the query string redacted.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+  };
+}
+
+/** Builds a ready-to-listen gateway (used by server.ts and by tests). */
+export async function createServer(
+  config: Config,
+  logger: Logger,
+  deps: GatewayDependencies,
+): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(gatewayApp, { config, deps });
+  return app;
+}

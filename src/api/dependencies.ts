@@ -1,0 +1,97 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client, Connection } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
+import { request } from 'undici';
+import type { Config } from '../config';
+import { initOrm } from '../db/orm';
+import { createKafka } from '../kafka/client';
+import type { Logger } from '../logger';
+import { AesGcmPayloadCodec } from '../temporal/codec';
+import type { DependencyProbe } from './health';
+
+/** Everything the API talks to, created once per process and closed on shutdown. */
+export interface GatewayDependencies {
+  orm: MikroORM;
+  temporal: { connection: Connection; client: Client };
+  codec: AesGcmPayloadCodec;
+  probes: DependencyProbe[];
+  close(): Promise<void>;
+}
+
+export async function createDependencies(config: Config, logger: Logger): Promise<GatewayDependencies> {
+  const orm = await initOrm(config, logger);
+  const codec = AesGcmPayloadCodec.fromConfig(config.TEMPORAL_CODEC_KEYS);
+  if (config.TEMPORAL_CODEC_KEYS.length === 0) {
+    logger.warn('TEMPORAL_CODEC_KEYS is not set: Temporal payloads use the built-in development key');
+  }
+  // Lazy: the gateway starts (and reports "temporal: down" on /health/ready) while Temporal is away.
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: '3s' });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: { payloadCodecs: [codec] },
+  });
+
+  const kafkaAdmin: Admin = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-health`, logger, {
+    retry: { retries: 0 },
+    connectionTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+    requestTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+  }).admin();
+
+  // kafkajs' disconnect() waits forever on an admin that never connected.
+  let kafkaAdminUsed = false;
+
+  const probes: DependencyProbe[] = [
+    {
+      name: 'postgres',
+      critical: true,
+      check: async () => {
+        await orm.em.getConnection().execute('select 1');
+      },
+    },
+    {
+      name: 'kafka',
+      critical: true,
+      check: async () => {
+        kafkaAdminUsed = true;
+        await kafkaAdmin.connect();
+        const cluster = await kafkaAdmin.describeCluster();
+        if (cluster.brokers.length === 0) throw new Error('no brokers');
+      },
+    },
+    {
+      name: 'temporal',
+      critical: true,
+      check: async () => {
+        await connection.ensureConnected();
+        const res = await connection.withDeadline(Date.now() + config.HEALTH_CHECK_TIMEOUT_MS, () =>
+          connection.healthService.check({}),
+        );
+        // 1 = SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus
+        if (Number(res.status) !== 1) throw new Error(`status ${String(res.status)}`);
+      },
+    },
+    {
+      name: 'auth-service',
+      critical: false,
+      check: async () => {
+        const res = await request(`${config.AUTH_SERVICE_URL}/health`, {
+          headersTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+          bodyTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 500) throw new Error(`HTTP ${res.statusCode}`);
+      },
+    },
+  ];
+
+  return {
+    orm,
+    temporal: { connection, client },
+    codec,
+    probes,
+    async close() {
+      await Promise.allSettled([kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined, connection.close(), orm.close(true)]);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import closeWithGrace from 'close-with-grace';
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../logger';
+import { createServer } from './app';
+import { createDependencies } from './dependencies';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.LOG_LEVEL, { component: 'api' });
+  const deps = await createDependencies(config, logger);
+  const app = await createServer(config, logger, deps);
+
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    else logger.info({ signal }, 'shutting down');
+    await app.close();
+    await deps.close();
+  });
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { migrationsList } from '../../migrations';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { OutboxEventSchema } from './entities/outbox-event.entity';
+
+export const ENTITIES = [OutboxEventSchema];
+
+export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger): Options {
+  return defineConfig({
+    clientUrl: config.DATABASE_URL,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    pool: { min: 0, max: config.DATABASE_POOL_MAX, idleTimeoutMillis: 30_000 },
+    driverOptions: { connection: { statement_timeout: 15_000, connectionTimeoutMillis: 5_000 } },
+    migrations: {
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      tableName: 'mikro_orm_migrations',
+    },
+    discovery: { warnWhenNoEntities: true },
+    debug: false,
+    logger: (msg) => logger?.debug({ component: 'orm' }, msg),
+    // The database may not be up yet when a process boots; readiness reports it instead of crashing.
+    connect: false,
+  });
+}
+
+export async function initOrm(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>,
+  logger?: Logger,
+): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(config, logger));
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}

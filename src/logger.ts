@@ -1,0 +1,51 @@
+import pino, { type LoggerOptions } from 'pino';
+
+/**
+ * Fields that may carry secrets anywhere in a logged object. pino's redaction is path based, so
+ * the common nesting depths are listed explicitly (wildcards match one level).
+ */
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-internal-key',
+  'password',
+  'old_password',
+  'new_password',
+  'token',
+  'access_token',
+  'refresh_token',
+  'invite_token',
+  'jwt',
+  'secret',
+  'internalKey',
+];
+
+export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((k) => {
+  const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `["${k}"]`;
+  return [key.startsWith('.') ? k : key, `*${key}`, `*.*${key}`, `*.*.*${key}`];
+});
+
+/** Query-string values that must never reach a log line (e.g. `/auth/validate?token=`). */
+const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|invite_token|password|key)=)[^&#]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[REDACTED]');
+}
+
+export function loggerOptions(level: string, base: Record<string, unknown> = {}): LoggerOptions {
+  return {
+    level,
+    base: { service: 'api-gateway', ...base },
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: pino.DestinationStream) {
+  return destination ? pino(loggerOptions(level, base), destination) : pino(loggerOptions(level, base));
+}
+
+export type Logger = pino.Logger;

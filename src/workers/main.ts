@@ -1,0 +1,23 @@
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../logger';
+import { createWorker } from './worker';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.LOG_LEVEL, { component: 'worker' });
+  if (config.TEMPORAL_CODEC_KEYS.length === 0) {
+    logger.warn('TEMPORAL_CODEC_KEYS is not set: Temporal payloads use the built-in development key');
+  }
+  const { worker, connection } = await createWorker(config, logger);
+  // Worker.run() resolves after SIGINT/SIGTERM (installed by the SDK's Runtime): it stops polling
+  // and lets running activities finish within shutdownGraceTime.
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

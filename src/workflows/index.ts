@@ -1,0 +1,4 @@
+/**
+ * Every workflow the gateway's worker runs. Deterministic code only: no Node builtins, no I/O.
+ */
+export { echoWorkflow } from './diagnostics';

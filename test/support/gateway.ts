@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { createServer } from '../../src/api/app';
+import { createDependencies, type GatewayDependencies } from '../../src/api/dependencies';
+import type { Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  deps: GatewayDependencies;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A real gateway on an ephemeral loopback port, wired to the real stack. */
+export async function startGateway(
+  config: Config,
+  beforeListen?: (app: FastifyInstance) => void,
+): Promise<RunningGateway> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const deps = await createDependencies(config, logger);
+  const app = await createServer(config, logger, deps);
+  beforeListen?.(app);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    app,
+    deps,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await app.close();
+      await deps.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_INTERNAL_SERVICE_KEY, VARIABLES, loadConfig } from '../../src/config';
+
+const ROOT = join(__dirname, '..', '..');
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+describe('configuration', () => {
+  it('has the defaults of the original gateway and of the contracts', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(8002);
+    expect(c.INTERNAL_SERVICE_KEY).toBe(DEFAULT_INTERNAL_SERVICE_KEY);
+    expect(c.AUTH_SERVICE_URL).toBe('http://auth-service:8001');
+    expect(c.KAFKA_BOOTSTRAP_SERVERS).toEqual(['kafka:29092']);
+    expect(c.CHAT_SERVICE_RESPONSES_TOPIC).toBe('chat-service-responses');
+    expect(c.CHAT_UI_SETTINGS_TOPIC).toBe('chat-ui-settings');
+    expect(c.CHAT_REQUEST_TIMEOUT_MS).toBe(15000);
+    expect(c.CHAT_UPLOAD_BATCH_SIZE).toBe(50);
+    expect(c.WORKFLOW_SYNC_TIMEOUT_MS).toBe(10000);
+    expect(c.INVITE_TTL).toBe(7 * 24 * 3600 * 1000);
+    expect(c.TEMPORAL_TASK_QUEUE).toBe('api-gateway');
+  });
+
+  it('accepts the original postgresql+asyncpg:// URL form', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql+asyncpg://u:p@db:5432/gw' }).DATABASE_URL).toBe(
+      'postgresql://u:p@db:5432/gw',
+    );
+  });
+
+  it.each([
+    ['PORT', 'abc', /^Invalid configuration: PORT must be an integer \(got "abc"\)$/],
+    ['PORT', '70000', /PORT must be between 1 and 65535/],
+    ['KAFKA_BOOTSTRAP_SERVERS', 'kafka', /KAFKA_BOOTSTRAP_SERVERS "kafka" is not host:port/],
+    ['AUTH_SERVICE_URL', 'ftp://x', /AUTH_SERVICE_URL must be an http\(s\) URL/],
+    ['DATABASE_URL', 'mysql://x/y', /DATABASE_URL must be a postgresql:\/\/ URL/],
+    ['COOKIE_SECURE', 'maybe', /COOKIE_SECURE must be true or false/],
+    ['INVITE_TTL', 'a week', /INVITE_TTL must be a duration/],
+    ['TEMPORAL_CODEC_KEYS', 'k1:c2hvcnQ=', /TEMPORAL_CODEC_KEYS key "k1" must be 32 bytes/],
+    ['CHAT_UI_MESSAGES_TOPIC', 'bad topic!', /CHAT_UI_MESSAGES_TOPIC is not a valid Kafka topic name/],
+  ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('reports every bad variable at once, on one line', () => {
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toHaveLength(2);
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('refuses the default internal key and a missing codec key in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /INTERNAL_SERVICE_KEY must be changed.*TEMPORAL_CODEC_KEYS must be set/,
+    );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', INTERNAL_SERVICE_KEY: 's3cret', TEMPORAL_CODEC_KEYS: `k1:${KEY}` }),
+    ).not.toThrow();
+  });
+
+  it('parses codec keys in order, first one active', () => {
+    const c = loadConfig({ TEMPORAL_CODEC_KEYS: `new:${KEY}, old:${Buffer.alloc(32, 1).toString('base64')}` });
+    expect(c.TEMPORAL_CODEC_KEYS.map((k) => k.id)).toEqual(['new', 'old']);
+  });
+
+  it('documents every variable in .env.example and the README table', () => {
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const missingInExample = Object.keys(VARIABLES).filter((n) => !new RegExp(`^#?\\s*${n}=`, 'm').test(example));
+    const missingInReadme = Object.keys(VARIABLES).filter((n) => !readme.includes(`| \`${n}\``));
+    expect(missingInExample).toEqual([]);
+    expect(missingInReadme).toEqual([]);
+  });
+});
