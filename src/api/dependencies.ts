@@ -91,7 +91,11 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     codec,
     probes,
     async close() {
-      await Promise.allSettled([kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined, connection.close(), orm.close(true)]);
+      await Promise.allSettled([
+        kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined,
+        connection.close(),
+        orm.close(true),
+      ]);
     },
   };
 }

@@ -22,7 +22,9 @@ describe('gateway against the real stack', () => {
       status: res.statusCode,
       headers: res.headers,
       text,
-      json: String(res.headers['content-type']).startsWith('application/json') ? (JSON.parse(text) as Record<string, any>) : undefined,
+      json: String(res.headers['content-type']).startsWith('application/json')
+        ? (JSON.parse(text) as Record<string, any>)
+        : undefined,
     };
   }
 
