@@ -1,4 +1,12 @@
 import { Migration20261127000000_outbox } from './Migration20261127000000_outbox';
+import { Migration20261127010000_idempotency } from './Migration20261127010000_idempotency';
+import { Migration20261127020000_revoked_tokens } from './Migration20261127020000_revoked_tokens';
+import { Migration20261127030000_org_invites } from './Migration20261127030000_org_invites';
 
 /** Every migration, in order. Listed explicitly so the compiled image needs no file globbing. */
-export const migrationsList = [{ name: 'Migration20261127000000_outbox', class: Migration20261127000000_outbox }];
+export const migrationsList = [
+  { name: 'Migration20261127000000_outbox', class: Migration20261127000000_outbox },
+  { name: 'Migration20261127010000_idempotency', class: Migration20261127010000_idempotency },
+  { name: 'Migration20261127020000_revoked_tokens', class: Migration20261127020000_revoked_tokens },
+  { name: 'Migration20261127030000_org_invites', class: Migration20261127030000_org_invites },
+];

@@ -13,9 +13,18 @@ cd "$REPO_ROOT"
 mkdir -p "$STACK_DIR"
 
 PROCS=(worker gateway)
+# Without an external auth service, the contract-faithful fake runs on 127.0.0.1:8001 (RS256 + JWKS).
+if [ -z "${AUTH_SERVICE_URL:-}" ]; then
+  PROCS=(auth-fake worker gateway)
+  export AUTH_SERVICE_URL="http://127.0.0.1:${AUTH_FAKE_PORT:-8001}"
+  export AUTH_ISSUER="$AUTH_SERVICE_URL/realms/auth-service"
+  export AUTH_JWKS_URL="$AUTH_ISSUER/protocol/openid-connect/certs"
+fi
+# Likewise the chat-service fake on the local Kafka, unless GATEWAY_EXTERNAL_CHAT=1 (a real chat service is attached).
+if [ "${GATEWAY_EXTERNAL_CHAT:-}" != "1" ]; then PROCS=(chat-fake "${PROCS[@]}"); fi
 
 stop_procs() {
-  for name in gateway worker; do
+  for name in gateway worker auth-fake chat-fake; do
     local file="$STACK_DIR/$name.pid" pid
     pid="$(cat "$file" 2>/dev/null || true)"
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -39,7 +48,6 @@ export NODE_ENV="${NODE_ENV:-development}"
 export HOST="${HOST:-127.0.0.1}"
 export PORT="${PORT:-8002}"
 export COOKIE_SECURE="${COOKIE_SECURE:-false}"
-export AUTH_SERVICE_URL="${AUTH_SERVICE_URL:-http://127.0.0.1:8001}"
 
 log "building"
 npm run -s build
@@ -51,6 +59,8 @@ for name in "${PROCS[@]}"; do
   case "$name" in
     worker) entry=dist/src/workers/main.js ;;
     gateway) entry=dist/src/api/server.js ;;
+    auth-fake) entry=dist/src/dev/auth-fake/main.js ;;
+    chat-fake) entry=dist/src/dev/chat-fake/main.js ;;
   esac
   log "starting $name (log: $STACK_DIR/$name.log)"
   nohup node "$entry" >>"$STACK_DIR/$name.log" 2>&1 </dev/null &
@@ -77,6 +87,8 @@ cat <<INFO
   Temporal       $TEMPORAL_ADDRESS
   Kafka          $KAFKA_BOOTSTRAP_SERVERS
   PostgreSQL     $(printf %s "$DATABASE_URL" | sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#')
+  Auth service   $AUTH_SERVICE_URL$(case " ${PROCS[*]} " in *" auth-fake "*) echo " (local fake)" ;; esac)
+  Chat service   $(case " ${PROCS[*]} " in *" chat-fake "*) echo "local fake on Kafka" ;; *) echo "external, over Kafka" ;; esac)
   Logs           $STACK_DIR/gateway.log, $STACK_DIR/worker.log
 
 INFO

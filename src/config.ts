@@ -68,6 +68,28 @@ const httpUrl: Parser<string> = (raw) => {
   return url.toString().replace(/\/$/, '');
 };
 
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+/** JWT algorithms: asymmetric only, so a public key can never be used as an HMAC secret. */
+const algorithms: Parser<string[]> = (raw) => {
+  const items = list(raw);
+  if (items.length === 0) throw new ValueError('must list at least one algorithm');
+  const bad = items.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
+  if (bad.length) throw new ValueError(`may only contain ${ASYMMETRIC_ALGORITHMS.join(', ')} (got ${bad.join(', ')})`);
+  return items;
+};
+
 const optionalHttpUrl: Parser<string | undefined> = (raw) => (raw.trim() ? httpUrl(raw) : undefined);
 
 /** Accepts the original gateway's SQLAlchemy-style `postgresql+asyncpg://` URLs too. */
@@ -168,7 +190,44 @@ export const VARIABLES = {
   DATABASE_POOL_MAX: v('10', integer(1, 500), 'Connections per process'),
   AUTH_SERVICE_URL: v('http://auth-service:8001', httpUrl, 'Base URL of the auth service'),
   AUTH_SERVICE_TIMEOUT_MS: v('8000', integer(100, 120_000), 'Timeout of one call to the auth service'),
+  AUTH_SERVICE_RETRIES: v(
+    '2',
+    integer(0, 10),
+    'Retries of idempotent auth-service calls (network errors, 5xx, 429), with backoff and jitter',
+  ),
+  AUTH_BREAKER_THRESHOLD: v('5', integer(1, 1000), 'Consecutive auth-service failures that open the circuit breaker'),
+  AUTH_BREAKER_COOLDOWN_MS: v(
+    '10000',
+    integer(100, 600_000),
+    'How long an open breaker fails calls at once before one trial call',
+  ),
   AUTH_JWKS_URL: v('', optionalHttpUrl, 'JWKS of the token issuer; empty = ask the auth service to validate tokens'),
+  AUTH_JWKS_REFRESH_FLOOR_MS: v(
+    '30000',
+    integer(0, 3_600_000),
+    'Shortest interval between two JWKS fetches triggered by an unknown kid',
+  ),
+  AUTH_ALGORITHMS: v('RS256', algorithms, 'Accepted JWT signature algorithms (asymmetric only)'),
+  RATE_LIMIT_AUTH_PER_IP: v(
+    '30',
+    integer(1, 1_000_000),
+    'Credential requests (sign-in, sign-up, refresh, change-password, invite) per minute per client IP and route',
+  ),
+  RATE_LIMIT_AUTH_PER_ACCOUNT: v(
+    '10',
+    integer(1, 1_000_000),
+    'Credential requests per minute per account (e-mail or user) and route',
+  ),
+  TRUST_PROXY: v(
+    'false',
+    boolean,
+    'Trust X-Forwarded-For from a load balancer for the client IP (rate limits, events)',
+  ),
+  USER_CONTEXT_CACHE_TTL_MS: v(
+    '30000',
+    integer(0, 300_000),
+    'How long /v1/client/me (active org, role) is cached per token for chat user_context',
+  ),
   AUTH_ISSUER: v('', text, 'Expected iss claim (empty = not checked; set it in production)'),
   AUTH_AUDIENCE: v('', text, 'Expected aud claim (optional)'),
   AUTH_AUTHORIZED_PARTY: v('', text, 'Expected azp claim (optional)'),
@@ -177,6 +236,18 @@ export const VARIABLES = {
   KAFKA_AUTH_EVENTS_TOPIC: v('auth-events', topic, 'Topic of auth events'),
   KAFKA_USER_EVENTS_TOPIC: v('user-events', topic, 'Topic of user events'),
   KAFKA_ORGANIZATION_EVENTS_TOPIC: v('organization-events', topic, 'Topic of organisation events'),
+  OUTBOX_RELAY_ENABLED: v(
+    'true',
+    boolean,
+    'Run the outbox relay (publishes domain events to Kafka) in this process; several may run at once',
+  ),
+  OUTBOX_POLL_INTERVAL_MS: v(
+    '250',
+    integer(10, 60_000),
+    'How often the relay looks for new events (NOTIFY wakes it sooner)',
+  ),
+  OUTBOX_BATCH_SIZE: v('100', integer(1, 10_000), 'Events the relay publishes per Kafka request'),
+  IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
   INTERNAL_SERVICE_KEY: v(
     DEFAULT_INTERNAL_SERVICE_KEY,
     nonEmpty,

@@ -34,11 +34,16 @@ export class HttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; transient?: boolean } = {},
   ) {
     super(detail);
     this.name = 'HttpError';
     this.status = ERROR_STATUS[code];
+  }
+
+  /** A transport failure (no answer, timeout) that a retry may fix. */
+  get transient(): boolean {
+    return this.extra.transient === true;
   }
 }
 

@@ -1,9 +1,15 @@
 import { activityInfo } from '@temporalio/activity';
 import type { Logger } from '../logger';
+import type { ChatRequestReply } from '../chat/request-reply';
+import { createChatActivities } from './chat';
+import { createAuthActivities, type AuthActivityDependencies } from './auth';
+import { createInviteActivities } from './invites';
 
-export interface ActivityDependencies {
+export interface ActivityDependencies extends AuthActivityDependencies {
   logger: Logger;
   workerIdentity: string;
+  /** The worker's own chat request/reply client (connects on first use). */
+  chat: ChatRequestReply;
 }
 
 /** Builds the activity implementations with their dependencies (clients are shared, never global). */
@@ -13,6 +19,9 @@ export function createActivities(deps: ActivityDependencies) {
       deps.logger.debug({ workflowId: activityInfo().workflowExecution?.workflowId }, 'echo activity');
       return Promise.resolve({ message, worker: deps.workerIdentity });
     },
+    ...createChatActivities(deps.chat),
+    ...createAuthActivities(deps),
+    ...createInviteActivities(deps),
   };
 }
 

@@ -10,8 +10,20 @@ import { redactUrl, type Logger } from '../logger';
 import type { GatewayDependencies } from './dependencies';
 import errors from './plugins/errors';
 import metrics from './plugins/metrics';
+import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
+import chatRoutes from './routes/chat';
+import asyncApiRoutes from './routes/asyncapi';
 import codecRoutes from './routes/codec';
+import auth from './plugins/auth';
+import rateLimit from './plugins/rate-limit';
+import clientRoutes from './routes/client';
+import orgRoutes from './routes/orgs';
+import internalRoutes from './routes/internal';
+import signUpRoutes from './routes/sign-up';
+import operationRoutes from './routes/operations';
+import inviteRoutes from './routes/invites';
+import { ErrorResponse } from './schemas';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -60,6 +72,9 @@ export const gatewayApp = fp<GatewayAppOptions>(
 
     await app.register(errors);
     await app.register(metrics);
+    deps.relay?.registerMetrics(app.metrics);
+    deps.chat.registerMetrics(app.metrics);
+    await app.register(idempotency, { orm: deps.orm, config });
     // The API answers the front ends' origins; the codec endpoint only Temporal UI's.
     await app.register(cors, {
       delegator: (req, cb) => {
@@ -91,8 +106,20 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
+    app.addSchema(ErrorResponse);
+    await app.register(auth);
+    await app.register(rateLimit);
+
     await app.register(healthRoutes);
     await app.register(codecRoutes);
+    await app.register(clientRoutes);
+    await app.register(orgRoutes);
+    await app.register(internalRoutes);
+    await app.register(signUpRoutes);
+    await app.register(operationRoutes);
+    await app.register(inviteRoutes);
+    await app.register(chatRoutes);
+    await app.register(asyncApiRoutes);
   },
   { name: 'gateway-app' },
 );
@@ -110,6 +137,7 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    trustProxy: config.TRUST_PROXY,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },

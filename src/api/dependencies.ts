@@ -5,16 +5,30 @@ import { request } from 'undici';
 import type { Config } from '../config';
 import { initOrm } from '../db/orm';
 import { createKafka } from '../kafka/client';
+import { OutboxRelay } from '../events/relay';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 import type { DependencyProbe } from './health';
+import { ChatRequestReply } from '../chat/request-reply';
+import { AuthServiceClient } from '../upstreams/auth-service';
+import { TokenDenylist } from '../auth/denylist';
+import { TokenVerifier } from '../auth/token-verifier';
+import { OutboxWriter } from '../events/outbox-writer';
 
 /** Everything the API talks to, created once per process and closed on shutdown. */
 export interface GatewayDependencies {
   orm: MikroORM;
   temporal: { connection: Connection; client: Client };
   codec: AesGcmPayloadCodec;
+  /** Publishes the outbox to Kafka (null when OUTBOX_RELAY_ENABLED=false); safe in every replica. */
+  relay?: OutboxRelay | null;
+  authService: AuthServiceClient;
+  denylist: TokenDenylist;
+  tokenVerifier: TokenVerifier;
+  outboxWriter: OutboxWriter;
   probes: DependencyProbe[];
+  /** The one chat request/reply client of this process (routes use it; the worker has its own). */
+  chat: ChatRequestReply;
   close(): Promise<void>;
 }
 
@@ -37,6 +51,19 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     connectionTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
     requestTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
   }).admin();
+
+  const authService = new AuthServiceClient(config, logger);
+  const denylist = new TokenDenylist(
+    config.DATABASE_URL,
+    <T>(sql: string, params: unknown[]) => orm.em.getConnection().execute<T[]>(sql, params),
+    logger,
+  );
+  await denylist.start();
+  const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
+  const outboxWriter = new OutboxWriter(orm, config, logger);
+
+  const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
+  relay?.start();
 
   // kafkajs' disconnect() waits forever on an admin that never connected.
   let kafkaAdminUsed = false;
@@ -85,17 +112,33 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     },
   ];
 
+  // Connects in the background: the gateway starts (and chat calls answer 503) while Kafka is away.
+  const chat = new ChatRequestReply({ config, logger, role: 'api' });
+  chat.start();
+
   return {
     orm,
+    chat,
     temporal: { connection, client },
     codec,
+    authService,
+    relay,
+    denylist,
+    tokenVerifier,
+    outboxWriter,
     probes,
     async close() {
+      // Flush queued events first, so this process's relay still publishes them on its way out.
+      await outboxWriter.close();
       await Promise.allSettled([
+        chat.close(),
+        relay?.stop(),
         kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined,
         connection.close(),
-        orm.close(true),
+        authService.close(),
+        denylist.close(),
       ]);
+      await orm.close(true);
     },
   };
 }

@@ -3,9 +3,10 @@ import { Migrator } from '@mikro-orm/migrations';
 import { migrationsList } from '../../migrations';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { IdempotencyKeySchema } from './entities/idempotency-key.entity';
 import { OutboxEventSchema } from './entities/outbox-event.entity';
 
-export const ENTITIES = [OutboxEventSchema];
+export const ENTITIES = [OutboxEventSchema, IdempotencyKeySchema];
 
 export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger): Options {
   return defineConfig({

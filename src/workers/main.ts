@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../config';
+import { OutboxRelay } from '../events/relay';
 import { createLogger } from '../logger';
 import { createWorker } from './worker';
 
@@ -8,12 +9,17 @@ async function main() {
   if (config.TEMPORAL_CODEC_KEYS.length === 0) {
     logger.warn('TEMPORAL_CODEC_KEYS is not set: Temporal payloads use the built-in development key');
   }
-  const { worker, connection } = await createWorker(config, logger);
+  const gateway = await createWorker(config, logger);
+  const { worker } = gateway;
+  // Events written by activities are published from here too (several relays coordinate by lock).
+  const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
+  relay?.start();
   // Worker.run() resolves after SIGINT/SIGTERM (installed by the SDK's Runtime): it stops polling
   // and lets running activities finish within shutdownGraceTime.
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
   await worker.run();
-  await connection.close();
+  await relay?.stop();
+  await gateway.close();
   logger.info('worker stopped');
 }
 

@@ -2,6 +2,10 @@ import { hostname } from 'node:os';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
+import { ChatRequestReply } from '../chat/request-reply';
+import { initOrm } from '../db/orm';
+import { AuthServiceClient } from '../upstreams/auth-service';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 
@@ -29,6 +33,12 @@ function installRuntime(logger: Logger) {
 export interface GatewayWorker {
   worker: Worker;
   connection: NativeConnection;
+  /** Chat request/reply of the activities; connects on first use, close it after the worker stops. */
+  chat: ChatRequestReply;
+  /** Clients of the auth activities; closed by `close()` after the worker stops. */
+  authService: AuthServiceClient;
+  orm: MikroORM;
+  close(): Promise<void>;
 }
 
 export async function createWorker(
@@ -39,15 +49,29 @@ export async function createWorker(
   installRuntime(logger);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const identity = `gateway-worker@${hostname()}:${process.pid}`;
+  const chat = new ChatRequestReply({ config, logger, role: 'worker' });
+  const authService = new AuthServiceClient(config, logger);
+  const orm = await initOrm(config, logger);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     identity,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ logger, workerIdentity: identity }),
+    activities: createActivities({ logger, workerIdentity: identity, chat, authService, orm, config }),
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(config.TEMPORAL_CODEC_KEYS)] },
     shutdownGraceTime: '10s',
   });
-  return { worker, connection };
+  return {
+    worker,
+    connection,
+    chat,
+    authService,
+    orm,
+    async close() {
+      await Promise.allSettled([chat.close(), authService.close()]);
+      await orm.close(true);
+      await connection.close();
+    },
+  };
 }

@@ -39,7 +39,15 @@ describe('the README run command', () => {
 
     const res = await request(`http://localhost:${port}/health/ready`);
     expect(res.statusCode).toBe(200);
-    expect(((await res.body.json()) as { status: string }).status).toBe('ready');
+    const ready = (await res.body.json()) as { status: string; checks: Record<string, { status: string }> };
+    expect(ready.status).toBe('ready');
+    // Without an external auth service the run command starts the contract-faithful fake.
+    expect(ready.checks['auth-service']?.status).toBe('up');
+    expect(output).toContain('(local fake)');
+    // ... and the chat-service fake on the local Kafka: settings need no token.
+    const settings = await request(`http://127.0.0.1:${port}/api/chat/settings/`);
+    expect(settings.statusCode).toBe(200);
+    expect(Array.isArray(await settings.body.json())).toBe(true);
 
     // Ctrl-C stops both processes.
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));

@@ -37,7 +37,7 @@ describe('workflow through the worker on the real Temporal server', () => {
   afterAll(async () => {
     await raw?.close();
     await gateway?.close();
-    await gw?.connection.close();
+    await gw?.close();
   });
 
   it('runs the workflow and its activity through the worker', () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { createServer } from '../../src/api/app';
 import { createDependencies, type GatewayDependencies } from '../../src/api/dependencies';
 import type { Config } from '../../src/config';
@@ -15,8 +16,9 @@ export interface RunningGateway {
 export async function startGateway(
   config: Config,
   beforeListen?: (app: FastifyInstance) => void,
+  logDestination?: DestinationStream,
 ): Promise<RunningGateway> {
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, {}, logDestination);
   const deps = await createDependencies(config, logger);
   const app = await createServer(config, logger, deps);
   beforeListen?.(app);

@@ -1,0 +1,93 @@
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import { HttpError } from '../errors';
+import { deterministicEventId, recordEventNow } from '../events/outbox';
+import type { SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
+import type { MeResponse } from '../api/plugins/auth';
+import { reshapeAuthError, type AuthServiceClient } from '../upstreams/auth-service';
+
+export interface AuthActivityDependencies {
+  authService: AuthServiceClient;
+  orm: MikroORM;
+  config: Config;
+}
+
+/**
+ * An upstream refusal becomes a non-retryable failure carrying the gateway error code; transport
+ * failures, 5xx and 429 stay retryable so Temporal keeps trying with backoff.
+ */
+function refusal(err: HttpError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'UpstreamRejected',
+    message: err.detail,
+    nonRetryable: true,
+    details: [{ code: err.code, status: err.status }],
+  });
+}
+
+function retryable(status: number) {
+  return status >= 500 || status === 429;
+}
+
+export function createAuthActivities(deps: AuthActivityDependencies) {
+  const { authService } = deps;
+
+  async function signIn(email: string, password: string): Promise<UpstreamTokens | undefined> {
+    const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-in/password', {
+      body: { email, password },
+    });
+    return res.status === 200 ? res.body : undefined;
+  }
+
+  return {
+    /**
+     * POST /v1/client/sign-up. "E-mail taken" on a retry (attempt > 1) may be our own earlier
+     * attempt whose answer was lost: if the password signs in, the account is ours.
+     */
+    async createAccount(input: { email: string; password: string; full_name: string }): Promise<UpstreamTokens> {
+      const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-up', { body: input, retry: false });
+      if (res.status === 201 || res.status === 200) return res.body;
+      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
+      if (res.status === 400 && activityInfo().attempt > 1) {
+        const tokens = await signIn(input.email, input.password);
+        if (tokens) return tokens;
+      }
+      if (res.status === 400) throw refusal(new HttpError('conflict', 'This e-mail address is already registered'));
+      throw refusal(reshapeAuthError(res.status, res.body));
+    },
+
+    async fetchUser(accessToken: string): Promise<SignedUpUser> {
+      const res = await authService.call<MeResponse>('GET', '/v1/client/me', { token: accessToken, retry: false });
+      if (res.status !== 200) {
+        if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
+        throw refusal(reshapeAuthError(res.status, res.body));
+      }
+      const me = res.body;
+      return {
+        user_id: me.sub,
+        email: me.email,
+        full_name: me.full_name ?? null,
+        orgs: me.orgs ?? [],
+        active_org_id: me.active_org_id ?? null,
+      };
+    },
+
+    /** Idempotent: the event id derives from the workflow run, so a retry writes nothing new. */
+    async recordUserRegistered(input: {
+      eventKey: string;
+      user_id: string;
+      email: string;
+      requestId: string;
+      ip: string | null;
+    }): Promise<void> {
+      await recordEventNow(deps.orm, deps.config, {
+        eventType: 'user_registered',
+        eventId: deterministicEventId(input.eventKey, 'user_registered'),
+        data: { user_id: input.user_id, email: input.email },
+        requestId: input.requestId,
+        actor: { user_id: input.user_id, ip: input.ip },
+      });
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import { HttpError } from '../errors';
+import { deterministicEventId, recordEvent } from '../events/outbox';
+import type { InviteRole, IssuedInvite } from '../auth/invite-types';
+import { reshapeAuthError, type AuthServiceClient } from '../upstreams/auth-service';
+
+export interface InviteActivityDependencies {
+  authService: AuthServiceClient;
+  orm: MikroORM;
+  config: Config;
+}
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+export const emailHashOf = (email: string) => sha256(email.trim().toLowerCase());
+
+function rejected(status: number, body: unknown): ApplicationFailure {
+  const err: HttpError = reshapeAuthError(status, body);
+  return ApplicationFailure.create({
+    type: 'UpstreamRejected',
+    message: err.detail,
+    nonRetryable: true,
+    details: [{ code: err.code, status: err.status }],
+  });
+}
+
+const retryable = (status: number) => status >= 500 || status === 429;
+
+/** Activities of the org-invite workflow: upstream calls, and invite rows written with their events. */
+export function createInviteActivities(deps: InviteActivityDependencies) {
+  const { authService, orm, config } = deps;
+
+  return {
+    async hashEmail(email: string): Promise<string> {
+      return emailHashOf(email);
+    },
+
+    async createUpstreamInvite(input: {
+      token: string;
+      orgId: string;
+      email: string;
+      role: InviteRole;
+    }): Promise<string> {
+      const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
+        token: input.token,
+        body: { email: input.email, role: input.role },
+        retry: false,
+      });
+      if (res.status === 200 || res.status === 201) return res.body.invite_token;
+      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
+      throw rejected(res.status, res.body);
+    },
+
+    async acceptUpstreamInvite(input: {
+      token: string;
+      inviteToken: string;
+    }): Promise<{ org_id: string; role: string }> {
+      const res = await authService.call<{ org_id: string; role: string }>('POST', '/v1/invite/accept', {
+        token: input.token,
+        body: { invite_token: input.inviteToken },
+        retry: false,
+      });
+      if (res.status === 200) return { org_id: res.body.org_id, role: res.body.role };
+      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
+      throw rejected(res.status, res.body);
+    },
+
+    /** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */
+    async storeInvite(input: {
+      eventKey: string;
+      workflowId: string;
+      invite: IssuedInvite;
+      orgId: string;
+      email: string;
+      role: InviteRole;
+      invitedBy: string;
+      requestId: string;
+      ip: string | null;
+    }): Promise<void> {
+      const { invite } = input;
+      await orm.em.fork().transactional(async (em) => {
+        await em.execute(
+          `insert into org_invites (invite_id, org_id, email_hash, role, token_hash, workflow_id, status, invited_by, expires_at)
+           values (?, ?, ?, ?, ?, ?, 'pending', ?, ?) on conflict (invite_id) do nothing`,
+          [
+            invite.invite_id,
+            input.orgId,
+            emailHashOf(input.email),
+            input.role,
+            sha256(invite.invite_token),
+            input.workflowId,
+            input.invitedBy,
+            invite.expires_at,
+          ],
+        );
+        await recordEvent(em, config, {
+          eventType: 'user_invited',
+          eventId: deterministicEventId(input.eventKey, 'user_invited'),
+          data: {
+            org_id: input.orgId,
+            invite_id: invite.invite_id,
+            email: input.email,
+            role: input.role,
+            invited_by: input.invitedBy,
+            invite_token: invite.invite_token,
+            expires_at: invite.expires_at,
+          },
+          requestId: input.requestId,
+          actor: { user_id: input.invitedBy, ip: input.ip },
+        });
+      });
+    },
+
+    async markInviteAccepted(input: {
+      eventKey: string;
+      inviteId: string;
+      orgId: string;
+      userId: string;
+      role: string;
+      requestId: string;
+      ip: string | null;
+    }): Promise<void> {
+      await orm.em.fork().transactional(async (em) => {
+        await em.execute(
+          `update org_invites set status = 'accepted', accepted_by = ?, updated_at = now() where invite_id = ?`,
+          [input.userId, input.inviteId],
+        );
+        await recordEvent(em, config, {
+          eventType: 'invite_accepted',
+          eventId: deterministicEventId(input.eventKey, 'invite_accepted'),
+          data: { org_id: input.orgId, invite_id: input.inviteId, user_id: input.userId, role: input.role },
+          requestId: input.requestId,
+          actor: { user_id: input.userId, ip: input.ip },
+        });
+      });
+    },
+
+    async markInviteClosed(input: {
+      inviteId: string;
+      status: 'pending' | 'expired' | 'revoked' | 'accepted';
+    }): Promise<void> {
+      await orm.em
+        .getConnection()
+        .execute(`update org_invites set status = ?, updated_at = now() where invite_id = ? and status = 'pending'`, [
+          input.status,
+          input.inviteId,
+        ]);
+    },
+  };
+}

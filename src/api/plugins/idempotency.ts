@@ -1,0 +1,192 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from '../../config';
+import { HttpError } from '../../errors';
+import { IdempotencyStore, canonicalJson, credentialDigest, type StoredResponse } from '../../idempotency/store';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Opt a POST/PATCH/DELETE route into Idempotency-Key handling. */
+    idempotent?: boolean;
+  }
+}
+
+export interface IdempotencyPluginOptions {
+  orm: MikroORM;
+  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'TEMPORAL_CODEC_KEYS'>;
+  /** Who is calling, for the key's scope; defaults to the verified user, else a digest of the credential. */
+  callerIdentity?: (request: FastifyRequest) => string | undefined;
+  /** A claim whose request vanished (crash) may be taken over after this long. Default 60 s. */
+  lockTimeoutMs?: number;
+  /** How often expired keys are deleted. Default 10 min. */
+  purgeIntervalMs?: number;
+}
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+const METHODS = new Set(['POST', 'PATCH', 'DELETE']);
+const KEY = /^[\x20-\x7e]{1,255}$/;
+/** Headers that are part of "the answer"; the rest (request id, date, length) belongs to each response. */
+const STORED_HEADERS = [
+  'content-type',
+  'location',
+  'retry-after',
+  'x-total-count',
+  'cache-control',
+  'content-disposition',
+  'set-cookie',
+];
+
+/**
+ * The request's Idempotency-Key on a POST/PATCH/DELETE, validated (1–255 printable characters,
+ * else 400); undefined when there is none. Workflow-backed routes derive their workflow id from it.
+ */
+export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  if (!METHODS.has(request.method)) return undefined;
+  const raw = request.headers[IDEMPOTENCY_HEADER];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !KEY.test(raw)) {
+    throw new HttpError('bad_request', 'Idempotency-Key must be 1-255 printable ASCII characters', {
+      errors: [{ field: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }],
+    });
+  }
+  return raw;
+}
+
+function defaultCaller(request: FastifyRequest): string {
+  const user = (request as unknown as { user?: { sub?: unknown } }).user;
+  if (user && typeof user.sub === 'string' && user.sub) return `user:${user.sub}`;
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string' && authorization) return `credential:${credentialDigest(authorization)}`;
+  const cookie = (request as unknown as { cookies?: Record<string, string | undefined> }).cookies?.access_token;
+  if (cookie) return `credential:${credentialDigest(`Bearer ${cookie}`)}`;
+  const internal = request.headers['x-internal-key'];
+  if (typeof internal === 'string' && internal) return `internal:${credentialDigest(internal)}`;
+  return 'anonymous';
+}
+
+interface Claim {
+  scope: string;
+  key: string;
+  owner: string;
+  settled: boolean;
+}
+
+function asArray<T>(hook: T | T[] | undefined): T[] {
+  if (hook === undefined) return [];
+  return Array.isArray(hook) ? hook : [hook];
+}
+
+function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name of STORED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return out;
+}
+
+/**
+ * Idempotency-Key handling for routes with `config: { idempotent: true }` (gateway-http.md,
+ * Conventions → Idempotency). Its hooks are appended to each such route's own hooks, so they run
+ * after the route's authentication and validation: the first request claims the key and its answer
+ * is stored before it is sent; a retry with the same request replays it (`Idempotent-Replayed: true`);
+ * the same key with a different request → 422; while the first is running → 409. 5xx and 429
+ * answers are not stored, so the retry runs again.
+ */
+export default fp<IdempotencyPluginOptions>(
+  async (app, options) => {
+    const store = new IdempotencyStore(options.orm, {
+      ttlMs: options.config.IDEMPOTENCY_TTL,
+      lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
+      keys: options.config.TEMPORAL_CODEC_KEYS,
+    });
+    const callerOf = (request: FastifyRequest) => options.callerIdentity?.(request) ?? defaultCaller(request);
+    const claims = new WeakMap<FastifyRequest, Claim>();
+
+    const settle = async (request: FastifyRequest, claim: Claim, response: StoredResponse | null) => {
+      claim.settled = true;
+      try {
+        if (response) await store.complete(claim, claim.owner, response);
+        else await store.release(claim, claim.owner);
+      } catch (err) {
+        // The claim then expires after lockTimeoutMs; the response itself is unaffected.
+        request.log.warn({ err }, 'could not store the idempotent answer');
+      }
+    };
+
+    const claimKey: preHandlerAsyncHookHandler = async function (request, reply) {
+      const key = idempotencyKeyOf(request);
+      if (key === undefined) return;
+      const scope = `${request.method} ${request.routeOptions.url ?? request.url} ${callerOf(request)}`;
+      const fingerprint = canonicalJson({ params: request.params, query: request.query, body: request.body });
+      let result;
+      try {
+        result = await store.claim({ scope, key, fingerprint });
+      } catch (err) {
+        request.log.error({ err }, 'idempotency store unavailable');
+        throw new HttpError('upstream_unavailable', 'Idempotency keys cannot be checked right now; retry later', {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      switch (result.outcome) {
+        case 'claimed':
+          claims.set(request, { scope, key, owner: result.owner, settled: false });
+          return;
+        case 'mismatch':
+          throw new HttpError('validation_error', 'Idempotency-Key was already used with a different request', {
+            errors: [{ field: 'Idempotency-Key', message: 'was already used with a different request' }],
+          });
+        case 'in_progress':
+          throw new HttpError('conflict', 'A request with this Idempotency-Key is still being processed', {
+            headers: { 'retry-after': '1' },
+          });
+        case 'replay': {
+          const { status, headers, body } = result.response;
+          for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
+          void reply.header(REPLAYED_HEADER, 'true');
+          return reply.code(status).send(body.length ? body : undefined);
+        }
+      }
+    };
+
+    const storeAnswer: onSendAsyncHookHandler = async function (request, reply, payload) {
+      const claim = claims.get(request);
+      if (!claim || claim.settled) return payload;
+      const status = reply.statusCode;
+      const replayable =
+        payload === null || payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload);
+      if (status >= 500 || status === 429 || !replayable) {
+        await settle(request, claim, null);
+        return payload;
+      }
+      const body = payload === null || payload === undefined ? Buffer.alloc(0) : Buffer.from(payload);
+      await settle(request, claim, { status, headers: storedHeaders(reply), body });
+      return payload;
+    };
+
+    app.addHook('onRoute', (route) => {
+      if (!route.config?.idempotent) return;
+      route.preHandler = [...asArray(route.preHandler), claimKey];
+      route.onSend = [...asArray(route.onSend), storeAnswer];
+    });
+
+    // A claim left behind (hijacked reply, aborted request) is released once the exchange is over.
+    app.addHook('onResponse', async (request) => {
+      const claim = claims.get(request);
+      if (claim && !claim.settled) await settle(request, claim, null);
+    });
+
+    const purge = setInterval(
+      () => {
+        store.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'purging expired idempotency keys failed'));
+      },
+      options.purgeIntervalMs ?? 10 * 60_000,
+    );
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
+  },
+  { name: 'idempotency', dependencies: ['errors'] },
+);

@@ -1,0 +1,266 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { decodeJwt } from 'jose';
+import { HttpError } from '../../errors';
+import { reshapeAuthError } from '../../upstreams/auth-service';
+import type { MeResponse } from '../plugins/auth';
+import { bearerToken } from '../plugins/auth';
+import { emitEvent } from '../events';
+import { Email, Password, TokenResponse, User, Uuid, withErrors } from '../schemas';
+
+interface UpstreamTokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_expires_in?: number;
+}
+
+export function toUser(me: MeResponse): Static<typeof User> {
+  return {
+    user_id: me.sub,
+    sub: me.sub,
+    email: me.email,
+    full_name: me.full_name ?? null,
+    orgs: me.orgs ?? [],
+    active_org_id: me.active_org_id ?? null,
+  };
+}
+
+function subjectOf(accessToken: string): string | null {
+  try {
+    const sub = decodeJwt(accessToken).sub;
+    return typeof sub === 'string' ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+const SignInBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) });
+const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })) });
+const SwitchOrgBody = Type.Object({ org_id: Uuid });
+const UpdateBody = Type.Object({ full_name: Type.String({ minLength: 1, maxLength: 200 }) });
+const ChangePasswordBody = Type.Object({
+  old_password: Type.String({ minLength: 1, maxLength: 128 }),
+  new_password: Password,
+});
+
+/** Public and protected /v1/client routes proxied directly to the auth service (gateway-http.md). */
+const clientRoutes: FastifyPluginAsync = async (app) => {
+  const { authService } = app.deps;
+  const { config } = app;
+  const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: config.COOKIE_SECURE };
+
+  /** The token response of the contract: upstream fields + `jwt` + `user`, and the gateway's own cookies. */
+  async function tokenResponse(reply: FastifyReply, tokens: UpstreamTokens, withUser: boolean) {
+    void reply.setCookie('access_token', tokens.access_token, { ...cookieBase, path: '/', maxAge: tokens.expires_in });
+    void reply.setCookie('refresh_token', tokens.refresh_token, {
+      ...cookieBase,
+      path: '/v1/client',
+      ...(tokens.refresh_expires_in ? { maxAge: tokens.refresh_expires_in } : {}),
+    });
+    const body: Static<typeof TokenResponse> = {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: tokens.token_type ?? 'Bearer',
+      expires_in: tokens.expires_in,
+      jwt: tokens.access_token,
+    };
+    if (withUser) {
+      const me = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: tokens.access_token });
+      body.user = toUser(me.body);
+    }
+    return body;
+  }
+
+  // Refresh and logout may come with no body at all (cookie only): validate that as `{}`.
+  const emptyBodyIsObject = async (request: FastifyRequest) => {
+    request.body ??= {};
+  };
+
+  function refreshTokenOf(
+    request: FastifyRequest<{ Body: { refresh_token?: string } | undefined }>,
+  ): string | undefined {
+    return request.body?.refresh_token ?? (request.cookies?.refresh_token || undefined);
+  }
+
+  app.post<{ Body: Static<typeof SignInBody> }>(
+    '/v1/client/sign-in/password',
+    {
+      config: { rateLimit: 'auth' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with e-mail and password',
+        body: SignInBody,
+        response: withErrors({ 200: TokenResponse }, 401, 422, 429, 502, 503, 504),
+      },
+    },
+    async (request, reply) => {
+      const email = request.body.email.trim().toLowerCase();
+      const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-in/password', {
+        body: { email, password: request.body.password },
+      });
+      if (res.status === 401 || res.status === 400) throw new HttpError('unauthorized', 'Invalid credentials');
+      if (res.status !== 200) throw reshapeAuthError(res.status, res.body);
+      const body = await tokenResponse(reply, res.body, true);
+      await emitEvent(app, request, 'user_logged_in', { user_id: body.user!.user_id });
+      return body;
+    },
+  );
+
+  app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
+    '/v1/client/refresh_token',
+    {
+      config: { rateLimit: 'auth' },
+      preValidation: emptyBodyIsObject,
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token (body or cookie) for new tokens',
+        body: Type.Optional(RefreshBody),
+        response: withErrors({ 200: TokenResponse }, 400, 401, 422, 429, 502, 503, 504),
+      },
+    },
+    async (request, reply) => {
+      const refreshToken = refreshTokenOf(request);
+      if (!refreshToken) throw new HttpError('bad_request', 'refresh_token is required (body or cookie)');
+      const res = await authService.call<UpstreamTokens>('POST', '/v1/client/refresh_token', {
+        body: { refresh_token: refreshToken },
+      });
+      if (res.status === 401 || res.status === 400) throw new HttpError('unauthorized', 'Invalid refresh token');
+      if (res.status !== 200) throw reshapeAuthError(res.status, res.body);
+      const body = await tokenResponse(reply, res.body, false);
+      const userId = subjectOf(body.access_token);
+      if (userId) await emitEvent(app, request, 'token_refreshed', { user_id: userId });
+      return body;
+    },
+  );
+
+  app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
+    '/v1/client/logout',
+    {
+      preValidation: emptyBodyIsObject,
+      schema: {
+        tags: ['auth'],
+        summary: 'End the session: upstream logout, cookies cleared, access token denylisted',
+        body: Type.Optional(RefreshBody),
+        response: withErrors({ 204: Type.Null() }, 422, 502, 503, 504),
+      },
+    },
+    async (request, reply) => {
+      const refreshToken = refreshTokenOf(request);
+      const accessToken = bearerToken(request);
+      let userId: string | null = null;
+      if (accessToken) {
+        const checked = await app.deps.tokenVerifier.check(accessToken);
+        if (checked.valid) {
+          userId = checked.user.sub;
+          await app.deps.denylist.revoke(accessToken, checked.user.exp, userId);
+          app.forgetUserContext(accessToken);
+        }
+      }
+      if (refreshToken) {
+        // 400 = the session is already gone upstream: logging out twice is not an error for the client.
+        await authService.expect('POST', '/v1/client/logout', [200, 204, 400], {
+          body: { refresh_token: refreshToken },
+        });
+      }
+      void reply.clearCookie('access_token', { ...cookieBase, path: '/' });
+      void reply.clearCookie('refresh_token', { ...cookieBase, path: '/v1/client' });
+      if (userId) await emitEvent(app, request, 'user_logged_out', { user_id: userId });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/client/me',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'The current user with organisations and active org',
+        security: [{ bearer: [] }],
+        response: withErrors({ 200: User }, 401, 502, 503, 504),
+      },
+    },
+    async (request) => {
+      const user = request.user!;
+      const res = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: user.token });
+      await emitEvent(app, request, 'user_info_requested', { user_id: user.sub });
+      return toUser(res.body);
+    },
+  );
+
+  app.patch<{ Body: Static<typeof SwitchOrgBody> }>(
+    '/v1/client/switch-org',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Switch the active organisation',
+        security: [{ bearer: [] }],
+        body: SwitchOrgBody,
+        response: withErrors({ 200: Type.Object({ active_org_id: Type.String() }) }, 401, 403, 422, 502, 503, 504),
+      },
+    },
+    async (request) => {
+      const user = request.user!;
+      const res = await authService.call<{ active_org_id: string; detail?: string }>('PATCH', '/v1/client/switch-org', {
+        token: user.token,
+        body: { org_id: request.body.org_id },
+      });
+      if (res.status === 400) throw new HttpError('forbidden', 'Not a member of this organization');
+      if (res.status !== 200) throw reshapeAuthError(res.status, res.body);
+      app.forgetUserContext(user.token);
+      await emitEvent(app, request, 'organization_switched', { user_id: user.sub, org_id: res.body.active_org_id });
+      return { active_org_id: res.body.active_org_id };
+    },
+  );
+
+  app.patch<{ Body: Static<typeof UpdateBody> }>(
+    '/v1/client/update',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Update the profile',
+        security: [{ bearer: [] }],
+        body: UpdateBody,
+        response: withErrors({ 200: User }, 401, 422, 502, 503, 504),
+      },
+    },
+    async (request) => {
+      const user = request.user!;
+      const res = await authService.expect<MeResponse>('PATCH', '/v1/client/update', [200], {
+        token: user.token,
+        body: { full_name: request.body.full_name },
+      });
+      app.forgetUserContext(user.token);
+      return toUser(res.body);
+    },
+  );
+
+  app.post<{ Body: Static<typeof ChangePasswordBody> }>(
+    '/v1/client/change-password',
+    {
+      preHandler: app.authenticate,
+      config: { rateLimit: 'auth' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change the password',
+        security: [{ bearer: [] }],
+        body: ChangePasswordBody,
+        response: withErrors({ 200: Type.Object({ message: Type.String() }) }, 400, 401, 422, 429, 502, 503, 504),
+      },
+    },
+    async (request) => {
+      const user = request.user!;
+      const res = await authService.expect<{ message: string }>('POST', '/v1/client/change-password', [200], {
+        token: user.token,
+        body: request.body,
+      });
+      return { message: res.body.message };
+    },
+  );
+};
+
+export default clientRoutes;

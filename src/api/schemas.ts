@@ -1,0 +1,53 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** Shared JSON schemas of the HTTP API (they validate requests, serialise responses and feed OpenAPI). */
+
+export const ErrorResponse = Type.Object(
+  {
+    detail: Type.String(),
+    code: Type.String(),
+    request_id: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'ErrorResponse' },
+);
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const Email = Type.String({ format: 'email', maxLength: 254 });
+export const Password = Type.String({ minLength: 8, maxLength: 128 });
+
+export const OrgMembership = Type.Object({
+  org_id: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  is_owner: Type.Boolean(),
+});
+
+export const User = Type.Object({
+  user_id: Type.String(),
+  sub: Type.Optional(Type.String()),
+  email: Type.String(),
+  full_name: Type.Union([Type.String(), Type.Null()]),
+  orgs: Type.Array(OrgMembership),
+  active_org_id: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.String(),
+  expires_in: Type.Integer(),
+  jwt: Type.String(),
+  user: Type.Optional(User),
+});
+
+export const Member = Type.Object({ user_id: Type.String(), email: Type.String(), role: Type.String() });
+
+export const Operation = Type.Object({ operation_id: Type.String(), status: Type.Literal('running') });
+
+/** Standard error responses for OpenAPI, added to a route's own successes. */
+export function withErrors(success: Record<number, TSchema>, ...codes: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = { ...success };
+  for (const c of codes) out[c] = Type.Ref(ErrorResponse);
+  return out;
+}

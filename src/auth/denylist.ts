@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { Client } from 'pg';
+import type { Logger } from '../logger';
+
+const CHANNEL = 'gateway_token_revoked';
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * The logout denylist. Revocations are rows in PostgreSQL (survive restarts, shared by every
+ * replica) and are pushed to every replica at commit time with LISTEN/NOTIFY, so the check on the
+ * request path is an in-memory lookup. While the LISTEN connection is down a replica cannot know
+ * about new revocations, so it asks the database on each check until it has resynchronised.
+ */
+export class TokenDenylist {
+  private readonly revoked = new Map<string, number>(); // hash → exp (ms)
+  private listener: Client | undefined;
+  private synced = false;
+  private closed = false;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly databaseUrl: string,
+    /** Runs SQL with `?` placeholders on the shared pool (MikroORM's connection). */
+    private readonly query: <T>(sql: string, params: unknown[]) => Promise<T[]>,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.purgeTimer = setInterval(() => this.purgeMemory(), 30_000);
+    this.purgeTimer.unref();
+    await this.connect().catch((err: unknown) => this.scheduleReconnect(err));
+  }
+
+  async revoke(token: string, expSeconds: number, userId: string | null): Promise<void> {
+    const hash = tokenHash(token);
+    const exp = new Date(expSeconds * 1000);
+    // One statement: the row and the notification commit together.
+    await this.query(
+      `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values (?, ?, ?) on conflict (token_hash) do nothing)
+       select pg_notify('${CHANNEL}', ?)`,
+      [hash, userId, exp, `${hash}:${exp.getTime()}`],
+    );
+    this.revoked.set(hash, exp.getTime());
+  }
+
+  async isRevoked(token: string): Promise<boolean> {
+    const hash = tokenHash(token);
+    const exp = this.revoked.get(hash);
+    if (exp !== undefined) return exp > Date.now();
+    if (this.synced) return false;
+    const rows = await this.query<{ one: number }>(
+      'select 1 as one from revoked_tokens where token_hash = ? and expires_at > now()',
+      [hash],
+    );
+    return rows.length > 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.purgeTimer);
+    clearTimeout(this.reconnectTimer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 5_000, keepAlive: true });
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    client.on('notification', (msg) => {
+      const [hash, exp] = (msg.payload ?? '').split(':');
+      if (hash && exp) this.revoked.set(hash, Number(exp));
+    });
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    this.listener = client;
+    // Load after LISTEN, so a revocation between the two is seen by one of them.
+    const rows = await client.query<{ token_hash: string; exp: string }>(
+      'select token_hash, (extract(epoch from expires_at) * 1000)::bigint as exp from revoked_tokens where expires_at > now()',
+    );
+    for (const r of rows.rows) this.revoked.set(r.token_hash, Number(r.exp));
+    this.synced = true;
+    this.logger.debug({ revoked: rows.rowCount }, 'token denylist synchronised');
+  }
+
+  private lost(client: Client, err: Error) {
+    if (this.listener !== client) return;
+    this.listener = undefined;
+    this.synced = false;
+    if (!this.closed) this.scheduleReconnect(err);
+  }
+
+  private scheduleReconnect(err: unknown) {
+    if (this.closed) return;
+    this.synced = false;
+    this.logger.warn(
+      { error: err instanceof Error ? err.message : String(err) },
+      'token denylist listener down; checking the database per request',
+    );
+    this.reconnectTimer = setTimeout(() => {
+      this.connect().catch((e: unknown) => this.scheduleReconnect(e));
+    }, 2_000);
+    this.reconnectTimer.unref();
+  }
+
+  private purgeMemory() {
+    const now = Date.now();
+    for (const [hash, exp] of this.revoked) if (exp <= now) this.revoked.delete(hash);
+    // Expired rows are useless; delete them opportunistically (any replica may do it).
+    void this.query("delete from revoked_tokens where expires_at < now() - interval '1 hour'", []).catch(
+      () => undefined,
+    );
+  }
+}

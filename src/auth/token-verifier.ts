@@ -1,0 +1,185 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
+import type { AuthServiceClient } from '../upstreams/auth-service';
+import { tokenHash, type TokenDenylist } from './denylist';
+import type { AuthenticatedUser } from './types';
+
+const VALIDATE_CACHE_MAX_MS = 60_000;
+const NEGATIVE_CACHE_MS = 5_000;
+const CACHE_LIMIT = 50_000;
+
+export type VerifyFailure =
+  | 'malformed'
+  | 'invalid_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'revoked'
+  | 'invalid';
+
+export class TokenRejected extends HttpError {
+  constructor(readonly reason: VerifyFailure) {
+    super(
+      'unauthorized',
+      reason === 'revoked' ? 'Token has been revoked' : reason === 'expired' ? 'Token has expired' : 'Invalid token',
+      {
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      },
+    );
+  }
+}
+
+function reasonOf(err: unknown): VerifyFailure {
+  if (err instanceof joseErrors.JWTExpired) return 'expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'not_yet_valid';
+    if (err.claim === 'iss') return 'wrong_issuer';
+    if (err.claim === 'aud') return 'wrong_audience';
+    return 'invalid';
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'invalid_signature';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'invalid_signature';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'invalid_signature';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed';
+  return 'invalid';
+}
+
+function userFrom(payload: JWTPayload, token: string): AuthenticatedUser {
+  const p = payload as JWTPayload & { email?: unknown; name?: unknown; realm_access?: { roles?: unknown } };
+  const roles = Array.isArray(p.realm_access?.roles)
+    ? p.realm_access.roles.filter((r): r is string => typeof r === 'string')
+    : [];
+  return {
+    sub: String(p.sub),
+    email: typeof p.email === 'string' ? p.email : null,
+    name: typeof p.name === 'string' ? p.name : null,
+    roles,
+    exp: Number(p.exp),
+    token,
+  };
+}
+
+/**
+ * Verifies access tokens at the edge. With AUTH_JWKS_URL: signature against the issuer's JWKS
+ * (cached; an unknown kid refetches at most once per AUTH_JWKS_REFRESH_FLOOR_MS), algorithm
+ * allowlist, exp/nbf, iss, optional aud/azp — no call to the auth service. Without it: the auth
+ * service's /v1/client/validate, cached until exp (at most 60 s). Either way the logout denylist
+ * has the last word.
+ */
+export class TokenVerifier {
+  private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
+  private readonly validateCache = new Map<string, { until: number; user?: AuthenticatedUser }>();
+
+  constructor(
+    private readonly config: Pick<
+      Config,
+      | 'AUTH_JWKS_URL'
+      | 'AUTH_JWKS_REFRESH_FLOOR_MS'
+      | 'AUTH_ALGORITHMS'
+      | 'AUTH_ISSUER'
+      | 'AUTH_AUDIENCE'
+      | 'AUTH_AUTHORIZED_PARTY'
+    >,
+    private readonly authService: AuthServiceClient,
+    private readonly denylist: TokenDenylist,
+    private readonly logger: Logger,
+  ) {
+    if (config.AUTH_JWKS_URL) {
+      this.jwks = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL), {
+        cooldownDuration: config.AUTH_JWKS_REFRESH_FLOOR_MS,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5_000,
+      });
+    }
+  }
+
+  get mode(): 'jwks' | 'upstream' {
+    return this.jwks ? 'jwks' : 'upstream';
+  }
+
+  async verify(token: string): Promise<AuthenticatedUser> {
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token) || token.length > 16_384)
+      throw new TokenRejected('malformed');
+    const user = this.jwks ? await this.verifyLocally(token) : await this.verifyUpstream(token);
+    if (await this.denylist.isRevoked(token)) throw new TokenRejected('revoked');
+    return user;
+  }
+
+  /** Like `verify`, but answers the reason instead of throwing (for /auth/validate). */
+  async check(
+    token: string,
+  ): Promise<{ valid: true; user: AuthenticatedUser } | { valid: false; reason: VerifyFailure }> {
+    try {
+      return { valid: true, user: await this.verify(token) };
+    } catch (err) {
+      if (err instanceof TokenRejected) return { valid: false, reason: err.reason };
+      throw err;
+    }
+  }
+
+  private async verifyLocally(token: string): Promise<AuthenticatedUser> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks!, {
+        algorithms: this.config.AUTH_ALGORITHMS,
+        issuer: this.config.AUTH_ISSUER || undefined,
+        audience: this.config.AUTH_AUDIENCE || undefined,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: 5,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSTimeout || (err instanceof Error && err.name === 'JWKSInvalid')) {
+        this.logger.warn({ error: err.name }, 'JWKS unavailable');
+        throw new HttpError('upstream_unavailable', 'Token issuer keys are unavailable');
+      }
+      throw new TokenRejected(reasonOf(err));
+    }
+    const azp = (payload as { azp?: unknown }).azp;
+    if (this.config.AUTH_AUTHORIZED_PARTY && azp !== this.config.AUTH_AUTHORIZED_PARTY)
+      throw new TokenRejected('wrong_audience');
+    const typ = (payload as { typ?: unknown }).typ;
+    if (typ !== undefined && typ !== 'Bearer') throw new TokenRejected('invalid'); // refresh or ID tokens are not access tokens
+    return userFrom(payload, token);
+  }
+
+  private async verifyUpstream(token: string): Promise<AuthenticatedUser> {
+    const key = tokenHash(token);
+    const now = Date.now();
+    const cached = this.validateCache.get(key);
+    if (cached && cached.until > now) {
+      if (!cached.user) throw new TokenRejected('invalid');
+      return cached.user;
+    }
+    const res = await this.authService.call<{ valid?: boolean; sub?: string | null; exp?: number | null }>(
+      'GET',
+      '/v1/client/validate',
+      {
+        query: { token },
+      },
+    );
+    if (res.status !== 200) {
+      if (res.status >= 500) throw new HttpError('upstream_unavailable', 'Auth service could not validate the token');
+      this.remember(key, { until: now + NEGATIVE_CACHE_MS });
+      throw new TokenRejected('invalid');
+    }
+    const { valid, sub, exp } = res.body;
+    if (!valid || !sub || !exp || exp * 1000 <= now) {
+      this.remember(key, { until: now + NEGATIVE_CACHE_MS });
+      throw new TokenRejected(exp && exp * 1000 <= now ? 'expired' : 'invalid');
+    }
+    const user: AuthenticatedUser = { sub, email: null, name: null, roles: [], exp, token };
+    this.remember(key, { until: Math.min(exp * 1000, now + VALIDATE_CACHE_MAX_MS), user });
+    return user;
+  }
+
+  private remember(key: string, entry: { until: number; user?: AuthenticatedUser }) {
+    if (this.validateCache.size >= CACHE_LIMIT) {
+      const oldest = this.validateCache.keys().next().value;
+      if (oldest !== undefined) this.validateCache.delete(oldest);
+    }
+    this.validateCache.set(key, entry);
+  }
+}

@@ -1,0 +1,21 @@
+/** The caller of a user route, as verified at the edge from the access token. */
+export interface AuthenticatedUser {
+  /** The user id (token `sub`, a UUID). */
+  sub: string;
+  email: string | null;
+  name: string | null;
+  roles: string[];
+  /** Token expiry, seconds since the epoch. */
+  exp: number;
+  /** The raw access token, forwarded upstream; never logged, never put in events or workflows. */
+  token: string;
+}
+
+/** The `user_context` the chat protocol carries (chat-kafka.md); org data comes from /v1/client/me. */
+export interface UserContext {
+  sub: string;
+  email: string | null;
+  full_name: string | null;
+  active_org_id: string | null;
+  org_role: 'owner' | 'admin' | 'member' | null;
+}

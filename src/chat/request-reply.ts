@@ -1,0 +1,537 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UserContext } from '../auth/types';
+import type { Config } from '../config';
+import { HttpError } from '../errors';
+import { createKafka } from '../kafka/client';
+import type { Logger } from '../logger';
+import { chatErrorToHttp, chatTimeout, chatUnavailable } from './errors';
+import { CHAT_OPERATIONS, topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
+import { ReplyEnvelopeSchema, type ReplyEnvelope, type RequestMetadata } from './schemas';
+import { ChatStream } from './stream';
+
+/**
+ * Consumer tuning for latency. The reply topic is low-volume, so a fetch should return as soon as
+ * one byte is there and never sit on an empty partition for long (kafkajs' default wait is 5 s;
+ * see the README, Design decisions, for the measurement).
+ */
+export const REPLY_CONSUMER_TUNING = { maxWaitTimeInMs: 100, minBytes: 1 } as const;
+
+export interface ChatCallOptions {
+  /** Who asks (every operation except chat_get_settings needs one). */
+  userContext?: UserContext | null;
+  requestMetadata?: RequestMetadata;
+  /** The same on every retry of one logical request (activities pass a deterministic id). */
+  requestId?: string;
+  /** Deadline of this call; defaults to CHAT_REQUEST_TIMEOUT_MS (CHAT_GEN_TITLE_TIMEOUT_MS for titles). */
+  timeoutMs?: number;
+}
+
+export interface ChatStreamOptions extends ChatCallOptions {
+  idleTimeoutMs?: number;
+}
+
+export interface ChatRequestReplyOptions {
+  config: Config;
+  logger: Logger;
+  /** Metrics go here (the API passes its /metrics registry). */
+  registry?: Registry;
+  /** Names the process kind in the consumer group id, e.g. `api` or `worker`. */
+  role?: string;
+  /** For measurements only. */
+  consumerTuning?: { maxWaitTimeInMs: number; minBytes: number };
+}
+
+type DropReason = 'malformed' | 'unknown' | 'duplicate' | 'late';
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Pending {
+  operation: ChatOperation;
+  started: number;
+  waiters: Set<Waiter>;
+}
+
+/** How a request id ended here, to tell a duplicate reply from a late one. */
+type Finished = 'answered' | 'expired' | 'cancelled' | 'failed';
+
+const MAX_REMEMBERED = 20_000;
+
+const replyCheck = TypeCompiler.Compile(ReplyEnvelopeSchema);
+const payloadChecks = new Map<ChatOperation, TypeCheck<TSchema>>();
+function payloadCheck(operation: ChatOperation): TypeCheck<TSchema> {
+  let check = payloadChecks.get(operation);
+  if (!check) {
+    check = TypeCompiler.Compile(CHAT_OPERATIONS[operation].reply);
+    payloadChecks.set(operation, check);
+  }
+  return check;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The one Kafka request/reply client of the chat protocol, used by the routes and by the
+ * activities. Every instance consumes the whole reply topic with its own consumer group from the
+ * latest offset and acts only on the request ids it has pending, so any number of gateway
+ * replicas and workers can run at once; replies for other instances are ignored.
+ */
+export class ChatRequestReply {
+  readonly instanceId: string;
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly kafka: Kafka;
+  private readonly tuning: { maxWaitTimeInMs: number; minBytes: number };
+  private producer?: Producer;
+  private consumer?: Consumer;
+  private admin?: Admin;
+  private readonly pending = new Map<string, Pending>();
+  private readonly streams = new Map<string, ChatStream>();
+  private readonly finished = new Map<string, Finished>();
+  private readonly loggedDrops = new Set<string>();
+  /** Next offset per partition of the reply topic, to resume there after a rejoin. */
+  private readonly positions = new Map<number, string>();
+  private started = false;
+  private closing = false;
+  private ready = false;
+  private readyWaiters = new Set<() => void>();
+  private connecting?: Promise<void>;
+  /** kafkajs' disconnect() waits forever on a client that never connected: only these are disconnected. */
+  private readonly connected = new Set<Producer | Consumer | Admin>();
+
+  private readonly metrics: {
+    requests: Counter<'operation' | 'outcome'>;
+    duration: Histogram<'operation'>;
+    dropped: Counter<'reason'>;
+    pending: Gauge;
+  };
+
+  constructor(options: ChatRequestReplyOptions) {
+    this.config = options.config;
+    const role = options.role ?? 'api';
+    this.instanceId = `${options.config.KAFKA_CLIENT_ID}-chat-${role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.log = options.logger.child({ component: 'chat-request-reply' });
+    this.tuning = options.consumerTuning ?? REPLY_CONSUMER_TUNING;
+    this.kafka = createKafka(
+      options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
+      `${options.config.KAFKA_CLIENT_ID}-chat`,
+      options.logger,
+    );
+    const registers = [options.registry ?? new Registry()];
+    this.metrics = {
+      requests: new Counter({
+        name: 'gateway_chat_requests_total',
+        help: 'Chat requests over Kafka by operation and outcome (success, an HTTP error code)',
+        labelNames: ['operation', 'outcome'],
+        registers,
+      }),
+      duration: new Histogram({
+        name: 'gateway_chat_request_duration_seconds',
+        help: 'Time from sending a chat request to its reply (streams: to the end)',
+        labelNames: ['operation'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
+        registers,
+      }),
+      dropped: new Counter({
+        name: 'gateway_chat_replies_dropped_total',
+        help: 'Replies dropped: malformed, unknown (not pending here), duplicate, late (after the deadline)',
+        labelNames: ['reason'],
+        registers,
+      }),
+      pending: new Gauge({
+        name: 'gateway_chat_pending_requests',
+        help: 'Chat requests and streams waiting for a reply in this process',
+        registers,
+      }),
+    };
+  }
+
+  /** Registers this client's metrics in another registry (the API's /metrics). */
+  registerMetrics(registry: Registry): void {
+    const { requests, duration, dropped, pending } = this.metrics;
+    if (!registry.getSingleMetric('gateway_chat_requests_total')) registry.registerMetric(requests);
+    if (!registry.getSingleMetric('gateway_chat_request_duration_seconds')) registry.registerMetric(duration);
+    if (!registry.getSingleMetric('gateway_chat_replies_dropped_total')) registry.registerMetric(dropped);
+    if (!registry.getSingleMetric('gateway_chat_pending_requests')) registry.registerMetric(pending);
+  }
+
+  get isReady(): boolean {
+    return this.ready && !this.closing;
+  }
+
+  /** Connects in the background (retrying while Kafka is away); calls wait for it up to their deadline. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.connecting = this.connectLoop();
+  }
+
+  /** Resolves once replies can be received (or rejects with 503 after `timeoutMs`). */
+  async whenReady(timeoutMs = this.config.CHAT_REQUEST_TIMEOUT_MS): Promise<void> {
+    this.start();
+    if (this.isReady) return;
+    if (this.closing) throw chatUnavailable('The gateway is shutting down');
+    let done: (() => void) | undefined;
+    const ok = await withTimeout(
+      new Promise<boolean>((resolve) => {
+        done = () => resolve(true);
+        this.readyWaiters.add(done);
+      }),
+      timeoutMs,
+    );
+    if (done) this.readyWaiters.delete(done);
+    if (!ok || !this.isReady) throw chatUnavailable('The chat service connection is not ready');
+  }
+
+  /** One request, one reply. Rejects with an HttpError (chat error mapped, 503 unsent, 504 no reply in time). */
+  request<O extends ChatOperation>(
+    operation: O,
+    payload: PayloadOf<O>,
+    options: ChatCallOptions = {},
+  ): Promise<ReplyOf<O>> {
+    const requestId = options.requestId ?? randomUUID();
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeout(operation);
+    const deadline = Date.now() + timeoutMs;
+    if (this.closing) return Promise.reject(chatUnavailable('The gateway is shutting down'));
+
+    let entry = this.pending.get(requestId);
+    if (!entry) {
+      entry = { operation, started: Date.now(), waiters: new Set() };
+      this.pending.set(requestId, entry);
+      this.finished.delete(requestId);
+      this.metrics.pending.inc();
+    }
+    const pending = entry;
+    const result = new Promise<unknown>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          pending.waiters.delete(waiter);
+          if (pending.waiters.size === 0) this.forget(requestId, 'expired');
+          this.metrics.requests.inc({ operation, outcome: 'upstream_timeout' });
+          reject(chatTimeout());
+        }, timeoutMs),
+      };
+      pending.waiters.add(waiter);
+    });
+
+    this.send(operation, payload, requestId, deadline, options).catch((err: unknown) => {
+      const error = err instanceof HttpError ? err : chatUnavailable();
+      if (this.pending.get(requestId) !== pending) return;
+      for (const w of pending.waiters) {
+        clearTimeout(w.timer);
+        w.reject(error);
+      }
+      this.metrics.requests.inc({ operation, outcome: error.code });
+      this.forget(requestId, 'failed');
+    });
+    return result as Promise<ReplyOf<O>>;
+  }
+
+  /**
+   * Starts a streamed operation (chat_ai_conversation). The returned stream yields events in
+   * sequence order; `cancel()` on it (client gone) or an idle timeout tells the chat service
+   * with `chat_cancel`.
+   */
+  stream<O extends ChatOperation>(operation: O, payload: PayloadOf<O>, options: ChatStreamOptions = {}): ChatStream {
+    const requestId = options.requestId ?? randomUUID();
+    const started = Date.now();
+    const stream: ChatStream = new ChatStream(requestId, {
+      idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      onEnd: (reason) => {
+        if (this.streams.get(requestId) === stream) this.streams.delete(requestId);
+        this.metrics.pending.dec();
+        this.remember(requestId, reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled');
+        this.metrics.requests.inc({ operation, outcome: reason === 'completed' ? 'success' : reason });
+        this.metrics.duration.observe({ operation }, (Date.now() - started) / 1000);
+        if ((reason === 'cancelled' || reason === 'idle') && !this.closing) {
+          this.publish('chat_cancel', { cancel_request_id: requestId }, { ...options, requestId: undefined }).catch(
+            (err: unknown) => this.log.warn({ request_id: requestId, err: String(err) }, 'chat_cancel not sent'),
+          );
+        }
+      },
+    });
+    if (this.closing) {
+      this.metrics.pending.inc();
+      stream.fail('The gateway is shutting down');
+      return stream;
+    }
+    this.streams.set(requestId, stream);
+    this.metrics.pending.inc();
+    const deadline = Date.now() + (options.timeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS);
+    this.send(operation, payload, requestId, deadline, options).catch((err: unknown) => {
+      stream.fail(err instanceof HttpError ? err.detail : 'The chat service is unavailable');
+    });
+    return stream;
+  }
+
+  /** Sends without waiting for a reply (chat_cancel). */
+  async publish<O extends ChatOperation>(operation: O, payload: PayloadOf<O>, options: ChatCallOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? this.config.CHAT_REQUEST_TIMEOUT_MS;
+    await this.send(operation, payload, options.requestId ?? randomUUID(), Date.now() + timeoutMs, options);
+  }
+
+  /** Fails every pending call with 503 and ends every stream, then disconnects. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const shuttingDown = chatUnavailable('The gateway is shutting down');
+    for (const [requestId, entry] of this.pending) {
+      for (const w of entry.waiters) {
+        clearTimeout(w.timer);
+        w.reject(shuttingDown);
+      }
+      this.metrics.requests.inc({ operation: entry.operation, outcome: shuttingDown.code });
+      this.forget(requestId, 'failed');
+    }
+    for (const stream of [...this.streams.values()]) stream.fail(shuttingDown.detail);
+    for (const wake of this.readyWaiters) wake();
+    await withTimeout(this.connecting ?? Promise.resolve(), 5_000);
+    await this.disconnect();
+  }
+
+  private defaultTimeout(operation: ChatOperation): number {
+    return operation === 'chat_generate_title'
+      ? this.config.CHAT_GEN_TITLE_TIMEOUT_MS
+      : this.config.CHAT_REQUEST_TIMEOUT_MS;
+  }
+
+  private async send(
+    operation: ChatOperation,
+    payload: object,
+    requestId: string,
+    deadline: number,
+    options: ChatCallOptions,
+  ): Promise<void> {
+    await this.whenReady(Math.max(0, deadline - Date.now()));
+    const replyTo = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
+    const body: Record<string, unknown> = { ...payload };
+    if (options.userContext) body.user_context = options.userContext;
+    if (options.requestMetadata) body.request_metadata = options.requestMetadata;
+    const envelope = {
+      message_id: randomUUID(),
+      request_id: requestId,
+      operation,
+      timestamp: new Date().toISOString(),
+      reply_to: replyTo,
+      deadline: new Date(deadline).toISOString(),
+      payload: body,
+    };
+    try {
+      await this.producer!.send({
+        topic: topicOf(this.config, operation),
+        acks: -1,
+        messages: [
+          {
+            key: requestId,
+            value: JSON.stringify(envelope),
+            headers: { request_id: requestId, operation, reply_to: replyTo },
+          },
+        ],
+      });
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type === 'MESSAGE_TOO_LARGE' || /too large/i.test(String(err))) {
+        throw new HttpError('payload_too_large', 'The request is too large for the chat service');
+      }
+      this.log.warn({ request_id: requestId, operation, err: String(err) }, 'chat request not sent');
+      throw chatUnavailable();
+    }
+  }
+
+  private onMessage({ partition, message }: EachMessagePayload): Promise<void> {
+    this.positions.set(partition, (BigInt(message.offset) + 1n).toString());
+    const key = message.key?.toString();
+    let reply: unknown;
+    try {
+      reply = JSON.parse(message.value?.toString() ?? '');
+    } catch {
+      this.drop('malformed', key, { partition, offset: message.offset });
+      return Promise.resolve();
+    }
+    if (!replyCheck.Check(reply)) {
+      const id = (reply as { request_id?: unknown } | null)?.request_id;
+      this.drop('malformed', typeof id === 'string' ? id : key, { partition, offset: message.offset });
+      return Promise.resolve();
+    }
+    this.route(reply);
+    return Promise.resolve();
+  }
+
+  private route(reply: ReplyEnvelope) {
+    const requestId = reply.request_id;
+    const stream = this.streams.get(requestId);
+    if (stream) {
+      if (!stream.accept(reply)) this.drop('duplicate', requestId);
+      return;
+    }
+    const entry = this.pending.get(requestId);
+    if (!entry) {
+      const seen = this.finished.get(requestId);
+      if (seen === undefined) this.drop('unknown', requestId);
+      else this.drop(seen === 'answered' ? 'duplicate' : 'late', requestId);
+      return;
+    }
+    if (reply.status === 'chunk') {
+      this.drop('malformed', requestId);
+      return;
+    }
+    let outcome: string;
+    let settle: (w: Waiter) => void;
+    if (reply.status === 'success') {
+      if (payloadCheck(entry.operation).Check(reply.payload)) {
+        outcome = 'success';
+        settle = (w) => w.resolve(reply.payload);
+      } else {
+        this.log.warn({ request_id: requestId, operation: entry.operation }, 'chat reply does not match its schema');
+        const error = new HttpError('upstream_error', 'The chat service sent an unexpected reply');
+        outcome = error.code;
+        settle = (w) => w.reject(error);
+      }
+    } else {
+      const error = chatErrorToHttp(reply.error);
+      outcome = error.code;
+      settle = (w) => w.reject(error);
+    }
+    for (const w of entry.waiters) {
+      clearTimeout(w.timer);
+      settle(w);
+    }
+    this.metrics.requests.inc({ operation: entry.operation, outcome });
+    this.metrics.duration.observe({ operation: entry.operation }, (Date.now() - entry.started) / 1000);
+    this.forget(requestId, 'answered');
+  }
+
+  /** Counted always; logged once per request id, without payload. Other instances' replies are only debug. */
+  private drop(reason: DropReason, requestId: string | undefined, where: Record<string, unknown> = {}) {
+    this.metrics.dropped.inc({ reason });
+    const logKey = `${reason}:${requestId ?? ''}`;
+    if (this.loggedDrops.has(logKey)) return;
+    this.loggedDrops.add(logKey);
+    if (this.loggedDrops.size > MAX_REMEMBERED) this.loggedDrops.delete(this.loggedDrops.values().next().value!);
+    const level = reason === 'unknown' ? 'debug' : 'warn';
+    this.log[level]({ request_id: requestId, reason, ...where }, 'chat reply dropped');
+  }
+
+  private forget(requestId: string, how: Finished) {
+    if (this.pending.delete(requestId)) this.metrics.pending.dec();
+    this.remember(requestId, how);
+  }
+
+  private remember(requestId: string, how: Finished) {
+    this.finished.delete(requestId);
+    this.finished.set(requestId, how);
+    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.keys().next().value!);
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.closing) {
+      try {
+        await this.connectOnce();
+        return;
+      } catch (err) {
+        await this.disconnect();
+        if (this.closing) return;
+        this.log.warn({ err: String(err), retry_in_ms: delay }, 'chat reply consumer could not start; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    const topic = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+    // A group of its own: this instance sees every reply; nothing is committed (it always
+    // starts at the end of the topic, so an old group has nothing worth keeping).
+    this.consumer = this.kafka.consumer({
+      groupId: this.instanceId,
+      maxWaitTimeInMs: this.tuning.maxWaitTimeInMs,
+      minBytes: this.tuning.minBytes,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    const consumer = this.consumer;
+    const admin = this.admin;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assigned = event.payload.memberAssignment[topic] ?? [];
+      this.onJoin(consumer, admin, topic, assigned).catch((err: unknown) => {
+        this.log.warn({ err: String(err) }, 'chat reply consumer could not position itself');
+      });
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.ready = false;
+      if (!event.payload.restart && !this.closing) {
+        this.log.error({ err: String(event.payload.error) }, 'chat reply consumer crashed; reconnecting');
+        this.connecting = this.disconnect().then(() => this.connectLoop());
+      }
+    });
+    const producer = this.producer;
+    // close() may come while connecting: stop, and let connectLoop disconnect what was opened.
+    const step = async (connect: Promise<void>, client: Producer | Consumer | Admin) => {
+      await connect;
+      this.connected.add(client);
+      if (this.closing) throw new Error('closing');
+    };
+    await step(producer.connect(), producer);
+    await step(admin.connect(), admin);
+    await step(consumer.connect(), consumer);
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachMessage: (payload) => this.onMessage(payload),
+    });
+  }
+
+  /**
+   * After (re)joining: continue where this instance stopped reading, or at the end of the topic
+   * as it is now. Only then are calls released, so no reply to them can be skipped.
+   */
+  private async onJoin(consumer: Consumer, admin: Admin, topic: string, partitions: number[]) {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    for (const partition of partitions) {
+      const latest = offsets.find((o) => o.partition === partition)?.high ?? '0';
+      consumer.seek({ topic, partition, offset: this.positions.get(partition) ?? latest });
+    }
+    this.ready = true;
+    for (const wake of this.readyWaiters) wake();
+    this.readyWaiters.clear();
+    this.log.debug({ partitions, group: this.instanceId }, 'chat reply consumer ready');
+  }
+
+  private async disconnect(): Promise<void> {
+    const { consumer, producer, admin } = this;
+    this.consumer = undefined;
+    this.producer = undefined;
+    this.admin = undefined;
+    this.ready = false;
+    const clients = [consumer, producer, admin].filter((c) => c !== undefined && this.connected.delete(c));
+    // A client stuck reconnecting can take long to let go: bound it.
+    await withTimeout(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
+  }
+}

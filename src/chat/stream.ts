@@ -1,0 +1,144 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { chatErrorToHttp } from './errors';
+import { StreamChunkPayload, StreamDonePayload, type ReplyEnvelope } from './schemas';
+
+export type ChatStreamEvent =
+  | { event: 'userMessageId'; data: { userMessageId: number } }
+  | { event: 'message'; data: { content: string } }
+  | { event: 'done'; data: { messageId: number; conversationId: number; newDocId: number | null } }
+  | { event: 'error'; data: { error: string } };
+
+/** Why a stream ended: the chat service finished, the client left, silence, or the gateway gave up. */
+export type StreamEnd = 'completed' | 'cancelled' | 'idle' | 'failed';
+
+const chunkCheck = TypeCompiler.Compile(StreamChunkPayload);
+const doneCheck = TypeCompiler.Compile(StreamDonePayload);
+
+export interface ChatStreamOptions {
+  idleTimeoutMs: number;
+  /** Called once when the stream ends, with the reason. */
+  onEnd: (reason: StreamEnd) => void;
+}
+
+/**
+ * One AI answer in flight. Replies arrive in any order and possibly twice; a reorder buffer
+ * releases them strictly by `sequence` and drops what was already seen. Iterate it to receive
+ * the events; iteration ends after `done` or `error`.
+ */
+export class ChatStream implements AsyncIterable<ChatStreamEvent> {
+  private nextSequence = 0;
+  private readonly buffer = new Map<number, ReplyEnvelope>();
+  /** A final reply without a sequence number: released once no earlier chunk is missing. */
+  private unsequencedFinal?: ReplyEnvelope;
+  private readonly queue: ChatStreamEvent[] = [];
+  private wake?: () => void;
+  private ended = false;
+  private idleTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly requestId: string,
+    private readonly options: ChatStreamOptions,
+  ) {
+    this.armIdleTimer();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Takes one reply; returns false when it was a duplicate (or came after the end). */
+  accept(reply: ReplyEnvelope): boolean {
+    if (this.ended) return false;
+    this.armIdleTimer();
+    const seq = reply.sequence;
+    if (seq === undefined) {
+      if (reply.status === 'chunk' || this.unsequencedFinal) return false;
+      this.unsequencedFinal = reply;
+    } else {
+      if (seq < this.nextSequence || this.buffer.has(seq)) return false;
+      this.buffer.set(seq, reply);
+    }
+    this.release();
+    return true;
+  }
+
+  /** Ends the stream with an `error` event (e.g. the request could not be sent, shutdown). */
+  fail(message: string, reason: StreamEnd = 'failed'): void {
+    if (this.ended) return;
+    this.push({ event: 'error', data: { error: message } });
+    this.end(reason);
+  }
+
+  /** The client went away: end without an event. */
+  cancel(): void {
+    if (this.ended) return;
+    this.queue.length = 0;
+    this.end('cancelled');
+  }
+
+  private release() {
+    while (!this.ended) {
+      const reply = this.buffer.get(this.nextSequence);
+      if (!reply) break;
+      this.buffer.delete(this.nextSequence);
+      this.nextSequence += 1;
+      this.emit(reply);
+    }
+    if (!this.ended && this.unsequencedFinal && this.buffer.size === 0) this.emit(this.unsequencedFinal);
+  }
+
+  private emit(reply: ReplyEnvelope) {
+    if (reply.status === 'chunk') {
+      // An unreadable chunk still takes its sequence number; it is skipped, not waited for.
+      if (chunkCheck.Check(reply.payload)) this.push(reply.payload);
+      return;
+    }
+    if (reply.status === 'success') {
+      if (doneCheck.Check(reply.payload)) {
+        this.push(reply.payload);
+        this.end('completed');
+      } else {
+        this.fail('The chat service sent an unreadable answer');
+      }
+      return;
+    }
+    this.push({ event: 'error', data: { error: chatErrorToHttp(reply.error).detail } });
+    this.end('completed');
+  }
+
+  private push(event: ChatStreamEvent) {
+    this.queue.push(event);
+    this.wake?.();
+  }
+
+  private end(reason: StreamEnd) {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idleTimer);
+    this.buffer.clear();
+    this.wake?.();
+    this.options.onEnd(reason);
+  }
+
+  private armIdleTimer() {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(
+      () => this.fail('The chat service stopped answering', 'idle'),
+      this.options.idleTimeoutMs,
+    );
+    this.idleTimer.unref();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ChatStreamEvent> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}

@@ -1,0 +1,397 @@
+import { randomUUID } from 'node:crypto';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import type { UserContext } from '../../auth/types';
+import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
+import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
+import { createKafka } from '../../kafka/client';
+import type { Logger } from '../../logger';
+import { ChatFakeStore, FakeChatError } from './store';
+
+/** Misbehaviour on demand, to test the gateway against a chat service that is slow, broken or noisy. */
+export interface ChatFakeSwitches {
+  /** Wait this long before answering. */
+  delayMs: number;
+  /** Answer with this error instead (an `{code, message}` or an old-style plain string). */
+  error: { code: string; message: string } | string | null;
+  /** Never answer. */
+  silent: boolean;
+  /** Send every reply and chunk twice. */
+  duplicateReplies: boolean;
+  /** Send stream chunks pairwise swapped (1, 0, 3, 2, …). */
+  shuffleChunks: boolean;
+  /** Pause between two stream chunks. */
+  tokenDelayMs: number;
+  /** Apply the switches above only to these operations (default: all). */
+  operations: string[] | null;
+}
+
+export const DEFAULT_SWITCHES: ChatFakeSwitches = {
+  delayMs: 0,
+  error: null,
+  silent: false,
+  duplicateReplies: false,
+  shuffleChunks: false,
+  tokenDelayMs: 0,
+  operations: null,
+};
+
+export interface ChatFakeTopics {
+  requests: string[];
+  responses: string;
+  events: string;
+}
+
+export interface ChatFakeOptions {
+  brokers: string[];
+  topics: ChatFakeTopics;
+  logger: Logger;
+  /** Consumer group of the fake (a real service keeps one stable group). */
+  groupId?: string;
+  /** Read requests already on the topics (tests with fresh topics). */
+  fromBeginning?: boolean;
+  switches?: Partial<ChatFakeSwitches>;
+}
+
+export interface ReceivedRequest {
+  topic: string;
+  key: string | undefined;
+  headers: Record<string, string>;
+  envelope: Record<string, unknown>;
+}
+
+interface Reply {
+  status: 'success' | 'error' | 'chunk';
+  payload: unknown;
+  error: unknown;
+  sequence?: number;
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+const requestChecks = new Map<ChatOperation, TypeCheck<TSchema>>();
+function requestCheck(operation: ChatOperation): TypeCheck<TSchema> {
+  let check = requestChecks.get(operation);
+  if (!check) {
+    const spec = CHAT_OPERATIONS[operation];
+    const userContext = spec.anonymous ? Type.Optional(UserContextSchema) : UserContextSchema;
+    check = TypeCompiler.Compile(
+      Type.Composite([
+        spec.payload,
+        Type.Object({ user_context: userContext, request_metadata: Type.Optional(RequestMetadataSchema) }),
+      ]),
+    );
+    requestChecks.set(operation, check);
+  }
+  return check;
+}
+
+/**
+ * A faithful stand-in for the chat service: speaks chat-kafka.md over a real broker, keeps its
+ * data in memory per user, streams AI answers token by token, answers a repeated request_id
+ * again without applying it twice, and misbehaves on demand (`switches`).
+ */
+export class ChatServiceFake {
+  readonly store = new ChatFakeStore();
+  readonly received: ReceivedRequest[] = [];
+  /** request ids named by a chat_cancel */
+  readonly cancelled = new Set<string>();
+  switches: ChatFakeSwitches;
+  private readonly kafka: Kafka;
+  private readonly log: Logger;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  /** request_id → the replies it got, to answer a repeat without re-applying it. */
+  private readonly answered = new Map<string, Reply[]>();
+  private readonly inFlight = new Set<string>();
+  private readonly tasks = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly options: ChatFakeOptions) {
+    this.log = options.logger.child({ component: 'chat-fake' });
+    this.kafka = createKafka(options.brokers, 'chat-service-fake', options.logger);
+    this.switches = { ...DEFAULT_SWITCHES, ...options.switches };
+  }
+
+  /** Changes switches (merged into the current ones); `reset()` puts the defaults back. */
+  set(switches: Partial<ChatFakeSwitches>): void {
+    this.switches = { ...this.switches, ...switches };
+  }
+
+  reset(): void {
+    this.switches = { ...DEFAULT_SWITCHES };
+  }
+
+  /** Requests received for an operation, in arrival order. */
+  requests(operation: string): ReceivedRequest[] {
+    return this.received.filter((r) => r.envelope.operation === operation);
+  }
+
+  async start(): Promise<void> {
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.consumer = this.kafka.consumer({
+      groupId: this.options.groupId ?? 'chat-service-fake',
+      maxWaitTimeInMs: 100,
+      minBytes: 1,
+    });
+    await this.producer.connect();
+    await this.consumer.connect();
+    const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
+    await this.consumer.subscribe({
+      topics: this.options.topics.requests,
+      fromBeginning: this.options.fromBeginning ?? false,
+    });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: 8,
+      eachMessage: async (payload) => {
+        // Not awaited: a long stream must not hold up the chat_cancel that stops it.
+        const task = this.onMessage(payload).catch((err: unknown) =>
+          this.log.error({ err: String(err) }, 'chat fake failed to handle a request'),
+        );
+        this.tasks.add(task);
+        void task.finally(() => this.tasks.delete(task));
+      },
+    });
+    await joined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.disconnect();
+    await Promise.allSettled([...this.tasks]);
+    await this.producer?.disconnect();
+  }
+
+  private applies(operation: string): boolean {
+    return this.switches.operations === null || this.switches.operations.includes(operation);
+  }
+
+  private async onMessage({ topic, message }: EachMessagePayload): Promise<void> {
+    const headers = Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]),
+    );
+    let envelope: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(message.value?.toString() ?? '');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      envelope = parsed as Record<string, unknown>;
+    } catch {
+      this.log.warn({ topic }, 'unreadable request dropped');
+      return;
+    }
+    this.received.push({ topic, key: message.key?.toString(), headers, envelope });
+
+    const requestId = typeof envelope.request_id === 'string' ? envelope.request_id : headers.request_id;
+    const operation = typeof envelope.operation === 'string' ? envelope.operation : (headers.operation ?? '');
+    const replyTo =
+      (typeof envelope.reply_to === 'string' && envelope.reply_to) || headers.reply_to || this.options.topics.responses;
+    if (!requestId) {
+      this.log.warn({ topic, operation }, 'request without request_id dropped');
+      return;
+    }
+    if (operation === 'chat_cancel') {
+      const target = (envelope.payload as { cancel_request_id?: unknown } | undefined)?.cancel_request_id;
+      if (typeof target === 'string') this.cancelled.add(target);
+      return;
+    }
+
+    const earlier = this.answered.get(requestId);
+    if (earlier) {
+      await this.sendAll(replyTo, requestId, operation, earlier);
+      return;
+    }
+    if (this.inFlight.has(requestId)) return;
+    this.inFlight.add(requestId);
+    try {
+      const misbehave = this.applies(operation);
+      if (misbehave) await sleep(this.switches.delayMs);
+      if (misbehave && this.switches.silent) return;
+      const replies =
+        misbehave && this.switches.error !== null
+          ? [this.errorReply(this.switches.error)]
+          : this.handle(operation, envelope.payload);
+      this.answered.set(requestId, replies);
+      await this.sendAll(replyTo, requestId, operation, replies, misbehave);
+    } finally {
+      this.inFlight.delete(requestId);
+    }
+  }
+
+  private errorReply(error: unknown, sequence?: number): Reply {
+    return { status: 'error', payload: null, error, sequence };
+  }
+
+  /** Applies one request to the store; returns the replies to send (several for a stream). */
+  private handle(operation: string, payload: unknown): Reply[] {
+    if (!isChatOperation(operation)) {
+      return [this.errorReply({ code: 'validation_error', message: `Unknown operation "${operation}"` })];
+    }
+    const check = requestCheck(operation);
+    if (!check.Check(payload)) {
+      const first = check.Errors(payload).First();
+      const field = first?.path.replace(/^\//, '').replace(/\//g, '.') || 'payload';
+      return [this.errorReply({ code: 'validation_error', message: `${field}: ${first?.message ?? 'is invalid'}` })];
+    }
+    const p = payload as Record<string, unknown> & { user_context: UserContext };
+    const u = p.user_context;
+    const s = this.store;
+    const ok = (value: unknown): Reply[] => [{ status: 'success', payload: value, error: null }];
+    try {
+      switch (operation) {
+        case 'chat_get_conversations':
+          return ok(s.listConversations(u, p as never));
+        case 'chat_get_conversation':
+          return ok(s.getConversation(u, p.conversation_id as number));
+        case 'chat_create_conversation':
+          return ok(s.createConversation(u, p.topic as string));
+        case 'chat_update_conversation':
+          return ok(s.updateConversation(u, p.conversation_id as number, p.topic as string));
+        case 'chat_delete_conversation':
+          return ok(s.deleteConversation(u, p.conversation_id as number));
+        case 'chat_delete_all_conversations':
+          return ok(s.deleteAllConversations(u));
+        case 'chat_get_messages':
+          return ok(s.listMessages(u, p as never));
+        case 'chat_get_message':
+          return ok(s.getMessage(u, p.message_id as number));
+        case 'chat_create_message':
+          return ok(s.createMessage(u, p as never));
+        case 'chat_update_message':
+          return ok(s.updateMessage(u, p as never));
+        case 'chat_delete_message':
+          return ok(s.deleteMessage(u, p.message_id as number));
+        case 'chat_ai_conversation':
+          return this.streamReplies(u, p as never);
+        case 'chat_generate_title':
+          return ok(s.generateTitle(u, p as never));
+        case 'chat_upload_conversations':
+          return ok(s.upload(u, p as never));
+        case 'chat_get_prompts':
+          return ok(s.listPrompts(u, p as never));
+        case 'chat_get_prompt':
+          return ok(s.getPrompt(u, p.prompt_id as number));
+        case 'chat_create_prompt':
+          return ok(s.createPrompt(u, p as never));
+        case 'chat_update_prompt':
+          return ok(s.updatePrompt(u, p as never));
+        case 'chat_delete_prompt':
+          return ok(s.deletePrompt(u, p.prompt_id as number));
+        case 'chat_delete_all_prompts':
+          return ok(s.deleteAllPrompts(u));
+        case 'chat_get_documents':
+          return ok(s.listDocuments(u, p as never));
+        case 'chat_get_document':
+          return ok(s.getDocument(u, p.document_id as number));
+        case 'chat_upload_document':
+          return ok(s.uploadDocument(u, p as never));
+        case 'chat_update_document':
+          return ok(s.updateDocument(u, p as never));
+        case 'chat_delete_document':
+          return ok(s.deleteDocument(u, p.document_id as number));
+        case 'chat_delete_all_documents':
+          return ok(s.deleteAllDocuments(u));
+        case 'chat_get_settings':
+          return ok({
+            items: [
+              { name: 'open_registration', value: 'True' },
+              { name: 'open_web_search', value: 'False' },
+              { name: 'open_frugal_mode_control', value: 'True' },
+            ],
+          });
+        default:
+          return [this.errorReply({ code: 'validation_error', message: `Unsupported operation "${operation}"` })];
+      }
+    } catch (err) {
+      if (err instanceof FakeChatError) return [this.errorReply({ code: err.code, message: err.message })];
+      throw err;
+    }
+  }
+
+  private streamReplies(u: UserContext, p: Parameters<ChatFakeStore['aiTurn']>[1]): Reply[] {
+    let turn;
+    try {
+      turn = this.store.aiTurn(u, p);
+    } catch (err) {
+      if (err instanceof FakeChatError) return [this.errorReply({ code: err.code, message: err.message }, 0)];
+      throw err;
+    }
+    const replies: Reply[] = [
+      {
+        status: 'chunk',
+        payload: { event: 'userMessageId', data: { userMessageId: turn.userMessageId } },
+        error: null,
+      },
+      ...turn.tokens.map((content): Reply => ({
+        status: 'chunk',
+        payload: { event: 'message', data: { content } },
+        error: null,
+      })),
+      {
+        status: 'success',
+        payload: {
+          event: 'done',
+          data: { messageId: turn.botMessageId, conversationId: turn.conversationId, newDocId: null },
+        },
+        error: null,
+      },
+    ];
+    return replies.map((r, sequence) => ({ ...r, sequence }));
+  }
+
+  private async sendAll(replyTo: string, requestId: string, operation: string, replies: Reply[], misbehave = false) {
+    let order = replies;
+    const streamed = replies.length > 1 || replies[0]?.sequence !== undefined;
+    if (misbehave && this.switches.shuffleChunks) {
+      order = [];
+      for (let i = 0; i < replies.length; i += 2) {
+        if (replies[i + 1]) order.push(replies[i + 1]!);
+        order.push(replies[i]!);
+      }
+    }
+    for (const reply of order) {
+      if (this.stopped || this.cancelled.has(requestId)) return;
+      const copies = misbehave && this.switches.duplicateReplies ? 2 : 1;
+      for (let i = 0; i < copies; i += 1) await this.sendReply(replyTo, requestId, operation, reply);
+      if (streamed) await sleep(this.switches.tokenDelayMs);
+    }
+    // Audit events for changes only, like the real service.
+    if (!this.options.topics.events || replies[0]?.status === 'error' || operation.startsWith('chat_get_')) return;
+    await this.producer!.send({
+      topic: this.options.topics.events,
+      messages: [
+        {
+          key: requestId,
+          value: JSON.stringify({
+            event_id: randomUUID(),
+            event_type: operation,
+            timestamp: new Date().toISOString(),
+            request_id: requestId,
+          }),
+        },
+      ],
+    });
+  }
+
+  private async sendReply(replyTo: string, requestId: string, operation: string, reply: Reply) {
+    const body: Record<string, unknown> = {
+      message_id: randomUUID(),
+      request_id: requestId,
+      operation: `${operation}_response`,
+      timestamp: new Date().toISOString(),
+      status: reply.status,
+      payload: reply.payload,
+      error: reply.error,
+    };
+    if (reply.sequence !== undefined) body.sequence = reply.sequence;
+    await this.producer!.send({
+      topic: replyTo,
+      acks: -1,
+      messages: [{ key: requestId, value: JSON.stringify(body), headers: { request_id: requestId } }],
+    });
+  }
+}

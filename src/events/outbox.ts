@@ -1,0 +1,163 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import {
+  EVENT_CATALOG,
+  isEventType,
+  keyOf,
+  topicOf,
+  type EventActor,
+  type EventData,
+  type EventEnvelope,
+  type EventHeaders,
+  type EventTopics,
+  type EventType,
+} from './catalog';
+
+/** NOTIFY channel that wakes the relays when an event is committed. */
+export const OUTBOX_CHANNEL = 'outbox_events';
+
+/**
+ * An event that must never be written: unknown type, missing key, or a secret in its data.
+ * Not worth retrying (a Temporal activity should list it in `nonRetryableErrorTypes`).
+ */
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export interface RecordEventInput<T extends EventType = EventType> {
+  eventType: T;
+  data: EventData[T];
+  requestId: string;
+  actor: EventActor;
+  /** Give one (see `deterministicEventId`) when the write may be retried; otherwise a random UUID. */
+  eventId?: string;
+  occurredAt?: Date;
+}
+
+export interface RecordedEvent {
+  eventId: string;
+  topic: string;
+  key: string;
+  /** False when an event with this id was already in the outbox (a retried write): nothing changed. */
+  inserted: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SECRET_FIELD = /password|access_token|refresh_token|id_token|^token$|^jwt$|secret/i;
+const EVENT_ID_NAMESPACE = 'durable-api-gateway/events/v1';
+
+/**
+ * The event id of step `step` of workflow `workflowId`: the same inputs always give the same id, so
+ * a retried activity writes the same event (and the second write is a no-op). A name-based UUID
+ * from SHA-256, stamped version 8 as RFC 9562 prescribes for SHA-256 names (v5 is SHA-1 only).
+ */
+export function deterministicEventId(workflowId: string, step: string | number): string {
+  const hash = createHash('sha256')
+    .update(EVENT_ID_NAMESPACE)
+    .update('\0')
+    .update(workflowId)
+    .update('\0')
+    .update(String(step))
+    .digest();
+  const b = hash.subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Rejects secrets anywhere in `data`; the invite token is allowed in user_invited only. */
+function assertNoSecrets(eventType: EventType, value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => assertNoSecrets(eventType, item, `${path}[${i}]`));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [name, child] of Object.entries(value)) {
+    const field = `${path}.${name}`;
+    const inviteToken = name === 'invite_token';
+    if (inviteToken && !(eventType === 'user_invited' && path === 'data')) {
+      throw new InvalidEventError(`${eventType}: ${field} may not carry an invite token`);
+    }
+    if (!inviteToken && SECRET_FIELD.test(name)) {
+      throw new InvalidEventError(`${eventType}: ${field} looks like a secret and may not be published`);
+    }
+    assertNoSecrets(eventType, child, field);
+  }
+}
+
+/** The envelope, headers, topic and key of one event, validated. */
+export function buildEvent<T extends EventType>(
+  config: EventTopics,
+  input: RecordEventInput<T>,
+): { envelope: EventEnvelope<T>; headers: EventHeaders; topic: string; key: string } {
+  const { eventType, data } = input;
+  if (!isEventType(eventType)) throw new InvalidEventError(`unknown event type "${String(eventType)}"`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new InvalidEventError(`${eventType}: data must be an object`);
+  }
+  assertNoSecrets(eventType, data, 'data');
+  if (typeof input.requestId !== 'string' || input.requestId === '') {
+    throw new InvalidEventError(`${eventType}: request id is required`);
+  }
+  const eventId = input.eventId ?? randomUUID();
+  if (!UUID.test(eventId)) throw new InvalidEventError(`${eventType}: event id "${eventId}" is not a UUID`);
+
+  const key = keyOf(eventType, data);
+  // Only token_validated may lack a subject (invalid token); it is then keyed by its own id.
+  if (key === null && eventType !== 'token_validated') {
+    throw new InvalidEventError(`${eventType}: data.${EVENT_CATALOG[eventType].key} is required`);
+  }
+  const envelope: EventEnvelope<T> = {
+    event_id: eventId.toLowerCase(),
+    event_type: eventType,
+    version: 1,
+    occurred_at: (input.occurredAt ?? new Date()).toISOString(),
+    source: 'api-gateway',
+    request_id: input.requestId,
+    actor: { user_id: input.actor?.user_id ?? null, ip: input.actor?.ip ?? null },
+    data,
+  };
+  const headers: EventHeaders = {
+    event_id: envelope.event_id,
+    event_type: eventType,
+    request_id: input.requestId,
+  };
+  return { envelope, headers, topic: topicOf(config, eventType), key: key ?? envelope.event_id };
+}
+
+/**
+ * Writes one event to the outbox through `em`, so it commits or rolls back with the caller's
+ * transaction (call it inside `em.transactional(...)`). Writing an event id that is already there
+ * is a no-op, which makes retried activities safe. The relay publishes it after commit.
+ */
+export async function recordEvent<T extends EventType>(
+  em: EntityManager,
+  config: EventTopics,
+  input: RecordEventInput<T>,
+): Promise<RecordedEvent> {
+  const { envelope, headers, topic, key } = buildEvent(config, input);
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
+     values (?, ?, ?, ?, ?::jsonb, ?::jsonb)
+     on conflict (event_id) do nothing
+     returning id`,
+    [envelope.event_id, topic, key, envelope.event_type, JSON.stringify(envelope), JSON.stringify(headers)],
+  );
+  const inserted = rows.length > 0;
+  // Delivered at commit (never for a rolled-back transaction); relays poll anyway if it is lost.
+  if (inserted) await em.execute(`select pg_notify('${OUTBOX_CHANNEL}', '')`);
+  return { eventId: envelope.event_id, topic, key, inserted };
+}
+
+/** For routes whose only database work is the event: records it in its own short transaction. */
+export async function recordEventNow<T extends EventType>(
+  orm: MikroORM,
+  config: EventTopics,
+  input: RecordEventInput<T>,
+): Promise<RecordedEvent> {
+  return orm.em.fork().transactional((em) => recordEvent(em, config, input));
+}

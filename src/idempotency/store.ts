@@ -1,0 +1,217 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { CodecKey } from '../config';
+import { DEVELOPMENT_CODEC_KEY } from '../temporal/codec';
+
+/**
+ * The Idempotency-Key store (gateway-http.md, Conventions → Idempotency) in PostgreSQL.
+ *
+ * A key is claimed with one `insert … on conflict` (so two replicas cannot both claim it), the
+ * answer is stored when the first request completes, and a retry with the same request gets that
+ * answer back. Answers of sign-in, sign-up and invites carry tokens, and request bodies carry
+ * passwords, so the table holds only an HMAC of the request and an AES-256-GCM sealed answer, with
+ * keys derived (HKDF) from TEMPORAL_CODEC_KEYS: the first key seals, every key opens.
+ */
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; owner: string }
+  | { outcome: 'replay'; response: StoredResponse }
+  | { outcome: 'in_progress' }
+  | { outcome: 'mismatch' };
+
+export interface IdempotencyRequest {
+  scope: string;
+  key: string;
+  /** Canonical form of what makes two requests "the same" (body, params, query). */
+  fingerprint: string;
+}
+
+interface SealKey {
+  id: string;
+  enc: Buffer;
+  mac: Buffer;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const MAX_CLAIM_ATTEMPTS = 3;
+const PURGE_CHUNK = 1000;
+
+function derive(key: CodecKey): SealKey {
+  const sub = (info: string) => Buffer.from(hkdfSync('sha256', key.key, Buffer.alloc(0), info, 32));
+  return { id: key.id, enc: sub('idempotency-store/seal'), mac: sub('idempotency-store/request-hash') };
+}
+
+/** JSON with object keys sorted, so the same request always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** A short, stable, non-reversible label for a credential (scopes must not store tokens). */
+export function credentialDigest(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 32);
+}
+
+interface ExistingRow {
+  owner: string;
+  request_hash: string;
+  state: 'in_progress' | 'completed';
+  seal_key_id: string;
+  status: number | null;
+  response: Buffer | null;
+}
+
+export class IdempotencyStore {
+  private readonly keys: Map<string, SealKey>;
+  private readonly active: SealKey;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly options: { ttlMs: number; lockTimeoutMs: number; keys: CodecKey[] },
+  ) {
+    const derived = (options.keys.length ? options.keys : [DEVELOPMENT_CODEC_KEY]).map(derive);
+    this.active = derived[0]!;
+    this.keys = new Map(derived.map((k) => [k.id, k]));
+  }
+
+  private execute<T extends object[]>(sql: string, params: unknown[]): Promise<T> {
+    return this.orm.em.getConnection().execute<T>(sql, params);
+  }
+
+  private requestHash(key: SealKey, req: IdempotencyRequest): string {
+    return createHmac('sha256', key.mac).update(req.fingerprint).digest('hex');
+  }
+
+  private aad(scope: string, key: string): Buffer {
+    return Buffer.from(`${scope}\n${key}`);
+  }
+
+  private seal(req: { scope: string; key: string }, response: Omit<StoredResponse, 'status'>): Buffer {
+    const head = Buffer.from(JSON.stringify(response.headers));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(head.length);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.active.enc, iv);
+    cipher.setAAD(this.aad(req.scope, req.key));
+    const body = Buffer.concat([cipher.update(Buffer.concat([len, head, response.body])), cipher.final()]);
+    return Buffer.concat([iv, body, cipher.getAuthTag()]);
+  }
+
+  private open(req: { scope: string; key: string }, key: SealKey, data: Buffer): Omit<StoredResponse, 'status'> {
+    const decipher = createDecipheriv('aes-256-gcm', key.enc, data.subarray(0, IV_BYTES));
+    decipher.setAAD(this.aad(req.scope, req.key));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+    const headLength = plain.readUInt32BE(0);
+    const headers = JSON.parse(plain.subarray(4, 4 + headLength).toString('utf8')) as StoredResponse['headers'];
+    return { headers, body: plain.subarray(4 + headLength) };
+  }
+
+  /**
+   * Claims the key for this request, or says what to do instead: replay the stored answer, refuse
+   * a different request under the same key, or refuse while the first is still running. An expired
+   * key, or a claim whose holder vanished (`lockTimeoutMs`) with the same request, is taken over.
+   */
+  async claim(req: IdempotencyRequest): Promise<ClaimResult> {
+    const owner = randomUUID();
+    const hash = this.requestHash(this.active, req);
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const claimed = await this.execute<{ owner: string }[]>(
+        `insert into idempotency_keys as k
+           (scope, key, request_hash, state, owner, seal_key_id, locked_until, expires_at)
+         values (?, ?, ?, 'in_progress', ?, ?, now() + ? * interval '1 millisecond', now() + ? * interval '1 millisecond')
+         on conflict (scope, key) do update
+           set request_hash = excluded.request_hash, state = 'in_progress', owner = excluded.owner,
+               seal_key_id = excluded.seal_key_id, status = null, response = null, created_at = now(),
+               completed_at = null, locked_until = excluded.locked_until, expires_at = excluded.expires_at
+         where k.expires_at <= now()
+            or (k.state = 'in_progress' and k.locked_until <= now() and k.request_hash = excluded.request_hash)
+         returning owner`,
+        [req.scope, req.key, hash, owner, this.active.id, this.options.lockTimeoutMs, this.options.ttlMs],
+      );
+      if (claimed[0]?.owner === owner) return { outcome: 'claimed', owner };
+
+      const [row] = await this.execute<ExistingRow[]>(
+        `select owner, request_hash, state, seal_key_id, status, response
+           from idempotency_keys where scope = ? and key = ? and expires_at > now()`,
+        [req.scope, req.key],
+      );
+      if (!row) continue; // released or expired meanwhile: claim again
+      const sealKey = this.keys.get(row.seal_key_id);
+      if (!sealKey) {
+        // Sealed with a key no longer configured: the answer cannot be read, so the key starts over.
+        await this.execute<object[]>('delete from idempotency_keys where scope = ? and key = ? and owner = ?', [
+          req.scope,
+          req.key,
+          row.owner,
+        ]);
+        continue;
+      }
+      if (row.request_hash !== this.requestHash(sealKey, req)) return { outcome: 'mismatch' };
+      if (row.state === 'in_progress' || row.response === null || row.status === null) {
+        return { outcome: 'in_progress' };
+      }
+      return { outcome: 'replay', response: { status: row.status, ...this.open(req, sealKey, row.response) } };
+    }
+    return { outcome: 'in_progress' };
+  }
+
+  /** Stores the answer of the request that holds the claim; false if the claim was lost meanwhile. */
+  async complete(req: { scope: string; key: string }, owner: string, response: StoredResponse): Promise<boolean> {
+    const rows = await this.execute<{ owner: string }[]>(
+      `update idempotency_keys
+          set state = 'completed', status = ?, response = ?, seal_key_id = ?, completed_at = now()
+        where scope = ? and key = ? and owner = ? and state = 'in_progress'
+        returning owner`,
+      [response.status, this.seal(req, response), this.active.id, req.scope, req.key, owner],
+    );
+    return rows.length > 0;
+  }
+
+  /** Gives the key up (the request failed in a way a retry should re-run). */
+  async release(req: { scope: string; key: string }, owner: string): Promise<void> {
+    await this.execute<object[]>(
+      `delete from idempotency_keys where scope = ? and key = ? and owner = ? and state = 'in_progress'`,
+      [req.scope, req.key, owner],
+    );
+  }
+
+  /** Deletes expired keys in small chunks; returns how many. */
+  async purgeExpired(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.execute<{ n: number }[]>(
+        `with gone as (
+           delete from idempotency_keys
+            where ctid = any(array(select ctid from idempotency_keys where expires_at <= now() limit ?))
+            returning 1)
+         select count(*)::int as n from gone`,
+        [PURGE_CHUNK],
+      );
+      const n = rows[0]?.n ?? 0;
+      total += n;
+      if (n < PURGE_CHUNK) return total;
+    }
+  }
+}

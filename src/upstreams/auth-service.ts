@@ -1,0 +1,208 @@
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { Config } from '../config';
+import { HttpError, type FieldError } from '../errors';
+import type { Logger } from '../logger';
+import { CircuitBreaker } from './circuit-breaker';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface CallOptions {
+  body?: unknown;
+  /** The caller's access token, forwarded as Bearer. */
+  token?: string;
+  /** Adds X-Internal-Key (internal /auth/* endpoints). */
+  internal?: boolean;
+  query?: Record<string, string>;
+  timeoutMs?: number;
+  /**
+   * Retry network errors, 5xx and 429 with backoff. Defaults to true for GET only: a POST is
+   * retried by its Temporal activity (which knows whether the upstream call is idempotent), never here.
+   */
+  retry?: boolean;
+}
+
+export interface UpstreamResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** Upstream text that must never reach a client, even inside a 4xx `detail`. */
+const LEAKY_DETAIL =
+  /(sqlalchemy|psycopg|asyncpg|traceback|select\s.+\sfrom|insert\s+into|duplicate key|violates|keycloak|exception|stack|\.py\b|errno)/i;
+
+function detailOf(body: unknown): string | undefined {
+  if (body && typeof body === 'object' && 'detail' in body) {
+    const d = body.detail;
+    if (typeof d === 'string') return d;
+  }
+  return undefined;
+}
+
+function fieldErrorsOf(body: unknown): FieldError[] | undefined {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as { detail?: unknown }).detail)) return undefined;
+  return ((body as { detail: { loc?: unknown[]; msg?: unknown }[] }).detail ?? []).map((e) => ({
+    field: (Array.isArray(e.loc) ? e.loc : []).filter((p) => p !== 'body').join('.') || 'body',
+    message: typeof e.msg === 'string' ? e.msg : 'is invalid',
+  }));
+}
+
+/**
+ * Turns an upstream error answer into the gateway's error vocabulary (auth-service.md quirks):
+ * 400 "Insufficient permissions" → 403, FastAPI 422 lists → `errors`, 5xx text never forwarded.
+ */
+export function reshapeAuthError(status: number, body: unknown): HttpError {
+  const raw = detailOf(body);
+  const detail = raw && !LEAKY_DETAIL.test(raw) && raw.length <= 300 ? raw : undefined;
+  if (status === 400 && raw && /insufficient permissions/i.test(raw))
+    return new HttpError('forbidden', 'Insufficient permissions');
+  if (status === 422)
+    return new HttpError('validation_error', 'Request validation failed', { errors: fieldErrorsOf(body) });
+  if (status === 400) return new HttpError('bad_request', detail ?? 'Bad request');
+  if (status === 401) return new HttpError('unauthorized', detail ?? 'Not authenticated');
+  if (status === 403) return new HttpError('forbidden', detail ?? 'Forbidden');
+  if (status === 404) return new HttpError('not_found', detail ?? 'Not found');
+  if (status === 409) return new HttpError('conflict', detail ?? 'Conflict');
+  if (status === 410) return new HttpError('gone', detail ?? 'Gone');
+  if (status === 429)
+    return new HttpError('rate_limited', 'Auth service is rate limiting', { headers: { 'retry-after': '1' } });
+  if (status === 503) return new HttpError('upstream_unavailable', 'Auth service is unavailable');
+  if (status === 504) return new HttpError('upstream_timeout', 'Auth service timed out');
+  return new HttpError('upstream_error', 'Auth service error');
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * The one client of the auth service, used by routes and activities alike: a keep-alive pool,
+ * a timeout on every call, retries with exponential backoff and jitter only where safe, and a
+ * circuit breaker. It never follows redirects (the upstream's trailing-slash 307s point at itself).
+ */
+export class AuthServiceClient {
+  readonly breaker: CircuitBreaker;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(
+    private readonly config: Pick<
+      Config,
+      | 'AUTH_SERVICE_URL'
+      | 'AUTH_SERVICE_TIMEOUT_MS'
+      | 'AUTH_SERVICE_RETRIES'
+      | 'AUTH_BREAKER_THRESHOLD'
+      | 'AUTH_BREAKER_COOLDOWN_MS'
+      | 'INTERNAL_SERVICE_KEY'
+    >,
+    private readonly logger: Logger,
+  ) {
+    this.breaker = new CircuitBreaker('auth-service', config.AUTH_BREAKER_THRESHOLD, config.AUTH_BREAKER_COOLDOWN_MS);
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: 256,
+      connect: { timeout: 3_000 },
+    });
+  }
+
+  /** Sends one call; answers any upstream status (the caller decides), throws on transport failure. */
+  async call<T = unknown>(method: Method, path: string, opts: CallOptions = {}): Promise<UpstreamResponse<T>> {
+    const retry = opts.retry ?? method === 'GET';
+    const attempts = retry ? this.config.AUTH_SERVICE_RETRIES + 1 : 1;
+    let last: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await sleep(backoff(attempt));
+      try {
+        const res = await this.once<T>(method, path, opts);
+        if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1) return res;
+        last = res;
+      } catch (err) {
+        last = err;
+        if (!(err instanceof HttpError && err.transient)) throw err;
+      }
+    }
+    if (last instanceof Error) throw last;
+    return last as UpstreamResponse<T>;
+  }
+
+  /** `call` that throws the reshaped error unless the status is one of `ok`. */
+  async expect<T = unknown>(
+    method: Method,
+    path: string,
+    ok: number[],
+    opts: CallOptions = {},
+  ): Promise<UpstreamResponse<T>> {
+    const res = await this.call<T>(method, path, opts);
+    if (!ok.includes(res.status)) throw reshapeAuthError(res.status, res.body);
+    return res;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async once<T>(method: Method, path: string, opts: CallOptions): Promise<UpstreamResponse<T>> {
+    if (!this.breaker.allow()) {
+      // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
+      throw new HttpError('upstream_unavailable', 'Auth service is unavailable', {
+        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
+      });
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.internal) headers['x-internal-key'] = this.config.INTERNAL_SERVICE_KEY;
+    const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
+    const timeout = opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS;
+    const started = performance.now();
+    try {
+      const res = await request(`${this.config.AUTH_SERVICE_URL}${path}${qs}`, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        dispatcher: this.dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: AbortSignal.timeout(timeout),
+      });
+      const text = await res.body.text();
+      const type = String(res.headers['content-type'] ?? '');
+      let body: unknown = text;
+      if (type.includes('json') && text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      if (res.statusCode >= 500) this.breaker.failure();
+      else this.breaker.success();
+      return { status: res.statusCode, body: body as T };
+    } catch (err) {
+      this.breaker.failure();
+      const timedOut =
+        err instanceof undiciErrors.HeadersTimeoutError ||
+        err instanceof undiciErrors.BodyTimeoutError ||
+        (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
+      this.logger.warn(
+        {
+          upstream: 'auth-service',
+          method,
+          path,
+          ms: Math.round(performance.now() - started),
+          error: err instanceof Error ? err.name : 'error',
+        },
+        'auth service call failed',
+      );
+      throw timedOut
+        ? new HttpError('upstream_timeout', 'Auth service timed out', { transient: true })
+        : new HttpError('upstream_unavailable', 'Auth service is unavailable', { transient: true });
+    }
+  }
+}
+
+function backoff(attempt: number): number {
+  const base = 100 * 2 ** (attempt - 1);
+  return base / 2 + Math.random() * base; // "equal jitter"
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,71 @@
+import {
+  ApplicationFailure,
+  condition,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { GatewayActivities } from '../activities';
+import type { SignUpAnswer, SignUpInput } from '../auth/sign-up-types';
+
+/** Answers the HTTP call as soon as the account exists (Update-with-Start early return). */
+export const signUpAnswer = defineUpdate<SignUpAnswer>('signUpAnswer');
+
+// Upstream calls retry on network errors, 5xx and 429 for as long as it takes (the auth service
+// may be down for a while); a refusal (e-mail taken, validation) fails at once.
+const upstream = proxyActivities<GatewayActivities>({
+  startToCloseTimeout: '20s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: ['UpstreamRejected'],
+  },
+});
+
+const outbox = proxyActivities<GatewayActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/**
+ * sign-up/<sha256(email)>: creates the account (the password only ever in encrypted payloads),
+ * reads the new user's profile, answers the waiting HTTP call through the update, then records
+ * `user_registered` with an event id derived from the run, so a retried step cannot publish twice.
+ */
+export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: string; email: string }> {
+  let answer: SignUpAnswer | undefined;
+  let failure: ApplicationFailure | undefined;
+  setHandler(signUpAnswer, async () => {
+    await condition(() => answer !== undefined || failure !== undefined);
+    if (failure) throw failure;
+    return answer!;
+  });
+
+  try {
+    const tokens = await upstream.createAccount({
+      email: input.email,
+      password: input.password,
+      full_name: input.full_name,
+    });
+    const user = await upstream.fetchUser(tokens.access_token);
+    answer = { tokens, user };
+    const { workflowId, runId } = workflowInfo();
+    await outbox.recordUserRegistered({
+      eventKey: `${workflowId}/${runId}`,
+      user_id: user.user_id,
+      email: user.email,
+      requestId: input.requestId,
+      ip: input.ip,
+    });
+    // Let a waiting update read the answer before the workflow completes.
+    await condition(() => true);
+    return { user_id: user.user_id, email: user.email };
+  } catch (err) {
+    failure = err instanceof ApplicationFailure ? err : ApplicationFailure.fromError(err);
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof ApplicationFailure) failure = cause;
+    throw failure;
+  }
+}

@@ -1,0 +1,124 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/logger';
+import { createWorker, type GatewayWorker } from '../../src/workers/worker';
+import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { testConfig, uniqueSuffix } from '../support/stack';
+
+jest.setTimeout(120_000);
+
+function capture() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+/**
+ * The gateway and the worker at `trace` level through sign-up, sign-in, refresh, logout, internal
+ * calls, query-string tokens and upstream failures: their logs must contain no password, no access
+ * or refresh token and no internal key.
+ */
+describe('no secret reaches a log line', () => {
+  const gatewayLog = capture();
+  const workerLog = capture();
+  const taskQueue = `test-log-secrets-${uniqueSuffix()}`;
+  const internalKey = `internal-key-${uniqueSuffix()}`;
+  let s: AuthStack;
+  let worker: GatewayWorker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    const overrides = { LOG_LEVEL: 'trace', TEMPORAL_TASK_QUEUE: taskQueue, INTERNAL_SERVICE_KEY: internalKey };
+    s = await startAuthStack(overrides, undefined, gatewayLog.stream);
+    worker = await createWorker(
+      testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }),
+      createLogger('trace', {}, workerLog.stream),
+      { taskQueue },
+    );
+    running = worker.worker.run();
+  });
+
+  afterAll(async () => {
+    worker.worker.shutdown();
+    await running;
+    await worker.close();
+    await s.close();
+  });
+
+  it('logs requests and failures, but never passwords, tokens or the internal key', async () => {
+    const secrets: string[] = [internalKey];
+    const email = `logs-${uniqueSuffix()}@example.com`;
+    const password = `pw-${uniqueSuffix()}-secret`;
+    secrets.push(password);
+
+    const signUp = await call(s.gw.url, 'POST', '/v1/client/sign-up', {
+      body: { email, password, full_name: 'Log Tester' },
+    });
+    expect(signUp.status).toBe(201);
+    secrets.push(signUp.body.access_token, signUp.body.refresh_token);
+
+    const signIn = await call(s.gw.url, 'POST', '/v1/client/sign-in/password', { body: { email, password } });
+    expect(signIn.status).toBe(200);
+    secrets.push(signIn.body.access_token, signIn.body.refresh_token);
+
+    const wrongPassword = `wrong-${uniqueSuffix()}-secret`;
+    secrets.push(wrongPassword);
+    expect(
+      (await call(s.gw.url, 'POST', '/v1/client/sign-in/password', { body: { email, password: wrongPassword } }))
+        .status,
+    ).toBe(401);
+
+    const token = signIn.body.access_token as string;
+    expect((await call(s.gw.url, 'GET', '/v1/client/me', { token })).status).toBe(200);
+    expect(
+      (await call(s.gw.url, 'GET', '/v1/client/me', { headers: { cookie: `access_token=${token}` } })).status,
+    ).toBe(200);
+    expect(
+      (await call(s.gw.url, 'GET', `/auth/validate?token=${token}`, { headers: { 'x-internal-key': internalKey } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call(s.gw.url, 'GET', '/auth/validate', { headers: { 'x-internal-key': `${internalKey}-wrong` } })).status,
+    ).toBe(401);
+
+    s.fake.failNext(3, 500, { match: { path: '/v1/client/me' } });
+    expect((await call(s.gw.url, 'GET', '/v1/client/me', { token })).status).toBe(502);
+
+    const refreshed = await call(s.gw.url, 'POST', '/v1/client/refresh_token', {
+      body: { refresh_token: signIn.body.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+    secrets.push(refreshed.body.access_token, refreshed.body.refresh_token);
+    expect(
+      (
+        await call(s.gw.url, 'POST', '/v1/client/logout', {
+          token,
+          body: { refresh_token: refreshed.body.refresh_token },
+        })
+      ).status,
+    ).toBe(204);
+
+    const change = `new-${uniqueSuffix()}-secret`;
+    secrets.push(change);
+    const other = await call(s.gw.url, 'POST', '/v1/client/sign-in/password', { body: { email, password } });
+    secrets.push(other.body.access_token, other.body.refresh_token);
+    expect(
+      (
+        await call(s.gw.url, 'POST', '/v1/client/change-password', {
+          token: other.body.access_token,
+          body: { old_password: password, new_password: change },
+        })
+      ).status,
+    ).toBe(200);
+
+    const logs = gatewayLog.text() + workerLog.text();
+    // The capture is real: it holds the access lines of these requests.
+    expect(gatewayLog.text()).toContain('request completed');
+    expect(gatewayLog.text()).toContain('/auth/validate?token=[REDACTED]');
+    for (const secret of secrets) expect(logs).not.toContain(secret);
+  });
+});
