@@ -15,4 +15,7 @@ module.exports = {
   testTimeout: 60_000,
   // Real servers: tests share one stack, so files run one after another (--runInBand in scripts).
   maxWorkers: 1,
+  // Clients that reconnect in the background (kafkajs, the chat consumer) can outlive a test file
+  // by a retry timer; never let one keep CI waiting after the results are written.
+  forceExit: true,
 };
