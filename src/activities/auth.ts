@@ -1,33 +1,17 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { HttpError } from '../errors';
 import { deterministicEventId, recordEventNow } from '../events/outbox';
 import type { SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
-import type { MeResponse } from '../api/plugins/auth';
-import { reshapeAuthError, type AuthServiceClient } from '../upstreams/auth-service';
+import type { MeResponse } from '../auth/types';
+import type { AuthServiceClient } from '../upstreams/auth-service';
+import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
 
 export interface AuthActivityDependencies {
   authService: AuthServiceClient;
   orm: MikroORM;
   config: Config;
-}
-
-/**
- * An upstream refusal becomes a non-retryable failure carrying the gateway error code; transport
- * failures, 5xx and 429 stay retryable so Temporal keeps trying with backoff.
- */
-function refusal(err: HttpError): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'UpstreamRejected',
-    message: err.detail,
-    nonRetryable: true,
-    details: [{ code: err.code, status: err.status }],
-  });
-}
-
-function retryable(status: number) {
-  return status >= 500 || status === 429;
 }
 
 export function createAuthActivities(deps: AuthActivityDependencies) {
@@ -48,20 +32,21 @@ export function createAuthActivities(deps: AuthActivityDependencies) {
     async createAccount(input: { email: string; password: string; full_name: string }): Promise<UpstreamTokens> {
       const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-up', { body: input, retry: false });
       if (res.status === 201 || res.status === 200) return res.body;
-      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
       if (res.status === 400 && activityInfo().attempt > 1) {
         const tokens = await signIn(input.email, input.password);
         if (tokens) return tokens;
       }
-      if (res.status === 400) throw refusal(new HttpError('conflict', 'This e-mail address is already registered'));
-      throw refusal(reshapeAuthError(res.status, res.body));
+      if (res.status === 400)
+        throw upstreamRejected(new HttpError('conflict', 'This e-mail address is already registered'));
+      throw upstreamRefusal(res.status, res.body);
     },
 
     async fetchUser(accessToken: string): Promise<SignedUpUser> {
       const res = await authService.call<MeResponse>('GET', '/v1/client/me', { token: accessToken, retry: false });
       if (res.status !== 200) {
-        if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
-        throw refusal(reshapeAuthError(res.status, res.body));
+        if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+        throw upstreamRefusal(res.status, res.body);
       }
       const me = res.body;
       return {

@@ -1,32 +1,16 @@
-import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
-import { HttpError } from '../errors';
 import { deterministicEventId, recordEvent } from '../events/outbox';
+import { emailHashOf, sha256 } from '../auth/hashing';
 import type { InviteRole, IssuedInvite } from '../auth/invite-types';
-import { reshapeAuthError, type AuthServiceClient } from '../upstreams/auth-service';
+import type { AuthServiceClient } from '../upstreams/auth-service';
+import { retryableStatus, upstreamRefusal } from './upstream-failure';
 
 export interface InviteActivityDependencies {
   authService: AuthServiceClient;
   orm: MikroORM;
   config: Config;
 }
-
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
-export const emailHashOf = (email: string) => sha256(email.trim().toLowerCase());
-
-function rejected(status: number, body: unknown): ApplicationFailure {
-  const err: HttpError = reshapeAuthError(status, body);
-  return ApplicationFailure.create({
-    type: 'UpstreamRejected',
-    message: err.detail,
-    nonRetryable: true,
-    details: [{ code: err.code, status: err.status }],
-  });
-}
-
-const retryable = (status: number) => status >= 500 || status === 429;
 
 /** Activities of the org-invite workflow: upstream calls, and invite rows written with their events. */
 export function createInviteActivities(deps: InviteActivityDependencies) {
@@ -49,8 +33,8 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
         retry: false,
       });
       if (res.status === 200 || res.status === 201) return res.body.invite_token;
-      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
-      throw rejected(res.status, res.body);
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+      throw upstreamRefusal(res.status, res.body);
     },
 
     async acceptUpstreamInvite(input: {
@@ -63,8 +47,8 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
         retry: false,
       });
       if (res.status === 200) return { org_id: res.body.org_id, role: res.body.role };
-      if (retryable(res.status)) throw new Error(`auth service answered ${res.status}`);
-      throw rejected(res.status, res.body);
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+      throw upstreamRefusal(res.status, res.body);
     },
 
     /** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */

@@ -19,3 +19,12 @@ export interface UserContext {
   active_org_id: string | null;
   org_role: 'owner' | 'admin' | 'member' | null;
 }
+
+/** The auth service's GET /v1/client/me answer (auth-service.md). */
+export interface MeResponse {
+  sub: string;
+  email: string;
+  full_name: string | null;
+  orgs: { org_id: string; name: string; role: 'owner' | 'admin' | 'member'; is_owner: boolean }[];
+  active_org_id: string | null;
+}

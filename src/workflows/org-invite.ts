@@ -17,27 +17,19 @@ import type {
   IssuedInvite,
   OrgInviteInput,
 } from '../auth/invite-types';
+import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY } from './policies';
 
 /** Answers the HTTP call as soon as the invite exists (Update-with-Start); a re-invite gets the same one. */
 export const inviteIssued = defineUpdate<IssuedInvite>('inviteIssued');
 export const acceptInvite = defineUpdate<AcceptedInvite, [AcceptInviteInput]>('acceptInvite');
 export const revokeInvite = defineSignal('revokeInvite');
 
+// The inviter's token expires within minutes: retrying an upstream call much longer is pointless.
 const upstream = proxyActivities<GatewayActivities>({
-  startToCloseTimeout: '20s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '10s',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: ['UpstreamRejected'],
-  },
+  ...UPSTREAM_ACTIVITY,
+  retry: { ...UPSTREAM_ACTIVITY.retry, maximumAttempts: 8 },
 });
-
-const database = proxyActivities<GatewayActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const database = proxyActivities<GatewayActivities>(DATABASE_ACTIVITY);
 
 /**
  * org-invite/<org_id>/<sha256(email)>: the durable invite. Creates it upstream, stores it (hashed

@@ -8,26 +8,13 @@ import {
 } from '@temporalio/workflow';
 import type { GatewayActivities } from '../activities';
 import type { SignUpAnswer, SignUpInput } from '../auth/sign-up-types';
+import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY } from './policies';
 
 /** Answers the HTTP call as soon as the account exists (Update-with-Start early return). */
 export const signUpAnswer = defineUpdate<SignUpAnswer>('signUpAnswer');
 
-// Upstream calls retry on network errors, 5xx and 429 for as long as it takes (the auth service
-// may be down for a while); a refusal (e-mail taken, validation) fails at once.
-const upstream = proxyActivities<GatewayActivities>({
-  startToCloseTimeout: '20s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '10s',
-    nonRetryableErrorTypes: ['UpstreamRejected'],
-  },
-});
-
-const outbox = proxyActivities<GatewayActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const upstream = proxyActivities<GatewayActivities>(UPSTREAM_ACTIVITY);
+const outbox = proxyActivities<GatewayActivities>(DATABASE_ACTIVITY);
 
 /**
  * sign-up/<sha256(email)>: creates the account (the password only ever in encrypted payloads),

@@ -1,21 +1,10 @@
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { captureLog } from '../support/log-capture';
 import { testConfig, uniqueSuffix } from '../support/stack';
 
 jest.setTimeout(120_000);
-
-function capture() {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString());
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 /**
  * The gateway and the worker at `trace` level through sign-up, sign-in, refresh, logout, internal
@@ -23,8 +12,8 @@ function capture() {
  * or refresh token and no internal key.
  */
 describe('no secret reaches a log line', () => {
-  const gatewayLog = capture();
-  const workerLog = capture();
+  const gatewayLog = captureLog();
+  const workerLog = captureLog();
   const taskQueue = `test-log-secrets-${uniqueSuffix()}`;
   const internalKey = `internal-key-${uniqueSuffix()}`;
   let s: AuthStack;

@@ -1,14 +1,8 @@
-import { Writable } from 'node:stream';
 import { createLogger, redactUrl } from '../../src/logger';
+import { captureLog } from '../support/log-capture';
 
 function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
+  const { stream, lines } = captureLog();
   return { logger: createLogger('info', {}, stream), lines };
 }
 

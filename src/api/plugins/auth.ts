@@ -2,7 +2,9 @@ import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenHash } from '../../auth/denylist';
-import type { AuthenticatedUser, UserContext } from '../../auth/types';
+import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/types';
+
+export type { MeResponse } from '../../auth/types';
 import { HttpError } from '../../errors';
 
 declare module 'fastify' {
@@ -17,14 +19,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: AuthenticatedUser;
   }
-}
-
-export interface MeResponse {
-  sub: string;
-  email: string;
-  full_name: string | null;
-  orgs: { org_id: string; name: string; role: 'owner' | 'admin' | 'member'; is_owner: boolean }[];
-  active_org_id: string | null;
 }
 
 /** The bearer token of a request: the Authorization header, else the access_token cookie. */

@@ -5,6 +5,7 @@ import { HttpError } from '../../errors';
 import { reshapeAuthError } from '../../upstreams/auth-service';
 import type { MeResponse } from '../plugins/auth';
 import { bearerToken } from '../plugins/auth';
+import { clearSessionCookies, setSessionCookies } from '../cookies';
 import { emitEvent } from '../events';
 import { Email, Password, TokenResponse, User, Uuid, withErrors } from '../schemas';
 
@@ -49,16 +50,10 @@ const ChangePasswordBody = Type.Object({
 const clientRoutes: FastifyPluginAsync = async (app) => {
   const { authService } = app.deps;
   const { config } = app;
-  const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: config.COOKIE_SECURE };
 
   /** The token response of the contract: upstream fields + `jwt` + `user`, and the gateway's own cookies. */
   async function tokenResponse(reply: FastifyReply, tokens: UpstreamTokens, withUser: boolean) {
-    void reply.setCookie('access_token', tokens.access_token, { ...cookieBase, path: '/', maxAge: tokens.expires_in });
-    void reply.setCookie('refresh_token', tokens.refresh_token, {
-      ...cookieBase,
-      path: '/v1/client',
-      ...(tokens.refresh_expires_in ? { maxAge: tokens.refresh_expires_in } : {}),
-    });
+    setSessionCookies(reply, config, tokens);
     const body: Static<typeof TokenResponse> = {
       access_token: tokens.access_token,
       refresh_token: tokens.refresh_token,
@@ -164,8 +159,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
           body: { refresh_token: refreshToken },
         });
       }
-      void reply.clearCookie('access_token', { ...cookieBase, path: '/' });
-      void reply.clearCookie('refresh_token', { ...cookieBase, path: '/v1/client' });
+      clearSessionCookies(reply, config);
       if (userId) await emitEvent(app, request, 'user_logged_out', { user_id: userId });
       return reply.status(204).send();
     },

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { emailHashOf, sha256 } from '../../activities/invites';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { emailHashOf, sha256 } from '../../auth/hashing';
 import { INVITE_FAILURES, type AcceptedInvite, type IssuedInvite, type OrgInviteInput } from '../../auth/invite-types';
-import { ERROR_STATUS, HttpError, type ErrorCode } from '../../errors';
-import { GatewayOperation, GatewayOrgId, GatewayRequestId, GatewayUserId } from '../../temporal/operations';
+import { HttpError } from '../../errors';
+import { updateWithStart, waitForUpdate, type UpdateOutcome } from '../../temporal/update-with-start';
 import { acceptInvite, inviteIssued, orgInviteWorkflow, revokeInvite } from '../../workflows/org-invite';
-import type { MeResponse } from '../plugins/auth';
+import type { MeResponse } from '../../auth/types';
 import { Email, Uuid, withErrors } from '../schemas';
 import { AssignableRole } from './orgs';
 
@@ -19,18 +18,6 @@ const Invite = Type.Object({ invite_id: Type.String(), invite_token: Type.String
 const Accepted = Type.Object({ org_id: Type.String(), role: Type.String() });
 
 export const inviteWorkflowId = (orgId: string, email: string) => `org-invite/${orgId}/${emailHashOf(email)}`;
-
-/** The HTTP error of a failed invite update: the workflow's own failures, or an upstream refusal. */
-function errorOf(err: WorkflowUpdateFailedError): HttpError {
-  let cause: unknown = err.cause;
-  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
-  if (!(cause instanceof ApplicationFailure))
-    return new HttpError('upstream_error', 'The invite could not be processed');
-  const own = INVITE_FAILURES[cause.type as keyof typeof INVITE_FAILURES];
-  if (own) return new HttpError(own, cause.message);
-  const code = (cause.details?.[0] as { code?: string } | undefined)?.code;
-  return new HttpError(code && code in ERROR_STATUS ? (code as ErrorCode) : 'upstream_error', cause.message);
-}
 
 interface InviteRow {
   invite_id: string;
@@ -97,32 +84,31 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
         requestId: request.id,
         ip: request.ip ?? null,
       };
-      const startWorkflowOperation = new WithStartWorkflowOperation(orgInviteWorkflow, {
-        workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [
-          { key: GatewayOperation, value: 'org-invite' },
-          { key: GatewayUserId, value: user.sub },
-          { key: GatewayOrgId, value: orgId },
-          { key: GatewayRequestId, value: request.id },
-        ],
-        memo: { request_id: request.id },
-      });
-      let invite: IssuedInvite;
+      let outcome: UpdateOutcome<IssuedInvite>;
       try {
-        invite = await withDeadline(
-          temporal.client.workflow.executeUpdateWithStart(inviteIssued, { startWorkflowOperation }),
-          config.WORKFLOW_SYNC_TIMEOUT_MS,
+        outcome = await updateWithStart(
+          temporal.client,
+          orgInviteWorkflow,
+          inviteIssued,
+          {
+            workflowId,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            args: [input],
+            kind: 'org-invite',
+            requestId: request.id,
+            userId: user.sub,
+            orgId,
+            timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+          },
+          INVITE_FAILURES,
         );
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw errorOf(err);
         if (err instanceof HttpError) throw err;
         throw new HttpError('upstream_unavailable', 'Invites are temporarily unavailable');
       }
-      return reply.status(201).send(invite);
+      if (outcome.status === 'running')
+        throw new HttpError('upstream_timeout', 'The invite could not be created in time; try again');
+      return reply.status(201).send(outcome.result);
     },
   );
 
@@ -152,16 +138,16 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       const emailHash = emailHashOf(email);
       if (emailHash !== row.email_hash)
         throw new HttpError('forbidden', 'This invite was sent to another e-mail address');
-      let accepted: AcceptedInvite;
+      let outcome: UpdateOutcome<AcceptedInvite>;
       try {
-        accepted = await withDeadline(
+        outcome = await waitForUpdate(
           temporal.client.workflow.getHandle(row.workflow_id).executeUpdate(acceptInvite, {
             args: [{ userId: user.sub, emailHash, token: user.token, requestId: request.id, ip: request.ip ?? null }],
           }),
           config.WORKFLOW_SYNC_TIMEOUT_MS,
+          INVITE_FAILURES,
         );
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw errorOf(err);
         if (err instanceof HttpError) throw err;
         if (
           err instanceof WorkflowNotFoundError ||
@@ -174,8 +160,10 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
         }
         throw new HttpError('upstream_unavailable', 'Invites are temporarily unavailable');
       }
+      if (outcome.status === 'running')
+        throw new HttpError('upstream_timeout', 'The invite could not be accepted in time; try again');
       app.forgetUserContext(user.token);
-      return accepted;
+      return outcome.result;
     },
   );
 
@@ -206,22 +194,5 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 };
-
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new HttpError('upstream_timeout', 'The invite service did not answer in time')),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export default inviteRoutes;

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { SignUpAnswer, SignUpInput } from '../../auth/sign-up-types';
-import { ERROR_STATUS, HttpError, type ErrorCode } from '../../errors';
-import { GatewayOperation, GatewayRequestId, operationLocation } from '../../temporal/operations';
+import { emailHashOf } from '../../auth/hashing';
+import type { SignUpInput } from '../../auth/sign-up-types';
+import { HttpError } from '../../errors';
+import { operationLocation } from '../../temporal/operations';
+import { updateWithStart, type UpdateOutcome } from '../../temporal/update-with-start';
+import type { SignUpAnswer } from '../../auth/sign-up-types';
 import { signUpAnswer, signUpWorkflow } from '../../workflows/sign-up';
+import { setSessionCookies } from '../cookies';
 import { Email, Operation, Password, TokenResponse, withErrors } from '../schemas';
 
 const SignUpBody = Type.Object({
@@ -15,18 +16,7 @@ const SignUpBody = Type.Object({
   full_name: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-export const signUpWorkflowId = (email: string) => `sign-up/${createHash('sha256').update(email).digest('hex')}`;
-
-/** The gateway error a failed sign-up update carries (set by the activities as failure details). */
-function errorOf(err: WorkflowUpdateFailedError): HttpError {
-  let cause: unknown = err.cause;
-  while (cause && !(cause instanceof ApplicationFailure && cause.type === 'UpstreamRejected'))
-    cause = (cause as { cause?: unknown }).cause;
-  const details =
-    cause instanceof ApplicationFailure ? (cause.details?.[0] as { code?: string } | undefined) : undefined;
-  const code = details?.code && details.code in ERROR_STATUS ? (details.code as ErrorCode) : 'upstream_error';
-  return new HttpError(code, cause instanceof ApplicationFailure ? cause.message : 'Sign-up failed');
-}
+export const signUpWorkflowId = (email: string) => `sign-up/${emailHashOf(email)}`;
 
 /**
  * POST /v1/client/sign-up as the `sign-up` workflow with Update-with-Start: the answer comes as
@@ -36,7 +26,6 @@ function errorOf(err: WorkflowUpdateFailedError): HttpError {
  */
 const signUpRoutes: FastifyPluginAsync = async (app) => {
   const { config } = app;
-  const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: config.COOKIE_SECURE };
 
   app.post<{ Body: Static<typeof SignUpBody> }>(
     '/v1/client/sign-up',
@@ -60,45 +49,27 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
         requestId: request.id,
         ip: request.ip ?? null,
       };
-      const startWorkflowOperation = new WithStartWorkflowOperation(signUpWorkflow, {
-        workflowId,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: [
-          { key: GatewayOperation, value: 'sign-up' },
-          { key: GatewayRequestId, value: request.id },
-        ],
-        memo: { request_id: request.id },
-      });
-      const update = app.deps.temporal.client.workflow.executeUpdateWithStart(signUpAnswer, { startWorkflowOperation });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'running'>((resolve) => {
-        timer = setTimeout(() => resolve('running'), config.WORKFLOW_SYNC_TIMEOUT_MS);
-      });
-      let outcome: SignUpAnswer | 'running';
+      let outcome: UpdateOutcome<SignUpAnswer>;
       try {
-        outcome = await Promise.race([update, timeout]);
+        outcome = await updateWithStart(app.deps.temporal.client, signUpWorkflow, signUpAnswer, {
+          workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [input],
+          kind: 'sign-up',
+          requestId: request.id,
+          timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+        });
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw errorOf(err);
+        if (err instanceof HttpError) throw err;
         request.log.warn({ error: err instanceof Error ? err.name : 'error' }, 'sign-up workflow unreachable');
         throw new HttpError('upstream_unavailable', 'Sign-up is temporarily unavailable');
-      } finally {
-        clearTimeout(timer);
       }
-      if (outcome === 'running') {
-        update.catch(() => undefined);
+      if (outcome.status === 'running') {
         void reply.header('location', operationLocation(workflowId));
         return reply.status(202).send({ operation_id: workflowId, status: 'running' as const });
       }
-      const { tokens, user } = outcome;
-      void reply.setCookie('access_token', tokens.access_token, {
-        ...cookieBase,
-        path: '/',
-        maxAge: tokens.expires_in,
-      });
-      void reply.setCookie('refresh_token', tokens.refresh_token, { ...cookieBase, path: '/v1/client' });
+      const { tokens, user } = outcome.result;
+      setSessionCookies(reply, config, tokens);
       return reply.status(201).send({
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,

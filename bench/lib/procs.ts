@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+export interface Proc {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+const running = new Set<Proc>();
+
+/** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a process with its output in `<dir>/<name>.log`; every process started here is stopped by `stopAll`. */
+export function start(
+  dir: string,
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Proc {
+  const log = join(dir, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn(command, args, { env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const proc: Proc = { name, pid: child.pid, child, log, exited };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
+}
+
+export function alive(proc: Proc): boolean {
+  return running.has(proc);
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function stop(proc: Proc, graceMs = 8_000): Promise<void> {
+  if (!running.has(proc)) return;
+  try {
+    process.kill(proc.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([proc.exited.then(() => true), sleep(graceMs).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(proc.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    await proc.exited;
+  }
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].reverse().map((p) => stop(p)));
+}
+
+export function tail(proc: Proc, lines = 20): string {
+  try {
+    return readFileSync(proc.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Waits until `check` resolves true, failing early if the process died. */
+export async function waitFor(proc: Proc, what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!running.has(proc)) throw new Error(`${proc.name} exited while waiting for ${what}:\n${tail(proc)}`);
+    if (await check().catch(() => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`${proc.name}: timed out waiting for ${what}:\n${tail(proc)}`);
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+/** Child pids of a process (e.g. the workers of a cluster primary). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export const rssMb = (pid: number) => statusKb(pid, 'VmRSS') / 1024;
+export const peakRssMb = (pid: number) => statusKb(pid, 'VmHWM') / 1024;
+
+/** Resets VmHWM (the kernel's peak-RSS counter) of one of our own processes. */
+export function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    /* older kernels: the sampled maximum still counts */
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = v[3]! + v[4]!;
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+/**
+ * Watches a group of processes over one measurement: CPU (cores used on average), peak RSS of
+ * the largest process (VmHWM after a reset, and sampled VmRSS every 100 ms as a cross-check) and
+ * the sum of RSS over the group.
+ */
+export class GroupMeter {
+  private cpu0 = new Map<number, number>();
+  private t0 = 0;
+  private peakSampled = 0;
+  private peakSum = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly pids: () => number[]) {}
+
+  begin(): void {
+    this.t0 = performance.now();
+    for (const pid of this.pids()) {
+      this.cpu0.set(pid, cpuSeconds(pid));
+      resetPeakRss(pid);
+    }
+    this.peakSampled = 0;
+    this.peakSum = 0;
+    this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    let sum = 0;
+    for (const pid of this.pids()) {
+      const rss = rssMb(pid);
+      sum += rss;
+      this.peakSampled = Math.max(this.peakSampled, rss);
+    }
+    this.peakSum = Math.max(this.peakSum, sum);
+  }
+
+  end(): { cores: number; peakRssMb: number; peakRssSumMb: number } {
+    clearInterval(this.timer);
+    this.sample();
+    const seconds = (performance.now() - this.t0) / 1000;
+    let cpu = 0;
+    let hwm = 0;
+    for (const pid of this.pids()) {
+      cpu += cpuSeconds(pid) - (this.cpu0.get(pid) ?? cpuSeconds(pid));
+      hwm = Math.max(hwm, peakRssMb(pid));
+    }
+    return { cores: cpu / seconds, peakRssMb: Math.max(hwm, this.peakSampled), peakRssSumMb: this.peakSum };
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --quick] [-- --only=direct,light,scale,profile,chat,workflow,sse]`:
+# Node 24, nginx (Debian package nginx-light, installed when missing), the build, the local stack
+# (idempotent `scripts/stack.sh up`), then the harness dist/bench/run.js. Loopback only; every
+# load run is bounded in time and the harness stops everything it started.
+set -euo pipefail
+# shellcheck source=../scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.sh"
+cd "$REPO_ROOT"
+
+ensure_node
+ensure_deps
+if ! command -v nginx >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "nginx is missing: apt-get install nginx-light (as root)"
+  log "installing nginx-light (the harness runs its own nginx; the system service is not used)"
+  # policy-rc.d (present on this image) keeps the package's service from starting.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+log "building (gateway and harness)"
+npx tsc -p tsconfig.build.json
+npx tsc -p bench/tsconfig.json
+bash scripts/stack.sh up >/dev/null
+load_stack_env
+exec node dist/bench/run.js "$@"

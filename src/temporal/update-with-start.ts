@@ -1,0 +1,89 @@
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition, type Workflow } from '@temporalio/common';
+import { ERROR_STATUS, HttpError, type ErrorCode } from '../errors';
+import { GatewayOperation, GatewayOrgId, GatewayRequestId, GatewayUserId } from './operations';
+
+export interface UpdateWithStartOptions<W extends Workflow> {
+  workflowId: string;
+  taskQueue: string;
+  args: Parameters<W>;
+  /** GatewayOperation search attribute, e.g. `sign-up`. */
+  kind: string;
+  requestId: string;
+  userId?: string;
+  orgId?: string;
+  /** How long to wait for the update's answer before reporting "running". */
+  timeoutMs: number;
+}
+
+export type UpdateOutcome<R> = { status: 'completed'; result: R } | { status: 'running' };
+
+/**
+ * Starts the workflow (or joins the running one with the same id) and waits for `update`'s answer
+ * (Update-with-Start, the early-return pattern). Search attributes and memo follow the Temporal
+ * conventions of gateway-http.md. A failed update becomes the HttpError its failure names.
+ */
+export async function updateWithStart<W extends Workflow, R>(
+  client: Client,
+  workflow: W,
+  update: UpdateDefinition<R, []>,
+  options: UpdateWithStartOptions<W>,
+  failureCodes: Record<string, ErrorCode> = {},
+): Promise<UpdateOutcome<R>> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(workflow, {
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue,
+    args: options.args,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: GatewayOperation, value: options.kind },
+      { key: GatewayRequestId, value: options.requestId },
+      ...(options.userId ? [{ key: GatewayUserId, value: options.userId }] : []),
+      ...(options.orgId ? [{ key: GatewayOrgId, value: options.orgId }] : []),
+    ],
+    memo: { request_id: options.requestId },
+    // The SDK's conditional args type cannot be satisfied by a generic W; the shape is checked by callers' W.
+  } as unknown as ConstructorParameters<typeof WithStartWorkflowOperation<W>>[1]);
+  const answer = client.workflow.executeUpdateWithStart(update, { startWorkflowOperation });
+  return waitForUpdate(answer, options.timeoutMs, failureCodes);
+}
+
+/** Waits up to `timeoutMs` for an update's answer; maps its failure to an HttpError. */
+export async function waitForUpdate<R>(
+  answer: Promise<R>,
+  timeoutMs: number,
+  failureCodes: Record<string, ErrorCode> = {},
+): Promise<UpdateOutcome<R>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'running'>((resolve) => {
+    timer = setTimeout(() => resolve('running'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([answer.then((result) => ({ result })), timeout]);
+    if (outcome === 'running') {
+      answer.catch(() => undefined);
+      return { status: 'running' };
+    }
+    return { status: 'completed', result: outcome.result };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw httpErrorOf(err, failureCodes);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The HTTP error a failed update carries: the first ApplicationFailure in its cause chain, by its
+ * type (`failureCodes`) or by the gateway error code an activity put in its details.
+ */
+export function httpErrorOf(err: WorkflowUpdateFailedError, failureCodes: Record<string, ErrorCode> = {}): HttpError {
+  let cause: unknown = err.cause;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
+  if (!(cause instanceof ApplicationFailure)) return new HttpError('upstream_error', 'The operation failed');
+  const own = cause.type ? failureCodes[cause.type] : undefined;
+  if (own) return new HttpError(own, cause.message);
+  const code = (cause.details?.[0] as { code?: string } | undefined)?.code;
+  return new HttpError(code && code in ERROR_STATUS ? (code as ErrorCode) : 'upstream_error', cause.message);
+}
