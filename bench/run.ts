@@ -21,7 +21,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ChatRequestReply } from '../src/chat/request-reply';
 import { AesGcmPayloadCodec } from '../src/temporal/codec';
-import { closedLoop, httpLoad, type LoadResult, type LoopResult } from './lib/load';
+import { closedLoop, httpLoad, type LoopResult } from './lib/load';
 import { startNginx, nginxVersion } from './lib/nginx';
 import {
   GroupMeter,

@@ -56,7 +56,7 @@ export async function httpLoad(opts: HttpLoadOptions): Promise<LoadResult> {
             ]
           : undefined,
       },
-      (err: unknown, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)),
+      (err: unknown, res) => (err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(res)),
     );
     instance.on('response', (_client, status, _bytes, ms) => {
       statuses[status] = (statuses[status] ?? 0) + 1;

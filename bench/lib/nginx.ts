@@ -1,17 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, waitFor, type Proc } from './procs';
 
 export function nginxVersion(): string {
-  try {
-    // nginx prints its version on stderr
-    return execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (err) {
-    const e = err as { stderr?: string };
-    if (e.stderr && /nginx version/.test(e.stderr)) return e.stderr.trim().replace(/^nginx version: /, '');
-    throw new Error('nginx is not installed (bench/run.sh installs the Debian package nginx-light)', { cause: err });
-  }
+  // nginx prints its version on stderr
+  const res = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  const m = /nginx version: (\S+)/.exec(`${res.stderr ?? ''}${res.stdout ?? ''}`);
+  if (!m) throw new Error('nginx is not installed (bench/run.sh installs the Debian package nginx-light)');
+  return m[1]!;
 }
 
 /**

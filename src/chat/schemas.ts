@@ -3,12 +3,8 @@
  * with them, the fake validates requests with them, the routes answer with them and
  * /asyncapi.json is generated from them, so the four cannot drift apart.
  */
-import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
-
-// TypeBox's checker rejects unknown formats; fastify's ajv knows these already.
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v));
-}
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import '../schema-formats';
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 

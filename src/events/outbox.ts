@@ -12,6 +12,8 @@ import {
   type EventTopics,
   type EventType,
 } from './catalog';
+import { Value } from '@sinclair/typebox/value';
+import { EVENT_DATA_SCHEMAS } from './schemas';
 
 /** NOTIFY channel that wakes the relays when an event is committed. */
 export const OUTBOX_CHANNEL = 'outbox_events';
@@ -100,6 +102,12 @@ export function buildEvent<T extends EventType>(
     throw new InvalidEventError(`${eventType}: data must be an object`);
   }
   assertNoSecrets(eventType, data, 'data');
+  if (!Value.Check(EVENT_DATA_SCHEMAS[eventType], data)) {
+    const first = Value.Errors(EVENT_DATA_SCHEMAS[eventType], data).First();
+    throw new InvalidEventError(
+      `${eventType}: data${first ? `${first.path.replace(/\//g, '.')} ${first.message}` : ''} does not match events.md`,
+    );
+  }
   if (typeof input.requestId !== 'string' || input.requestId === '') {
     throw new InvalidEventError(`${eventType}: request id is required`);
   }

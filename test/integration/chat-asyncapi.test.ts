@@ -21,6 +21,9 @@ const CONTRACT_TOPICS = [
   'chat-service-events',
 ];
 
+/** The domain-event topics of events.md. */
+const EVENT_TOPICS = ['auth-events', 'user-events', 'organization-events'];
+
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
 describe('GET /asyncapi.json', () => {
@@ -54,7 +57,7 @@ describe('GET /asyncapi.json', () => {
       .channels()
       .all()
       .map((c) => c.address());
-    expect([...addresses].sort()).toEqual([...CONTRACT_TOPICS].sort());
+    expect([...addresses].sort()).toEqual([...CONTRACT_TOPICS, ...EVENT_TOPICS].sort());
   });
 
   it('has a message for every operation, its reply and the stream chunks', () => {
@@ -92,5 +95,44 @@ describe('GET /asyncapi.json', () => {
       'operation',
       'reply_to',
     ]);
+  });
+});
+
+describe('GET /asyncapi.json: domain events', () => {
+  it('documents every event type of events.md on its topic, with the envelope that buildEvent validates', async () => {
+    const gw = await startGateway(testConfig());
+    try {
+      const doc = (await (await request(`${gw.url}/asyncapi.json`)).body.json()) as any;
+      const { EVENT_CATALOG, EVENT_TYPES } = await import('../../src/events/catalog');
+      const channelOf: Record<string, string> = {
+        KAFKA_AUTH_EVENTS_TOPIC: 'authEvents',
+        KAFKA_USER_EVENTS_TOPIC: 'userEvents',
+        KAFKA_ORGANIZATION_EVENTS_TOPIC: 'organizationEvents',
+      };
+      expect(EVENT_TYPES).toHaveLength(15);
+      for (const t of EVENT_TYPES) {
+        const channel = doc.channels[channelOf[EVENT_CATALOG[t].topic]!];
+        expect(channel.messages[t]).toEqual({ $ref: `#/components/messages/${t}` });
+        const payload = doc.components.messages[t].payload;
+        expect(payload.properties.event_type.const).toBe(t);
+        expect(payload.required).toEqual(
+          expect.arrayContaining([
+            'event_id',
+            'event_type',
+            'version',
+            'occurred_at',
+            'source',
+            'request_id',
+            'actor',
+            'data',
+          ]),
+        );
+      }
+      expect(Object.keys(doc.components.messages.user_invited.payload.properties.data.properties)).toEqual(
+        expect.arrayContaining(['org_id', 'invite_id', 'email', 'role', 'invited_by', 'invite_token', 'expires_at']),
+      );
+    } finally {
+      await gw.close();
+    }
   });
 });
