@@ -127,6 +127,7 @@ interface Measurement {
 
 const results: Measurement[] = [];
 let profileSummary: ProfileSummary | undefined;
+let busyBefore = NaN;
 
 // ---------------------------------------------------------------------------------------------
 // Environment shared by every process of the run
@@ -430,6 +431,9 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
   }
   cpu.loadgen = (used.user + used.system) / 1e6 / seconds;
   cpu.machine = (machine1.busy - machine0.busy) / seconds;
+  // Everything else on the machine (other users' tests, their stacks): what our numbers competed with.
+  const ours = ['gateway', 'worker', 'authFake', 'chatFake', 'nginx', 'stack', 'loadgen'];
+  cpu.other = Math.max(0, cpu.machine - ours.reduce((a, k) => a + (cpu[k] ?? 0), 0));
   const rec: Measurement = {
     ...m,
     rps: r.rps,
@@ -447,7 +451,7 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
   results.push(rec);
   say(
     `${m.scenario}/${m.variant} c=${m.concurrency} r${m.round}: ${fmt(r.rps, 0)}/s p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
-      `${r.failed ? ` FAILED ${r.failed}` : ''} | cpu gw ${fmt(cpu.gateway!, 2)} lg ${fmt(cpu.loadgen, 2)} all ${fmt(cpu.machine, 2)} | rss ${fmt(gwRss.peakRssMb, 0)} MB`,
+      `${r.failed ? ` FAILED ${r.failed}` : ''} | cpu gw ${fmt(cpu.gateway!, 2)} lg ${fmt(cpu.loadgen, 2)} all ${fmt(cpu.machine, 2)} other ${fmt(cpu.other, 2)} | rss ${fmt(gwRss.peakRssMb, 0)} MB`,
   );
   if (r.failed > Math.max(5, r.n * 0.005)) say(`  WARNING: ${r.failed} failed requests (${JSON.stringify(r)})`);
   return r;
@@ -861,7 +865,10 @@ function report(w: World) {
   line(`## Benchmark results (${QUICK ? 'quick' : 'full'} run ${RUN_ID}, ${new Date().toISOString()})`);
   line();
   line(`Medians of ${P.rounds} run(s) per row; ratios and differences are taken within each round, then the median.`);
-  line(`CPU in cores (2 cores on this machine: load generator, gateway, upstream fakes and the stack share them).`);
+  line(
+    `CPU in cores (2 cores on this machine: load generator, gateway, upstream fakes and the stack share them); ` +
+      `"others" is CPU used by processes outside this run (e.g. another test run). Machine busy before start: ${fmt(busyBefore, 2)} cores.`,
+  );
   line();
   head(['version', '']);
   for (const [k, v] of Object.entries(versions(w))) row([k, v]);
@@ -881,6 +888,7 @@ function report(w: World) {
       'nginx CPU',
       'load gen CPU',
       'machine CPU',
+      'others CPU',
       'gateway peak RSS MB (sum)',
     ]);
     const variants = ['upstream', 'nginx', 'gateway', ...P.scale.map((n) => `gateway x${n}`)];
@@ -907,6 +915,7 @@ function report(w: World) {
         v === 'nginx' ? cpu(rs, 'nginx') : '–',
         cpu(rs, 'loadgen'),
         cpu(rs, 'machine'),
+        cpu(rs, 'other'),
         v.startsWith('gateway') ? `${rss(rs)} (${fmt(Math.max(...rs.map((r) => r.gatewayPeakRssSumMb)), 0)})` : '–',
       ]);
     }
@@ -983,6 +992,7 @@ function report(w: World) {
       'gateway CPU',
       'chat fake CPU',
       'machine CPU',
+      'others CPU',
       'gateway peak RSS MB',
     ]);
     for (const c of P.chatConc) {
@@ -1018,6 +1028,7 @@ function report(w: World) {
         cpu(g, 'gateway'),
         cpu(g, 'chatFake'),
         cpu(g, 'machine'),
+        cpu(g, 'other'),
         rss(g),
       ]);
     }
@@ -1038,6 +1049,7 @@ function report(w: World) {
       'worker CPU',
       'stack CPU (PG+Kafka+Temporal)',
       'machine CPU',
+      'others CPU',
       'gateway peak RSS MB',
     ]);
     for (const v of ['sign-up', 'invite', 'echo (server ceiling)']) {
@@ -1068,6 +1080,7 @@ function report(w: World) {
           cpu(rs, 'worker'),
           cpu(rs, 'stack'),
           cpu(rs, 'machine'),
+          cpu(rs, 'other'),
           v === 'echo (server ceiling)' ? '–' : rss(rs),
         ]);
       }
@@ -1098,6 +1111,7 @@ function report(w: World) {
       'per-chunk p99 ms',
       'chunks measured',
       'gateway CPU',
+      'others CPU',
       'gateway peak RSS MB',
     ]);
     for (const c of P.sseConc) {
@@ -1118,6 +1132,7 @@ function report(w: World) {
         fmt(x('chunkP99'), 1),
         rs.reduce((a, r) => a + (r.extra?.chunkN ?? 0), 0),
         cpu(rs, 'gateway'),
+        cpu(rs, 'other'),
         rss(rs),
       ]);
     }
@@ -1162,6 +1177,11 @@ async function main() {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  const m0 = machineCpu();
+  await sleep(3_000);
+  busyBefore = (machineCpu().busy - m0.busy) / 3;
+  say(`machine CPU busy before start (others): ${busyBefore.toFixed(2)} cores`);
+  if (busyBefore > 0.25) say('WARNING: the machine is not idle; every figure below competes with that load');
   const world: Partial<World> = {};
   const watchdog = setTimeout(() => {
     say(`watchdog: the run exceeded ${WATCHDOG_MS / 60_000} min; stopping`);
