@@ -166,10 +166,17 @@ interface World {
   nginxUrl: string;
   temporal: TemporalClient;
   temporalConnection: TemporalConnection;
-  stackPids: () => number[];
+  stackPids: () => StackPids;
 }
 
-function stackPids(): number[] {
+interface StackPids {
+  postgres: number[];
+  kafka: number[];
+  temporal: number[];
+}
+
+/** The shared stack's processes (read-only: only /proc is read). */
+function stackPids(): StackPids {
   const stackDir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
   const read = (f: string) => {
     try {
@@ -178,13 +185,17 @@ function stackPids(): number[] {
       return 0;
     }
   };
-  const pids = [read('kafka/pid'), read('temporal/pid')].filter(Boolean);
+  const pids: StackPids = {
+    postgres: [],
+    kafka: [read('kafka/pid')].filter(Boolean),
+    temporal: [read('temporal/pid')].filter(Boolean),
+  };
   // PostgreSQL: the postmaster listening on the stack's port and its backends.
   try {
     const port = new URL(need('DATABASE_URL')).port;
     const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
     const m = /pid=(\d+)/.exec(out);
-    if (m) pids.push(Number(m[1]), ...childrenOf(Number(m[1])));
+    if (m) pids.postgres.push(Number(m[1]), ...childrenOf(Number(m[1])));
   } catch {
     /* not visible */
   }
@@ -350,7 +361,10 @@ async function tearDown(w: Partial<World>) {
     await w.kafkaAdmin
       .deleteTopics({ topics: [...Object.values(CHAT_TOPIC_ENV), ...Object.values(EVENT_TOPIC_ENV)] })
       .catch((err: unknown) => say(`topics not deleted: ${String(err)}`));
-    await w.kafkaAdmin.deleteGroups([`${RUN_ID}-chat-fake`]).catch(() => undefined);
+    // Consumer groups of this run: the chat fake's, the SSE probe's and every gateway's reply consumer.
+    const groups = await w.kafkaAdmin.listGroups().catch(() => ({ groups: [] }));
+    const ours = groups.groups.map((g) => g.groupId).filter((id) => id.startsWith(`${RUN_ID}-`));
+    if (ours.length) await w.kafkaAdmin.deleteGroups(ours).catch(() => undefined);
     await w.kafkaAdmin.disconnect();
   }
   if (w.dbName && w.adminDbUrl) {
@@ -412,7 +426,9 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
     authFake: new GroupMeter(() => [w.authFake.pid]),
     chatFake: new GroupMeter(() => [w.chatFake.pid]),
     nginx: new GroupMeter(() => [w.nginx.pid, ...childrenOf(w.nginx.pid)]),
-    stack: new GroupMeter(w.stackPids),
+    postgres: new GroupMeter(() => w.stackPids().postgres),
+    kafka: new GroupMeter(() => w.stackPids().kafka),
+    temporal: new GroupMeter(() => w.stackPids().temporal),
   };
   for (const meter of Object.values(meters)) meter.begin();
   const cpu0 = process.cpuUsage();
@@ -430,6 +446,7 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
     if (name === 'gateway') gwRss = e;
   }
   cpu.loadgen = (used.user + used.system) / 1e6 / seconds;
+  cpu.stack = cpu.postgres! + cpu.kafka! + cpu.temporal!;
   cpu.machine = (machine1.busy - machine0.busy) / seconds;
   // Everything else on the machine (other users' tests, their stacks): what our numbers competed with.
   const ours = ['gateway', 'worker', 'authFake', 'chatFake', 'nginx', 'stack', 'loadgen'];
@@ -448,6 +465,20 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
     extra: extra?.(r),
   };
   delete (rec as { gatewayPids?: unknown }).gatewayPids;
+  if (!m.gatewayPids) {
+    // V8 heap of the (single) gateway right after the run, to tell live data from reserved memory.
+    try {
+      const text = await (await fetch(`${w.gatewayUrl}/metrics`)).text();
+      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+      rec.extra = {
+        ...rec.extra,
+        heapUsedMb: metric('nodejs_heap_size_used_bytes'),
+        heapTotalMb: metric('nodejs_heap_size_total_bytes'),
+      };
+    } catch {
+      /* not essential */
+    }
+  }
   results.push(rec);
   say(
     `${m.scenario}/${m.variant} c=${m.concurrency} r${m.round}: ${fmt(r.rps, 0)}/s p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
@@ -620,7 +651,6 @@ async function scenarioWorkflow(w: World) {
       connections: c,
       durationSec: sec,
     });
-  const wfMeter = { gatewayPids: () => [w.gateway.pid] };
   await signUp(P.wfConc, P.warmSec);
   await invite(P.wfConc, P.warmSec);
   await closedLoop(echo, P.wfConc, P.warmSec * 1000);
@@ -629,12 +659,8 @@ async function scenarioWorkflow(w: World) {
       [1, P.wfLatSec],
       [P.wfConc, P.wfSec],
     ] as const) {
-      await measured(w, { scenario: 'workflow', variant: 'sign-up', round, concurrency: c, ...wfMeter }, () =>
-        signUp(c, sec),
-      );
-      await measured(w, { scenario: 'workflow', variant: 'invite', round, concurrency: c, ...wfMeter }, () =>
-        invite(c, sec),
-      );
+      await measured(w, { scenario: 'workflow', variant: 'sign-up', round, concurrency: c }, () => signUp(c, sec));
+      await measured(w, { scenario: 'workflow', variant: 'invite', round, concurrency: c }, () => invite(c, sec));
       await measured(w, { scenario: 'workflow', variant: 'echo (server ceiling)', round, concurrency: c }, () =>
         closedLoop(echo, c, sec * 1000),
       );
@@ -867,7 +893,7 @@ function report(w: World) {
   line(`Medians of ${P.rounds} run(s) per row; ratios and differences are taken within each round, then the median.`);
   line(
     `CPU in cores (2 cores on this machine: load generator, gateway, upstream fakes and the stack share them); ` +
-      `"others" is CPU used by processes outside this run (e.g. another test run). Machine busy before start: ${fmt(busyBefore, 2)} cores.`,
+      `"unattributed" is machine CPU not charged to any process above: other processes (e.g. another test run) and kernel network work. Machine busy before start: ${fmt(busyBefore, 2)} cores.`,
   );
   line();
   head(['version', '']);
@@ -887,8 +913,9 @@ function report(w: World) {
       'auth fake CPU',
       'nginx CPU',
       'load gen CPU',
+      'PG+Kafka CPU',
       'machine CPU',
-      'others CPU',
+      'unattributed CPU',
       'gateway peak RSS MB (sum)',
     ]);
     const variants = ['upstream', 'nginx', 'gateway', ...P.scale.map((n) => `gateway x${n}`)];
@@ -914,6 +941,10 @@ function report(w: World) {
         cpu(rs, 'authFake'),
         v === 'nginx' ? cpu(rs, 'nginx') : '–',
         cpu(rs, 'loadgen'),
+        fmt(
+          med(rs, (r) => (r.cpu.postgres ?? 0) + (r.cpu.kafka ?? 0)),
+          2,
+        ),
         cpu(rs, 'machine'),
         cpu(rs, 'other'),
         v.startsWith('gateway') ? `${rss(rs)} (${fmt(Math.max(...rs.map((r) => r.gatewayPeakRssSumMb)), 0)})` : '–',
@@ -978,7 +1009,7 @@ function report(w: World) {
 
   if (SCENARIOS.has('chat')) {
     line(
-      `### 2. Chat round trip: GET /api/chat/conversations/ through Kafka and the chat fake, ${P.chatSec} s per run`,
+      `### 2. Chat round trip: GET /api/chat/conversations/ through Kafka and the chat fake, closed loop, ${P.chatSec} s per run`,
     );
     line();
     head([
@@ -991,8 +1022,9 @@ function report(w: World) {
       'p99 ms',
       'gateway CPU',
       'chat fake CPU',
+      'Kafka CPU',
       'machine CPU',
-      'others CPU',
+      'unattributed CPU',
       'gateway peak RSS MB',
     ]);
     for (const c of P.chatConc) {
@@ -1027,6 +1059,7 @@ function report(w: World) {
         ),
         cpu(g, 'gateway'),
         cpu(g, 'chatFake'),
+        cpu(g, 'kafka'),
         cpu(g, 'machine'),
         cpu(g, 'other'),
         rss(g),
@@ -1047,9 +1080,11 @@ function report(w: World) {
       'failed',
       'gateway CPU',
       'worker CPU',
-      'stack CPU (PG+Kafka+Temporal)',
+      'Temporal server CPU',
+      'PG CPU',
+      'Kafka CPU',
       'machine CPU',
-      'others CPU',
+      'unattributed CPU',
       'gateway peak RSS MB',
     ]);
     for (const v of ['sign-up', 'invite', 'echo (server ceiling)']) {
@@ -1078,7 +1113,9 @@ function report(w: World) {
           rs.reduce((a, r) => a + r.failed, 0),
           v === 'echo (server ceiling)' ? '–' : cpu(rs, 'gateway'),
           cpu(rs, 'worker'),
-          cpu(rs, 'stack'),
+          cpu(rs, 'temporal'),
+          cpu(rs, 'postgres'),
+          cpu(rs, 'kafka'),
           cpu(rs, 'machine'),
           cpu(rs, 'other'),
           v === 'echo (server ceiling)' ? '–' : rss(rs),
@@ -1111,7 +1148,7 @@ function report(w: World) {
       'per-chunk p99 ms',
       'chunks measured',
       'gateway CPU',
-      'others CPU',
+      'unattributed CPU',
       'gateway peak RSS MB',
     ]);
     for (const c of P.sseConc) {
@@ -1145,12 +1182,28 @@ function report(w: World) {
 
   line(`### 5. Gateway peak RSS per scenario (largest process, VmHWM)`);
   line();
-  head(['scenario', 'peak RSS MB', 'median gateway CPU (cores)']);
-  for (const s of ['direct', 'light', 'chat', 'workflow', 'sse']) {
-    const rs = results.filter((r) => r.scenario === s && (s !== 'workflow' || !r.variant.startsWith('echo')));
+  head(['scenario', 'peak RSS MB', 'max V8 heap used / total MB after a run', 'max gateway CPU (cores)']);
+  for (const s of ['direct', 'light', 'chat', 'sse', 'workflow']) {
+    const rs = results.filter(
+      (r) => r.scenario === s && !r.variant.startsWith('echo') && !r.variant.startsWith('gateway x'),
+    );
     if (!rs.length) continue;
-    row([s, rss(rs), cpu(rs, 'gateway')]);
+    const heap = (k: string) => fmt(Math.max(...rs.map((r) => r.extra?.[k] ?? NaN).filter(Number.isFinite)), 0);
+    row([
+      s,
+      rss(rs),
+      `${heap('heapUsedMb')} / ${heap('heapTotalMb')}`,
+      fmt(Math.max(...rs.map((r) => r.cpu.gateway!)), 2),
+    ]);
   }
+  const multi = results.filter((r) => r.variant.startsWith('gateway x'));
+  if (multi.length)
+    row([
+      'direct, several processes',
+      `${rss(multi)} per process, ${fmt(Math.max(...multi.map((r) => r.gatewayPeakRssSumMb)), 0)} together`,
+      '–',
+      fmt(Math.max(...multi.map((r) => r.cpu.gateway!)), 2),
+    ]);
   line();
 
   if (profileSummary) {

@@ -61,6 +61,19 @@ describe('edge token verification (JWKS from the auth-service fake)', () => {
     expect(res.body.email).toBe('rotated@example.com');
   });
 
+  it('refuses a remembered token once it expires (past the 5 s clock tolerance), without asking upstream', async () => {
+    const user = s.fake.createUser({ email: 'short-lived@example.com', password: 'correct-horse-4' });
+    const token = await s.fake.signToken({ sub: user.sub, email: user.email, exp: Math.floor(Date.now() / 1000) + 1 });
+    const validate = () =>
+      call(s.gw.url, 'GET', '/auth/validate', {
+        headers: { 'x-internal-key': 'test-internal-key', authorization: `Bearer ${token}` },
+      });
+    expect((await validate()).body.valid).toBe(true);
+    expect((await validate()).body.valid).toBe(true); // from the cache
+    await new Promise((r) => setTimeout(r, 7000));
+    expect((await validate()).body).toEqual({ valid: false, reason: 'expired' });
+  });
+
   it('refuses a request without a token, and accepts the access_token cookie', async () => {
     expect((await call(s.gw.url, 'GET', '/v1/client/me')).status).toBe(401);
     const res = await call(s.gw.url, 'GET', '/v1/client/me', { headers: { cookie: `access_token=${userToken}` } });
