@@ -5,6 +5,7 @@ import { HttpError } from '../errors';
 import { deterministicEventId, recordEventNow } from '../events/outbox';
 import type { SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
 import type { MeResponse } from '../auth/types';
+import { userFromMe } from '../auth/user';
 import type { AuthServiceClient } from '../upstreams/auth-service';
 import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
 
@@ -48,14 +49,7 @@ export function createAuthActivities(deps: AuthActivityDependencies) {
         if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
         throw upstreamRefusal(res.status, res.body);
       }
-      const me = res.body;
-      return {
-        user_id: me.sub,
-        email: me.email,
-        full_name: me.full_name ?? null,
-        orgs: me.orgs ?? [],
-        active_org_id: me.active_org_id ?? null,
-      };
+      return userFromMe(res.body);
     },
 
     /** Idempotent: the event id derives from the workflow run, so a retry writes nothing new. */

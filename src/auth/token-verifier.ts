@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { AuthServiceClient } from '../upstreams/auth-service';
 import { tokenHash, type TokenDenylist } from './denylist';
 import type { AuthenticatedUser } from './types';
+import { setBounded } from '../bounded-map';
 
 const VALIDATE_CACHE_MAX_MS = 60_000;
 const NEGATIVE_CACHE_MS = 5_000;
@@ -120,11 +121,12 @@ export class TokenVerifier {
     const hit = this.verifiedCache.get(token);
     if (hit && hit.until > now) return hit.user;
     const user = await this.verifyLocally(token);
-    if (this.verifiedCache.size >= VERIFIED_CACHE_LIMIT) {
-      const oldest = this.verifiedCache.keys().next().value;
-      if (oldest !== undefined) this.verifiedCache.delete(oldest);
-    }
-    this.verifiedCache.set(token, { user, until: Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS) });
+    setBounded(
+      this.verifiedCache,
+      token,
+      { user, until: Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS) },
+      VERIFIED_CACHE_LIMIT,
+    );
     return user;
   }
 
@@ -196,10 +198,6 @@ export class TokenVerifier {
   }
 
   private remember(key: string, entry: { until: number; user?: AuthenticatedUser }) {
-    if (this.validateCache.size >= CACHE_LIMIT) {
-      const oldest = this.validateCache.keys().next().value;
-      if (oldest !== undefined) this.validateCache.delete(oldest);
-    }
-    this.validateCache.set(key, entry);
+    setBounded(this.validateCache, key, entry, CACHE_LIMIT);
   }
 }

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenHash } from '../../auth/denylist';
 import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/types';
 
-export type { MeResponse } from '../../auth/types';
+import { setBounded } from '../../bounded-map';
 import { HttpError } from '../../errors';
 
 declare module 'fastify' {
@@ -66,8 +66,7 @@ export default fp(
       let entry = meCache.get(key);
       if (!entry || entry.until <= now) {
         entry = { until: Math.min(now + ttl, user.exp * 1000), me: fetchMe(user.token) };
-        meCache.set(key, entry);
-        if (meCache.size > 10_000) meCache.delete(meCache.keys().next().value!);
+        setBounded(meCache, key, entry, 10_000);
         entry.me.catch(() => meCache.delete(key));
       }
       const me = await entry.me;

@@ -3,29 +3,17 @@ import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt } from 'jose';
 import { HttpError } from '../../errors';
 import { reshapeAuthError } from '../../upstreams/auth-service';
-import type { MeResponse } from '../plugins/auth';
+import type { MeResponse } from '../../auth/types';
 import { bearerToken } from '../plugins/auth';
-import { clearSessionCookies, setSessionCookies } from '../cookies';
+import type { UpstreamTokens } from '../../auth/sign-up-types';
+import { userFromMe } from '../../auth/user';
+import { clearSessionCookies } from '../cookies';
+import { sessionResponse } from '../token-response';
 import { emitEvent } from '../events';
 import { Email, Password, TokenResponse, User, Uuid, withErrors } from '../schemas';
 
-interface UpstreamTokens {
-  access_token: string;
-  refresh_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_expires_in?: number;
-}
-
 export function toUser(me: MeResponse): Static<typeof User> {
-  return {
-    user_id: me.sub,
-    sub: me.sub,
-    email: me.email,
-    full_name: me.full_name ?? null,
-    orgs: me.orgs ?? [],
-    active_org_id: me.active_org_id ?? null,
-  };
+  return { ...userFromMe(me), sub: me.sub };
 }
 
 function subjectOf(accessToken: string): string | null {
@@ -51,21 +39,14 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   const { authService } = app.deps;
   const { config } = app;
 
-  /** The token response of the contract: upstream fields + `jwt` + `user`, and the gateway's own cookies. */
+  /** The token response, with `user` from /v1/client/me called with the new token when asked for. */
   async function tokenResponse(reply: FastifyReply, tokens: UpstreamTokens, withUser: boolean) {
-    setSessionCookies(reply, config, tokens);
-    const body: Static<typeof TokenResponse> = {
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      token_type: tokens.token_type ?? 'Bearer',
-      expires_in: tokens.expires_in,
-      jwt: tokens.access_token,
-    };
-    if (withUser) {
-      const me = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: tokens.access_token });
-      body.user = toUser(me.body);
-    }
-    return body;
+    const user = withUser
+      ? userFromMe(
+          (await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: tokens.access_token })).body,
+        )
+      : undefined;
+    return sessionResponse(reply, config, tokens, user);
   }
 
   // Refresh and logout may come with no body at all (cookie only): validate that as `{}`.

@@ -7,6 +7,7 @@ import { HttpError } from '../../errors';
 import { updateWithStart, waitForUpdate, type UpdateOutcome } from '../../temporal/update-with-start';
 import { acceptInvite, inviteIssued, orgInviteWorkflow, revokeInvite } from '../../workflows/org-invite';
 import type { MeResponse } from '../../auth/types';
+import { orgMembership } from '../membership';
 import { Email, Uuid, withErrors } from '../schemas';
 import { AssignableRole } from './orgs';
 
@@ -36,9 +37,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   const { config } = app;
 
   async function assertOwner(request: FastifyRequest, orgId: string) {
-    const me = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: request.user!.token });
-    const membership = me.body.orgs.find((o) => o.org_id === orgId);
-    if (!membership) throw new HttpError('forbidden', 'Not a member of this organization');
+    const membership = await orgMembership(app, request, orgId);
     if (!(membership.is_owner || membership.role === 'owner'))
       throw new HttpError('forbidden', 'Insufficient permissions');
   }

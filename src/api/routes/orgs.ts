@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
 import { reshapeAuthError } from '../../upstreams/auth-service';
 import { emitEvent } from '../events';
-import type { MeResponse } from '../plugins/auth';
+import { orgMembership } from '../membership';
 import { Member, Uuid, withErrors } from '../schemas';
 
 const OrgParams = Type.Object({ id: Uuid });
@@ -16,13 +16,6 @@ const RoleBody = Type.Object({ role: AssignableRole });
 /** Organisation routes proxied directly to the auth service; the invite routes are workflow-backed (invites.ts). */
 const orgRoutes: FastifyPluginAsync = async (app) => {
   const { authService } = app.deps;
-
-  /** The upstream does not check membership before listing members: the gateway does (fresh /me, never cached). */
-  async function assertMember(request: FastifyRequest, orgId: string) {
-    const me = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: request.user!.token });
-    if (!me.body.orgs.some((o) => o.org_id === orgId))
-      throw new HttpError('forbidden', 'Not a member of this organization');
-  }
 
   app.post<{ Body: Static<typeof CreateOrgBody> }>(
     '/v1/org',
@@ -71,7 +64,8 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      await assertMember(request, request.params.id);
+      // The upstream does not check membership before listing members: the gateway does.
+      await orgMembership(app, request, request.params.id);
       const res = await authService.expect<Static<typeof Member>[]>(
         'GET',
         `/v1/org/${request.params.id}/members`,

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { emailHashOf } from '../../auth/hashing';
-import type { SignUpInput } from '../../auth/sign-up-types';
 import { HttpError } from '../../errors';
 import { operationLocation } from '../../temporal/operations';
 import { updateWithStart, type UpdateOutcome } from '../../temporal/update-with-start';
-import type { SignUpAnswer } from '../../auth/sign-up-types';
+import type { SignUpAnswer, SignUpInput } from '../../auth/sign-up-types';
 import { signUpAnswer, signUpWorkflow } from '../../workflows/sign-up';
-import { setSessionCookies } from '../cookies';
+import { sessionResponse } from '../token-response';
 import { Email, Operation, Password, TokenResponse, withErrors } from '../schemas';
 
 const SignUpBody = Type.Object({
@@ -69,15 +68,7 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
         return reply.status(202).send({ operation_id: workflowId, status: 'running' as const });
       }
       const { tokens, user } = outcome.result;
-      setSessionCookies(reply, config, tokens);
-      return reply.status(201).send({
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        token_type: tokens.token_type ?? 'Bearer',
-        expires_in: tokens.expires_in,
-        jwt: tokens.access_token,
-        user: { ...user, sub: user.user_id },
-      });
+      return reply.status(201).send(sessionResponse(reply, config, tokens, user));
     },
   );
 };
