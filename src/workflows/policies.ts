@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Failure type of an upstream refusal (activities throw it non-retryable). */
 export const UPSTREAM_REJECTED = 'UpstreamRejected';
@@ -15,6 +15,17 @@ export const UPSTREAM_ACTIVITY: ActivityOptions = {
     maximumInterval: '10s',
     nonRetryableErrorTypes: [UPSTREAM_REJECTED],
   },
+};
+
+/**
+ * The same policy for a local activity (runs inside the worker's workflow task, so no activity
+ * task round trip through the server). Short backoffs retry in the worker; once the backoff
+ * exceeds `localRetryThreshold` the retry waits on a durable timer instead.
+ */
+export const UPSTREAM_LOCAL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: UPSTREAM_ACTIVITY.startToCloseTimeout,
+  retry: UPSTREAM_ACTIVITY.retry,
+  localRetryThreshold: '5s',
 };
 
 /** Activities that write to PostgreSQL (idempotent writes): retry until the database answers. */

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { signUpWorkflowId } from '../../src/api/routes/sign-up';
 import { initOrm } from '../../src/db/orm';
+import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
@@ -67,6 +68,27 @@ describe('sign-up as a workflow (Update-with-Start)', () => {
     });
     expect(events).toHaveLength(1);
     expect(events[0]!.payload.data).toEqual({ user_id: userId, email });
+
+    // The account is created and read in one local activity (a marker in the history), not in
+    // activity tasks through the server; only the outbox write is a regular activity.
+    const client = new Client({
+      connection: await Connection.connect({ address: testConfig().TEMPORAL_ADDRESS }),
+      dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(testConfig(overrides).TEMPORAL_CODEC_KEYS)] },
+    });
+    try {
+      const handle = client.workflow.getHandle(signUpWorkflowId(email));
+      await handle.result();
+      const history = (await handle.fetchHistory()).events ?? [];
+      const scheduled = history.flatMap((e) =>
+        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+      );
+      expect(scheduled).toEqual(['recordUserRegistered']);
+      expect(history.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(
+        1,
+      );
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it('answers 409 for an e-mail that is already registered, and 422 for a short password', async () => {
