@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import { BatchingProducer } from '../kafka/batching-producer';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UserContext } from '../auth/types';
 import type { Config } from '../config';
@@ -100,6 +101,8 @@ export class ChatRequestReply {
   private readonly kafka: Kafka;
   private readonly tuning: { maxWaitTimeInMs: number; minBytes: number };
   private producer?: Producer;
+  /** Concurrent requests share produce requests (see BatchingProducer). */
+  private readonly requests = new BatchingProducer(() => this.producer, { acks: -1 });
   private consumer?: Consumer;
   private admin?: Admin;
   private readonly pending = new Map<string, Pending>();
@@ -336,16 +339,10 @@ export class ChatRequestReply {
       payload: body,
     };
     try {
-      await this.producer!.send({
-        topic: topicOf(this.config, operation),
-        acks: -1,
-        messages: [
-          {
-            key: requestId,
-            value: JSON.stringify(envelope),
-            headers: { request_id: requestId, operation, reply_to: replyTo },
-          },
-        ],
+      await this.requests.send(topicOf(this.config, operation), {
+        key: requestId,
+        value: JSON.stringify(envelope),
+        headers: { request_id: requestId, operation, reply_to: replyTo },
       });
     } catch (err) {
       const type = (err as { type?: string }).type;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import { BatchingProducer } from '../../kafka/batching-producer';
 import type { UserContext } from '../../auth/types';
 import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
 import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
@@ -102,6 +103,8 @@ export class ChatServiceFake {
   private readonly log: Logger;
   private consumer?: Consumer;
   private producer?: Producer;
+  /** Replies to concurrent requests share produce requests, as a real service's producer would. */
+  private readonly replies = new BatchingProducer(() => this.producer, { acks: -1 });
   /** request_id → the replies it got, to answer a repeat without re-applying it. */
   private readonly answered = new Map<string, Reply[]>();
   private readonly inFlight = new Set<string>();
@@ -388,10 +391,10 @@ export class ChatServiceFake {
       error: reply.error,
     };
     if (reply.sequence !== undefined) body.sequence = reply.sequence;
-    await this.producer!.send({
-      topic: replyTo,
-      acks: -1,
-      messages: [{ key: requestId, value: JSON.stringify(body), headers: { request_id: requestId } }],
+    await this.replies.send(replyTo, {
+      key: requestId,
+      value: JSON.stringify(body),
+      headers: { request_id: requestId },
     });
   }
 }
