@@ -21,7 +21,8 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ChatRequestReply } from '../src/chat/request-reply';
 import { AesGcmPayloadCodec } from '../src/temporal/codec';
-import { closedLoop, httpLoad, type LoopResult } from './lib/load';
+import { closedLoop, httpLoad, keepAliveGets, openLoop, type LoopResult, type OpenLoopResult } from './lib/load';
+import { Markdown, type Column } from './lib/markdown';
 import { startNginx, nginxVersion } from './lib/nginx';
 import {
   GroupMeter,
@@ -36,8 +37,33 @@ import {
   waitFor,
   type Proc,
 } from './lib/procs';
-import { summariseProfile, type ProfileSummary } from './lib/profile';
-import { Samples, fmt, median, summarise, type LatencySummary } from './lib/stats';
+import { summariseProfile, type FrameShare, type ProfileSummary } from './lib/profile';
+import {
+  addedFigure,
+  cpuColumns,
+  cpuOf,
+  extraFigure,
+  failedSum,
+  figure,
+  latencyColumns,
+  med,
+  medFmt,
+  peakRss,
+  pick as pickFrom,
+  roundRatio,
+  withRuns,
+  type Measurement,
+  type Runs,
+} from './lib/results';
+import {
+  interleavedRounds,
+  type LoadPoint,
+  type Plan,
+  type RunLabel,
+  type RunResult,
+  type Variant,
+} from './lib/rounds';
+import { Samples, fmt, summarise, type LatencySummary } from './lib/stats';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -47,45 +73,46 @@ const QUICK = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const SCENARIOS = new Set((only ?? 'direct,light,scale,profile,chat,workflow,sse').split(','));
 
-const P = QUICK
+/** The full run's parameters; `--quick` shortens runs and rounds (below). */
+const FULL = {
+  rounds: 3,
+  warmSec: 2,
+  directSec: 8,
+  directConc: 50,
+  lightSec: 5,
+  lightRate: 300,
+  lightConc: 10,
+  scale: [2, 3],
+  profileSec: 8,
+  chatSec: 6,
+  chatConc: [1, 50, 200],
+  chatRates: [100, 300, 600],
+  chatRateConc: 50,
+  chatRateSec: 5,
+  wfLatSec: 5,
+  wfSec: 8,
+  wfConc: 20,
+  sseSec: 5,
+  sseConc: [1, 20],
+};
+const P: typeof FULL = QUICK
   ? {
+      ...FULL,
       rounds: 1,
       warmSec: 1,
       directSec: 3,
-      directConc: 50,
       lightSec: 3,
-      lightRate: 300,
-      lightConc: 10,
       scale: [2],
       profileSec: 4,
       chatSec: 3,
-      chatConc: [1, 50, 200],
+      chatRateSec: 3,
       wfLatSec: 3,
       wfSec: 3,
-      wfConc: 20,
       sseSec: 3,
-      sseConc: [1, 20],
     }
-  : {
-      rounds: 3,
-      warmSec: 2,
-      directSec: 8,
-      directConc: 50,
-      lightSec: 5,
-      lightRate: 300,
-      lightConc: 10,
-      scale: [2, 3],
-      profileSec: 8,
-      chatSec: 6,
-      chatConc: [1, 50, 200],
-      wfLatSec: 5,
-      wfSec: 8,
-      wfConc: 20,
-      sseSec: 5,
-      sseConc: [1, 20],
-    };
+  : FULL;
 /** Hard stop for the whole run: everything started is stopped even if a scenario hangs. */
-const WATCHDOG_MS = QUICK ? 5 * 60_000 : 15 * 60_000;
+const WATCHDOG_MS = QUICK ? 6 * 60_000 : 18 * 60_000;
 
 const ROOT = resolve(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -105,25 +132,6 @@ function say(msg: string) {
 
 // ---------------------------------------------------------------------------------------------
 // Results
-
-interface Measurement {
-  scenario: string;
-  variant: string;
-  round: number;
-  concurrency: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  n: number;
-  failed: number;
-  /** CPU in cores (1.0 = one core busy for the whole run), per process group. */
-  cpu: Record<string, number>;
-  /** Peak RSS (MB) of the largest gateway process, and of all gateway processes together. */
-  gatewayPeakRssMb: number;
-  gatewayPeakRssSumMb: number;
-  extra?: Record<string, number>;
-}
 
 const results: Measurement[] = [];
 let profileSummary: ProfileSummary | undefined;
@@ -413,9 +421,9 @@ async function fakeUser(w: World, kind: string): Promise<{ token: string; sub: s
 }
 
 /** Runs `fn` with CPU and RSS metered for every process group, then records it. */
-async function measured<T extends { rps: number; p50: number; p90: number; p99: number; n: number; failed: number }>(
+async function measured<T extends RunResult>(
   w: World,
-  m: { scenario: string; variant: string; round: number; concurrency: number; gatewayPids?: () => number[] },
+  m: RunLabel,
   fn: () => Promise<T>,
   extra?: (r: T) => Record<string, number>,
 ): Promise<T> {
@@ -480,72 +488,122 @@ async function measured<T extends { rps: number; p50: number; p90: number; p99: 
     }
   }
   results.push(rec);
+  const at = m.rate === undefined ? '' : ` @${m.rate}/s`;
   say(
-    `${m.scenario}/${m.variant} c=${m.concurrency} r${m.round}: ${fmt(r.rps, 0)}/s p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
+    `${m.scenario}/${m.variant} c=${m.concurrency}${at} r${m.round}: ${fmt(r.rps, 0)}/s p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
       `${r.failed ? ` FAILED ${r.failed}` : ''} | cpu gw ${fmt(cpu.gateway!, 2)} lg ${fmt(cpu.loadgen, 2)} all ${fmt(cpu.machine, 2)} other ${fmt(cpu.other, 2)} | rss ${fmt(gwRss.peakRssMb, 0)} MB`,
   );
   if (r.failed > Math.max(5, r.n * 0.005)) say(`  WARNING: ${r.failed} failed requests (${JSON.stringify(r)})`);
   return r;
 }
 
-const meGet = (url: string, token: string, connections: number, durationSec: number, overallRate?: number) =>
+/** Runs a scenario's plan (warm-up, then interleaved rounds), every run metered and recorded. */
+const compare = (w: World, plan: Omit<Plan, 'rounds'>) =>
+  interleavedRounds({ rounds: P.rounds, ...plan }, (label, load, extra) => measured(w, label, load, extra));
+
+/** `task` in a closed loop with the point's clients for the point's duration. */
+const closedLoopAt =
+  (task: (worker: number) => Promise<void>) =>
+  (at: LoadPoint): Promise<LoopResult> =>
+    closedLoop(task, at.clients, at.sec * 1000);
+
+/** `task` in an open loop at the point's rate for the point's duration (the point's clients are the task's affair). */
+const openLoopAt =
+  (task: (seq: number) => Promise<void>) =>
+  (at: LoadPoint): Promise<OpenLoopResult> => {
+    if (at.rate === undefined) throw new Error('an open loop needs a rate');
+    return openLoop(task, at.rate, at.sec * 1000);
+  };
+
+/** The figures an open-loop run keeps beside its latencies. */
+const openLoopExtra = (r: OpenLoopResult) => ({ offered: r.offered, sendLagP50: r.lag.p50, sendLagP99: r.lag.p99 });
+
+/**
+ * GET `url` with a bearer token in an open loop at the point's rate over the point's clients as
+ * keep-alive connections (keepAliveGets): request i at i / rate s on connection i mod clients. The
+ * connections are opened just before the run and closed after it, as a server closes idle ones
+ * between runs (the auth fake after 5 s) and a reconnect would count in the latency.
+ */
+const pacedGet =
+  (url: string, token: string) =>
+  async (at: LoadPoint): Promise<OpenLoopResult> => {
+    const connections = keepAliveGets(url, { authorization: `Bearer ${token}` }, at.clients);
+    try {
+      await connections.open();
+      return await openLoopAt(connections.get)(at);
+    } finally {
+      await connections.close();
+    }
+  };
+
+/** GET `url` with a bearer token through autocannon, at the point's connections, duration and rate. */
+const autocannonGet = (url: string, token: string) => (at: LoadPoint) =>
   httpLoad({
-    url: `${url}/v1/client/me`,
+    url,
     headers: { authorization: `Bearer ${token}` },
-    connections,
-    durationSec,
-    overallRate,
+    connections: at.clients,
+    durationSec: at.sec,
+    overallRate: at.rate,
   });
+
+const meGet = (url: string, token: string) => autocannonGet(`${url}/v1/client/me`, token);
 
 // ---------------------------------------------------------------------------------------------
 // Scenario 1: direct proxy, against the upstream itself and nginx
 
 async function scenarioDirect(w: World, token: string) {
-  const targets = [
-    { variant: 'upstream', url: w.authUrl },
-    { variant: 'nginx', url: w.nginxUrl },
-    { variant: 'gateway', url: w.gatewayUrl },
+  const targets: Variant[] = [
+    { variant: 'upstream', load: meGet(w.authUrl, token) },
+    { variant: 'nginx', load: meGet(w.nginxUrl, token) },
+    { variant: 'gateway', load: meGet(w.gatewayUrl, token) },
   ];
-  if (SCENARIOS.has('direct')) {
-    for (const t of targets) await meGet(t.url, token, P.directConc, P.warmSec);
-    for (let round = 1; round <= P.rounds; round += 1) {
-      for (const t of targets) {
-        await measured(w, { scenario: 'direct', variant: t.variant, round, concurrency: P.directConc }, () =>
-          meGet(t.url, token, P.directConc, P.directSec),
-        );
-      }
-    }
-  }
-  if (SCENARIOS.has('light')) {
-    // Light load: a fixed rate far below every target's capacity, so latency is service time, not queueing.
-    for (let round = 1; round <= P.rounds; round += 1) {
-      for (const t of targets) {
-        await measured(w, { scenario: 'light', variant: t.variant, round, concurrency: P.lightConc }, () =>
-          meGet(t.url, token, P.lightConc, P.lightSec, P.lightRate),
-        );
-      }
-    }
-  }
+  if (SCENARIOS.has('direct'))
+    await compare(w, {
+      scenario: 'direct',
+      variants: targets,
+      points: [{ clients: P.directConc, sec: P.directSec }],
+      warm: { clients: P.directConc, sec: P.warmSec },
+    });
+  // Light load: a fixed rate far below every target's capacity, paced (pacedGet): at 300 req/s over
+  // 10 connections (P.lightRate, P.lightConc) a request goes out every 3.3 ms and each connection is
+  // free again long before its next one (every 33 ms), so latency is service time, not queueing
+  // behind the harness's own requests; only a stall of the harness sends overdue requests together,
+  // and that shows as send lag. (autocannon's overallRate sent each second's requests 10 at a time.)
+  const paced = (variant: string, url: string): Variant<OpenLoopResult> => ({
+    variant,
+    load: pacedGet(`${url}/v1/client/me`, token),
+    extra: openLoopExtra,
+  });
+  if (SCENARIOS.has('light'))
+    await compare(w, {
+      scenario: 'light',
+      variants: [
+        paced('upstream', w.authUrl),
+        paced('nginx', w.nginxUrl),
+        paced('gateway', w.gatewayUrl),
+        // For comparison: autocannon's own pacing at the same rate and connections.
+        { variant: 'gateway, autocannon overallRate', load: meGet(w.gatewayUrl, token) },
+      ],
+      points: [{ clients: P.lightConc, sec: P.lightSec, rate: P.lightRate }],
+    });
 }
 
 async function scenarioScale(w: World, token: string) {
   for (const processes of P.scale) {
     const { proc, url } = await startGateway(w.env, `gateway-x${processes}`, { processes });
     try {
-      await meGet(url, token, P.directConc, P.warmSec);
-      for (let round = 1; round <= P.rounds; round += 1) {
-        await measured(
-          w,
+      await compare(w, {
+        scenario: 'direct',
+        variants: [
           {
-            scenario: 'direct',
             variant: `gateway x${processes}`,
-            round,
-            concurrency: P.directConc,
+            load: meGet(url, token),
             gatewayPids: () => [proc.pid, ...childrenOf(proc.pid)],
           },
-          () => meGet(url, token, P.directConc, P.directSec),
-        );
-      }
+        ],
+        points: [{ clients: P.directConc, sec: P.directSec }],
+        warm: { clients: P.directConc, sec: P.warmSec },
+      });
     } finally {
       await stop(proc);
     }
@@ -560,9 +618,9 @@ async function scenarioProfile(w: World, token: string) {
   });
   let window: { from: number; to: number };
   try {
-    await meGet(url, token, P.directConc, P.warmSec);
+    await meGet(url, token)({ clients: P.directConc, sec: P.warmSec });
     const from = performance.now() - spawned;
-    await meGet(url, token, P.directConc, P.profileSec);
+    await meGet(url, token)({ clients: P.directConc, sec: P.profileSec });
     window = { from: from + 500, to: performance.now() - spawned - 500 };
   } finally {
     await stop(proc);
@@ -592,30 +650,32 @@ async function scenarioChat(w: World) {
     org_role: null,
   };
   const viaKafka = () => direct.request('chat_get_conversations', {}, { userContext }).then(() => undefined);
+  const url = `${w.gatewayUrl}/api/chat/conversations/`;
+  const connections = keepAliveGets(url, { authorization: `Bearer ${user.token}` }, P.chatRateConc);
   try {
-    await httpLoad({
-      url: `${w.gatewayUrl}/api/chat/conversations/`,
-      headers: { authorization: `Bearer ${user.token}` },
-      connections: 50,
-      durationSec: P.warmSec,
+    await compare(w, {
+      scenario: 'chat',
+      variants: [
+        { variant: 'gateway', load: autocannonGet(url, user.token) },
+        { variant: 'kafka+fake only', load: closedLoopAt(viaKafka) },
+      ],
+      points: P.chatConc.map((clients) => ({ clients, sec: P.chatSec })),
+      warm: { clients: 50, sec: P.warmSec },
     });
-    await closedLoop(viaKafka, 50, P.warmSec * 1000);
-    for (let round = 1; round <= P.rounds; round += 1) {
-      for (const c of P.chatConc) {
-        await measured(w, { scenario: 'chat', variant: 'gateway', round, concurrency: c }, () =>
-          httpLoad({
-            url: `${w.gatewayUrl}/api/chat/conversations/`,
-            headers: { authorization: `Bearer ${user.token}` },
-            connections: c,
-            durationSec: P.chatSec,
-          }),
-        );
-        await measured(w, { scenario: 'chat', variant: 'kafka+fake only', round, concurrency: c }, () =>
-          closedLoop(viaKafka, c, P.chatSec * 1000),
-        );
-      }
-    }
+    // 2b: the same request at fixed rates, with P.chatRateConc connections open (open loop).
+    await connections.open();
+    await compare(w, {
+      scenario: 'chat-rate',
+      variants: [
+        { variant: 'gateway', load: openLoopAt(connections.get), extra: openLoopExtra },
+        { variant: 'kafka+fake only', load: openLoopAt(viaKafka), extra: openLoopExtra },
+        // For comparison: autocannon's own pacing at the same rate and connections.
+        { variant: 'gateway, autocannon overallRate', load: autocannonGet(url, user.token) },
+      ],
+      points: P.chatRates.map((rate) => ({ clients: P.chatRateConc, sec: P.chatRateSec, rate })),
+    });
   } finally {
+    await connections.close();
     await direct.close();
   }
 }
@@ -634,38 +694,36 @@ async function scenarioWorkflow(w: World) {
       args: [{ message: 'bench' }],
     });
   };
-  const signUp = (c: number, sec: number) =>
+  const signUp = (at: LoadPoint) =>
     httpLoad({
       url: `${w.gatewayUrl}/v1/client/sign-up`,
       method: 'POST',
       body: () => JSON.stringify({ email: uniqueEmail('su'), password: 'Bench-password-1', full_name: 'Bench' }),
-      connections: c,
-      durationSec: sec,
+      connections: at.clients,
+      durationSec: at.sec,
     });
-  const invite = (c: number, sec: number) =>
+  const invite = (at: LoadPoint) =>
     httpLoad({
       url: `${w.gatewayUrl}/v1/org/${org.org_id}/invite`,
       method: 'POST',
       headers: { authorization: `Bearer ${owner.token}` },
       body: () => JSON.stringify({ email: uniqueEmail('inv'), role: 'member' }),
-      connections: c,
-      durationSec: sec,
+      connections: at.clients,
+      durationSec: at.sec,
     });
-  await signUp(P.wfConc, P.warmSec);
-  await invite(P.wfConc, P.warmSec);
-  await closedLoop(echo, P.wfConc, P.warmSec * 1000);
-  for (let round = 1; round <= P.rounds; round += 1) {
-    for (const [c, sec] of [
-      [1, P.wfLatSec],
-      [P.wfConc, P.wfSec],
-    ] as const) {
-      await measured(w, { scenario: 'workflow', variant: 'sign-up', round, concurrency: c }, () => signUp(c, sec));
-      await measured(w, { scenario: 'workflow', variant: 'invite', round, concurrency: c }, () => invite(c, sec));
-      await measured(w, { scenario: 'workflow', variant: 'echo (server ceiling)', round, concurrency: c }, () =>
-        closedLoop(echo, c, sec * 1000),
-      );
-    }
-  }
+  await compare(w, {
+    scenario: 'workflow',
+    variants: [
+      { variant: 'sign-up', load: signUp },
+      { variant: 'invite', load: invite },
+      { variant: 'echo (server ceiling)', load: closedLoopAt(echo) },
+    ],
+    points: [
+      { clients: 1, sec: P.wfLatSec },
+      { clients: P.wfConc, sec: P.wfSec },
+    ],
+    warm: { clients: P.wfConc, sec: P.warmSec },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,38 +815,41 @@ async function scenarioSse(w: World) {
     collected.push(frames);
   };
 
+  /** One measured run: streams in a closed loop, then per-chunk latency from the probe's timestamps. */
+  const sseRun = async (at: LoadPoint): Promise<SseRun> => {
+    collected.length = 0;
+    ttfb.length = 0;
+    firstToken.length = 0;
+    const loop = await closedLoop(oneStream, at.clients, at.sec * 1000);
+    await sleep(1_500); // let the probe read the last replies
+    const chunk = new Samples();
+    let frames = 0;
+    for (const s of collected) {
+      const requestId = requestOf.get(s.tag);
+      s.at.forEach((at, seq) => {
+        frames += 1;
+        const sent = requestId ? sentAt.get(`${requestId}/${seq}`) : undefined;
+        if (sent !== undefined) chunk.push(at - sent);
+      });
+    }
+    return {
+      ...loop,
+      ttfb: summarise(ttfb),
+      firstToken: summarise(firstToken),
+      chunk: summarise(chunk),
+      chunksPerStream: collected.length ? frames / collected.length : 0,
+    };
+  };
+
   try {
     await closedLoop(oneStream, 5, P.warmSec * 1000);
-    for (let round = 1; round <= P.rounds; round += 1) {
-      for (const c of P.sseConc) {
-        collected.length = 0;
-        ttfb.length = 0;
-        firstToken.length = 0;
-        await measured(
-          w,
-          { scenario: 'sse', variant: 'POST /api/conversation/', round, concurrency: c },
-          async (): Promise<SseRun> => {
-            const loop = await closedLoop(oneStream, c, P.sseSec * 1000);
-            await sleep(1_500); // let the probe read the last replies
-            const chunk = new Samples();
-            let frames = 0;
-            for (const s of collected) {
-              const requestId = requestOf.get(s.tag);
-              s.at.forEach((at, seq) => {
-                frames += 1;
-                const sent = requestId ? sentAt.get(`${requestId}/${seq}`) : undefined;
-                if (sent !== undefined) chunk.push(at - sent);
-              });
-            }
-            return {
-              ...loop,
-              ttfb: summarise(ttfb),
-              firstToken: summarise(firstToken),
-              chunk: summarise(chunk),
-              chunksPerStream: collected.length ? frames / collected.length : 0,
-            };
-          },
-          (r) => ({
+    await compare(w, {
+      scenario: 'sse',
+      variants: [
+        {
+          variant: 'POST /api/conversation/',
+          load: sseRun,
+          extra: (r: SseRun) => ({
             ttfbP50: r.ttfb.p50,
             ttfbP99: r.ttfb.p99,
             firstTokenP50: r.firstToken.p50,
@@ -798,9 +859,10 @@ async function scenarioSse(w: World) {
             chunkN: r.chunk.n,
             chunksPerStream: r.chunksPerStream,
           }),
-        );
-      }
-    }
+        },
+      ],
+      points: P.sseConc.map((clients) => ({ clients, sec: P.sseSec })),
+    });
   } finally {
     await consumer.disconnect();
     await dispatcher.close();
@@ -844,381 +906,318 @@ function versions(w: World): Record<string, string> {
   };
 }
 
-function pick(scenario: string, variant: string, c?: number) {
-  return results.filter(
-    (r) => r.scenario === scenario && r.variant === variant && (c === undefined || r.concurrency === c),
-  );
-}
+const pick = (scenario: string, variant: string, c?: number, rate?: number) =>
+  pickFrom(results, scenario, variant, c, rate);
 
-function med(rs: Measurement[], f: (r: Measurement) => number) {
-  return median(rs.map(f));
-}
+const runs = ({ rs }: Runs) => rs;
 
-/** Median over rounds of a ratio taken within each round. */
-function roundRatio(a: Measurement[], b: Measurement[], f: (r: Measurement) => number) {
-  const ratios: number[] = [];
-  for (const x of a) {
-    const y = b.find((r) => r.round === x.round);
-    if (y) ratios.push(f(x) / f(y));
-  }
-  return median(ratios);
-}
+/** How a request of an open loop is scheduled and timed (openLoop). */
+const OPEN_LOOP_SCHEDULE =
+  'request i is due at i / rate s whether or not earlier ones have answered, timed from its start to its last byte (process.hrtime).';
 
-function roundDiff(a: Measurement[], b: Measurement[], f: (r: Measurement) => number) {
-  const diffs: number[] = [];
-  for (const x of a) {
-    const y = b.find((r) => r.round === x.round);
-    if (y) diffs.push(f(x) - f(y));
-  }
-  return median(diffs);
-}
+/** The notes under a table of open loops over `connections` keep-alive connections (keepAliveGets), beside autocannon's overallRate. */
+const pacedNotes = (connections: number) => ({
+  connections: (who: string) =>
+    `- ${who}: ${connections} keep-alive connections opened beforehand, one request at a time each; request i goes out on connection i mod ${connections} ` +
+    `(each connection sends every ${connections} / rate s, staggered); a request whose connection is busy waits for it, and that wait counts.`,
+  sendLag:
+    '- send lag: how late the load generator sent requests against their schedule (its timer and event loop; large on a busy machine). ' +
+    'Latencies start when a request is sent, so a large lag means the offered rate was not held, not slower answers.',
+  autocannon:
+    `- autocannon overallRate, for comparison: autocannon gives each connection rate / ${connections} requests per second and sends them back to back when each second starts, ` +
+    `so every second begins with a burst of ${connections} requests at once; its latency is that of the burst, not of a steady rate.`,
+});
 
 function report(w: World) {
-  const out: string[] = [];
-  const line = (s = '') => out.push(s);
-  const row = (cells: (string | number)[]) => line(`| ${cells.join(' | ')} |`);
-  const head = (cells: string[]) => {
-    row(cells);
-    row(cells.map(() => '---'));
-  };
-  const cpu = (rs: Measurement[], k: string) =>
-    fmt(
-      med(rs, (r) => r.cpu[k] ?? NaN),
-      2,
-    );
-  const rss = (rs: Measurement[]) => fmt(Math.max(...rs.map((r) => r.gatewayPeakRssMb)), 0);
+  const md = new Markdown();
 
-  line(`## Benchmark results (${QUICK ? 'quick' : 'full'} run ${RUN_ID}, ${new Date().toISOString()})`);
-  line();
-  line(`Medians of ${P.rounds} run(s) per row; ratios and differences are taken within each round, then the median.`);
-  line(
+  md.line(`## Benchmark results (${QUICK ? 'quick' : 'full'} run ${RUN_ID}, ${new Date().toISOString()})`);
+  md.line();
+  md.line(
+    `Medians of ${P.rounds} run(s) per row; ratios and differences are taken within each round, then the median.`,
+  );
+  md.line(
     `CPU in cores (2 cores on this machine: load generator, gateway, upstream fakes and the stack share them); ` +
       `"unattributed" is machine CPU not charged to any process above: other processes (e.g. another test run) and kernel network work. Machine busy before start: ${fmt(busyBefore, 2)} cores.`,
   );
-  line();
-  head(['version', '']);
-  for (const [k, v] of Object.entries(versions(w))) row([k, v]);
-  line();
+  md.line();
+  md.table<[string, string]>(
+    [
+      ['version', ([k]) => k],
+      ['', ([, v]) => v],
+    ],
+    Object.entries(versions(w)),
+  );
+  md.line();
 
   if (SCENARIOS.has('direct') || SCENARIOS.has('scale')) {
-    line(`### 1. Direct proxy: GET /v1/client/me, ${P.directConc} connections, ${P.directSec} s per run`);
-    line();
-    head([
-      'target',
-      'req/s',
-      'p50 ms',
-      'p99 ms',
-      'failed',
-      'gateway CPU',
-      'auth fake CPU',
-      'nginx CPU',
-      'load gen CPU',
-      'PG+Kafka CPU',
-      'machine CPU',
-      'unattributed CPU',
-      'gateway peak RSS MB (sum)',
-    ]);
-    const variants = ['upstream', 'nginx', 'gateway', ...P.scale.map((n) => `gateway x${n}`)];
-    for (const v of variants) {
-      const rs = pick('direct', v);
-      if (!rs.length) continue;
-      row([
-        v === 'upstream' ? 'auth fake directly' : v === 'nginx' ? 'nginx → auth fake' : `${v} → auth fake`,
-        fmt(
-          med(rs, (r) => r.rps),
-          0,
-        ),
-        fmt(
-          med(rs, (r) => r.p50),
-          2,
-        ),
-        fmt(
-          med(rs, (r) => r.p99),
-          2,
-        ),
-        rs.reduce((a, r) => a + r.failed, 0),
-        v.startsWith('gateway') ? cpu(rs, 'gateway') : '–',
-        cpu(rs, 'authFake'),
-        v === 'nginx' ? cpu(rs, 'nginx') : '–',
-        cpu(rs, 'loadgen'),
-        fmt(
-          med(rs, (r) => (r.cpu.postgres ?? 0) + (r.cpu.kafka ?? 0)),
-          2,
-        ),
-        cpu(rs, 'machine'),
-        cpu(rs, 'other'),
-        v.startsWith('gateway') ? `${rss(rs)} (${fmt(Math.max(...rs.map((r) => r.gatewayPeakRssSumMb)), 0)})` : '–',
-      ]);
-    }
+    md.line(`### 1. Direct proxy: GET /v1/client/me, ${P.directConc} connections, ${P.directSec} s per run`);
+    md.line();
+    const isGateway = (r: Runs) => r.name.startsWith('gateway');
+    md.table<Runs>(
+      [
+        [
+          'target',
+          ({ name }) =>
+            name === 'upstream' ? 'auth fake directly' : name === 'nginx' ? 'nginx → auth fake' : `${name} → auth fake`,
+        ],
+        ['req/s', ({ rs }) => figure(rs, 'rps', 0)],
+        ...latencyColumns('', runs, ['p50', 'p99']),
+        ['failed', ({ rs }) => failedSum(rs)],
+        ['gateway CPU', (r) => (isGateway(r) ? cpuOf(r.rs, 'gateway') : '–')],
+        ['auth fake CPU', ({ rs }) => cpuOf(rs, 'authFake')],
+        ['nginx CPU', ({ name, rs }) => (name === 'nginx' ? cpuOf(rs, 'nginx') : '–')],
+        ['load gen CPU', ({ rs }) => cpuOf(rs, 'loadgen')],
+        ['PG+Kafka CPU', ({ rs }) => medFmt(rs, (r) => (r.cpu.postgres ?? 0) + (r.cpu.kafka ?? 0), 2)],
+        ...cpuColumns(runs, ['machine', 'unattributed']),
+        [
+          'gateway peak RSS MB (sum)',
+          (r) =>
+            isGateway(r) ? `${peakRss(r.rs)} (${fmt(Math.max(...r.rs.map((x) => x.gatewayPeakRssSumMb)), 0)})` : '–',
+        ],
+      ],
+      withRuns(['upstream', 'nginx', 'gateway', ...P.scale.map((n) => `gateway x${n}`)], (v) => pick('direct', v)),
+    );
     const gw = pick('direct', 'gateway');
     const ng = pick('direct', 'nginx');
     const up = pick('direct', 'upstream');
     if (gw.length && ng.length) {
-      line();
-      line(`- gateway / nginx throughput: **${fmt(100 * roundRatio(gw, ng, (r) => r.rps), 0)} %** (target ≥ 60 %)`);
-      line(`- nginx / auth fake directly: ${fmt(100 * roundRatio(ng, up, (r) => r.rps), 0)} %`);
+      md.line();
+      md.line(`- gateway / nginx throughput: **${fmt(100 * roundRatio(gw, ng, (r) => r.rps), 0)} %** (target ≥ 60 %)`);
+      md.line(`- nginx / auth fake directly: ${fmt(100 * roundRatio(ng, up, (r) => r.rps), 0)} %`);
       for (const n of P.scale) {
         const x = pick('direct', `gateway x${n}`);
-        if (x.length) line(`- ${n} gateway processes / 1: ${fmt(med(x, (r) => r.rps) / med(gw, (r) => r.rps), 2)}×`);
+        if (x.length) md.line(`- ${n} gateway processes / 1: ${fmt(med(x, (r) => r.rps) / med(gw, (r) => r.rps), 2)}×`);
       }
     }
-    line();
+    md.line();
   }
 
   if (SCENARIOS.has('light')) {
-    line(
+    md.line(
       `### 1b. Light load: GET /v1/client/me at ${P.lightRate} req/s over ${P.lightConc} connections, ${P.lightSec} s per run`,
     );
-    line();
-    head(['target', 'p50 ms', 'p90 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'gateway CPU']);
+    md.line();
+    md.line(`Open loop: ${OPEN_LOOP_SCHEDULE} "added" is the target minus the auth fake directly, within each round.`);
+    md.line();
     const up = pick('light', 'upstream');
-    for (const v of ['upstream', 'nginx', 'gateway']) {
-      const rs = pick('light', v);
-      if (!rs.length) continue;
-      row([
-        v === 'upstream' ? 'auth fake directly' : v,
-        fmt(
-          med(rs, (r) => r.p50),
-          2,
-        ),
-        fmt(
-          med(rs, (r) => r.p90),
-          2,
-        ),
-        fmt(
-          med(rs, (r) => r.p99),
-          2,
-        ),
-        v === 'upstream'
-          ? '–'
-          : fmt(
-              roundDiff(rs, up, (r) => r.p50),
-              2,
-            ),
-        v === 'upstream'
-          ? '–'
-          : fmt(
-              roundDiff(rs, up, (r) => r.p99),
-              2,
-            ),
-        v === 'gateway' ? cpu(rs, 'gateway') : '–',
-      ]);
-    }
-    line();
+    const gatewayAutocannonRuns = ({ name }: Runs) =>
+      name === 'gateway' ? pick('light', 'gateway, autocannon overallRate') : [];
+    const added = (k: 'p50' | 'p99'): Column<Runs> => [
+      `added ${k} ms`,
+      ({ name, rs }) => (name === 'upstream' ? '–' : addedFigure(rs, up, k)),
+    ];
+    md.table<Runs>(
+      [
+        ['target', ({ name }) => (name === 'upstream' ? 'auth fake directly' : name)],
+        ...latencyColumns('', runs, ['p50', 'p90', 'p99']),
+        added('p50'),
+        added('p99'),
+        ['send lag p99 ms', ({ rs }) => extraFigure(rs, 'sendLagP99', 2)],
+        ...latencyColumns('autocannon overallRate ', gatewayAutocannonRuns, ['p50', 'p99']),
+        ['gateway CPU', ({ name, rs }) => (name === 'gateway' ? cpuOf(rs, 'gateway') : '–')],
+      ],
+      withRuns(['upstream', 'nginx', 'gateway'], (v) => pick('light', v)),
+    );
+    md.line();
+    const notes = pacedNotes(P.lightConc);
+    md.line(notes.connections('every target'));
+    md.line(notes.sendLag);
+    md.line(notes.autocannon);
+    md.line();
   }
 
   if (SCENARIOS.has('chat')) {
-    line(
+    md.line(
       `### 2. Chat round trip: GET /api/chat/conversations/ through Kafka and the chat fake, closed loop, ${P.chatSec} s per run`,
     );
-    line();
-    head([
-      'clients',
-      'gateway req/s',
-      'gateway p50 ms',
-      'gateway p99 ms',
-      'Kafka+fake only req/s',
-      'p50 ms',
-      'p99 ms',
-      'gateway CPU',
-      'chat fake CPU',
-      'Kafka CPU',
-      'machine CPU',
-      'unattributed CPU',
-      'gateway peak RSS MB',
-    ]);
-    for (const c of P.chatConc) {
-      const g = pick('chat', 'gateway', c);
-      const k = pick('chat', 'kafka+fake only', c);
-      if (!g.length) continue;
-      row([
-        c,
-        fmt(
-          med(g, (r) => r.rps),
-          0,
-        ),
-        fmt(
-          med(g, (r) => r.p50),
-          2,
-        ),
-        fmt(
-          med(g, (r) => r.p99),
-          2,
-        ),
-        fmt(
-          med(k, (r) => r.rps),
-          0,
-        ),
-        fmt(
-          med(k, (r) => r.p50),
-          2,
-        ),
-        fmt(
-          med(k, (r) => r.p99),
-          2,
-        ),
-        cpu(g, 'gateway'),
-        cpu(g, 'chatFake'),
-        cpu(g, 'kafka'),
-        cpu(g, 'machine'),
-        cpu(g, 'other'),
-        rss(g),
-      ]);
-    }
-    line();
+    md.line();
+    type ChatRow = { c: number; g: Measurement[]; k: Measurement[] };
+    const gatewayRuns = (r: ChatRow) => r.g;
+    const kafkaRuns = (r: ChatRow) => r.k;
+    md.table<ChatRow>(
+      [
+        ['clients', ({ c }) => c],
+        ['gateway req/s', ({ g }) => figure(g, 'rps', 0)],
+        ...latencyColumns('gateway ', gatewayRuns, ['p50', 'p99']),
+        ['Kafka+fake only req/s', ({ k }) => figure(k, 'rps', 0)],
+        ...latencyColumns('', kafkaRuns, ['p50', 'p99']),
+        ...cpuColumns(gatewayRuns, ['gateway', 'chat fake', 'Kafka', 'machine', 'unattributed']),
+        ['gateway peak RSS MB', ({ g }) => peakRss(g)],
+      ],
+      P.chatConc
+        .map((c) => ({ c, g: pick('chat', 'gateway', c), k: pick('chat', 'kafka+fake only', c) }))
+        .filter((r) => r.g.length),
+    );
+    md.line();
+
+    md.line(`### 2b. Chat round trip at a fixed rate (open loop, ${P.chatRateConc} connections)`);
+    md.line();
+    md.line(`GET /api/chat/conversations/ at a fixed offered rate, ${P.chatRateSec} s per run: ${OPEN_LOOP_SCHEDULE}`);
+    md.line();
+    type RateRow = { rate: number; g: Measurement[]; k: Measurement[]; a: Measurement[] };
+    const gatewayRateRuns = (r: RateRow) => r.g;
+    const kafkaRateRuns = (r: RateRow) => r.k;
+    const autocannonRuns = (r: RateRow) => r.a;
+    const addedOverKafka = (key: 'p50' | 'p99'): Column<RateRow> => [
+      `added ${key} ms`,
+      (r) => addedFigure(r.g, r.k, key),
+    ];
+    md.table<RateRow>(
+      [
+        ['offered req/s', ({ rate }) => rate],
+        ['gateway req/s', ({ g }) => figure(g, 'rps', 0)],
+        ...latencyColumns('gateway ', gatewayRateRuns, ['p50', 'p90', 'p99']),
+        ['Kafka+fake only req/s', ({ k }) => figure(k, 'rps', 0)],
+        ...latencyColumns('', kafkaRateRuns, ['p50', 'p90', 'p99']),
+        addedOverKafka('p50'),
+        addedOverKafka('p99'),
+        [
+          'send lag p99 ms (gateway / Kafka)',
+          ({ g, k }) => `${extraFigure(g, 'sendLagP99', 2)} / ${extraFigure(k, 'sendLagP99', 2)}`,
+        ],
+        ...latencyColumns('autocannon overallRate ', autocannonRuns, ['p50', 'p99']),
+        ...cpuColumns(gatewayRateRuns, ['gateway', 'chat fake', 'Kafka', 'unattributed']),
+      ],
+      P.chatRates
+        .map((rate) => ({
+          rate,
+          g: pick('chat-rate', 'gateway', undefined, rate),
+          k: pick('chat-rate', 'kafka+fake only', undefined, rate),
+          a: pick('chat-rate', 'gateway, autocannon overallRate', undefined, rate),
+        }))
+        .filter((r) => r.g.length),
+    );
+    md.line();
+    const notes = pacedNotes(P.chatRateConc);
+    md.line(notes.connections('gateway'));
+    md.line(
+      '- Kafka+fake only: the same schedule through this process\'s ChatRequestReply (no HTTP, no gateway); "added" is gateway minus that, within each round.',
+    );
+    md.line(notes.sendLag);
+    md.line(notes.autocannon);
+    md.line();
   }
 
   if (SCENARIOS.has('workflow')) {
-    line(`### 3. Workflow-backed routes on the local Temporal dev server`);
-    line();
-    head([
-      'route',
-      'clients',
-      'answered/s',
-      'p50 ms',
-      'p99 ms',
-      'failed',
-      'gateway CPU',
-      'worker CPU',
-      'Temporal server CPU',
-      'PG CPU',
-      'Kafka CPU',
-      'machine CPU',
-      'unattributed CPU',
-      'gateway peak RSS MB',
-    ]);
-    for (const v of ['sign-up', 'invite', 'echo (server ceiling)']) {
-      for (const c of [1, P.wfConc]) {
-        const rs = pick('workflow', v, c);
-        if (!rs.length) continue;
-        row([
-          v === 'sign-up'
-            ? 'POST /v1/client/sign-up'
-            : v === 'invite'
-              ? 'POST /v1/org/{id}/invite'
-              : 'echoWorkflow start→result (Temporal client, no HTTP)',
-          c,
-          fmt(
-            med(rs, (r) => r.rps),
-            1,
-          ),
-          fmt(
-            med(rs, (r) => r.p50),
-            1,
-          ),
-          fmt(
-            med(rs, (r) => r.p99),
-            1,
-          ),
-          rs.reduce((a, r) => a + r.failed, 0),
-          v === 'echo (server ceiling)' ? '–' : cpu(rs, 'gateway'),
-          cpu(rs, 'worker'),
-          cpu(rs, 'temporal'),
-          cpu(rs, 'postgres'),
-          cpu(rs, 'kafka'),
-          cpu(rs, 'machine'),
-          cpu(rs, 'other'),
-          v === 'echo (server ceiling)' ? '–' : rss(rs),
-        ]);
-      }
-    }
+    md.line(`### 3. Workflow-backed routes on the local Temporal dev server`);
+    md.line();
+    type WfRow = Runs & { c: number };
+    const isEcho = (r: WfRow) => r.name === 'echo (server ceiling)';
+    const wf = (r: WfRow) => r.rs;
+    md.table<WfRow>(
+      [
+        [
+          'route',
+          ({ name }) =>
+            name === 'sign-up'
+              ? 'POST /v1/client/sign-up'
+              : name === 'invite'
+                ? 'POST /v1/org/{id}/invite'
+                : 'echoWorkflow start→result (Temporal client, no HTTP)',
+        ],
+        ['clients', ({ c }) => c],
+        ['answered/s', ({ rs }) => figure(rs, 'rps', 1)],
+        ...latencyColumns('', wf, ['p50', 'p99'], 1),
+        ['failed', ({ rs }) => failedSum(rs)],
+        ['gateway CPU', (r) => (isEcho(r) ? '–' : cpuOf(r.rs, 'gateway'))],
+        ...cpuColumns(wf, ['worker', 'Temporal server', 'PG', 'Kafka', 'machine', 'unattributed']),
+        ['gateway peak RSS MB', (r) => (isEcho(r) ? '–' : peakRss(r.rs))],
+      ],
+      ['sign-up', 'invite', 'echo (server ceiling)']
+        .flatMap((name) => [1, P.wfConc].map((c) => ({ name, c, rs: pick('workflow', name, c) })))
+        .filter((r) => r.rs.length),
+    );
     const su = pick('workflow', 'sign-up', P.wfConc);
     const inv = pick('workflow', 'invite', P.wfConc);
     const ec = pick('workflow', 'echo (server ceiling)', P.wfConc);
     if (su.length && ec.length) {
-      line();
-      line(
+      md.line();
+      md.line(
         `- sign-up / echo ceiling at ${P.wfConc} clients: ${fmt(100 * roundRatio(su, ec, (r) => r.rps), 0)} %; invite / echo: ${fmt(100 * roundRatio(inv, ec, (r) => r.rps), 0)} %`,
       );
     }
-    line();
+    md.line();
   }
 
   if (SCENARIOS.has('sse')) {
-    line(`### 4. SSE: POST /api/conversation/ (chat fake streams a token every 30 ms)`);
-    line();
-    head([
-      'streams at once',
-      'streams/s',
-      'TTFB p50 ms',
-      'TTFB p99 ms',
-      'first token p50 ms',
-      'first token p99 ms',
-      'per-chunk p50 ms',
-      'per-chunk p99 ms',
-      'chunks measured',
-      'gateway CPU',
-      'unattributed CPU',
-      'gateway peak RSS MB',
-    ]);
-    for (const c of P.sseConc) {
-      const rs = pick('sse', 'POST /api/conversation/', c);
-      if (!rs.length) continue;
-      const x = (k: string) => med(rs, (r) => r.extra?.[k] ?? NaN);
-      row([
-        c,
-        fmt(
-          med(rs, (r) => r.rps),
-          1,
-        ),
-        fmt(x('ttfbP50'), 2),
-        fmt(x('ttfbP99'), 2),
-        fmt(x('firstTokenP50'), 1),
-        fmt(x('firstTokenP99'), 1),
-        fmt(x('chunkP50'), 1),
-        fmt(x('chunkP99'), 1),
-        rs.reduce((a, r) => a + (r.extra?.chunkN ?? 0), 0),
-        cpu(rs, 'gateway'),
-        cpu(rs, 'other'),
-        rss(rs),
-      ]);
-    }
-    line();
-    line(
+    md.line(`### 4. SSE: POST /api/conversation/ (chat fake streams a token every 30 ms)`);
+    md.line();
+    type SseRow = { c: number; rs: Measurement[] };
+    const x = (key: string, digits: number) => (r: SseRow) => extraFigure(r.rs, key, digits);
+    md.table<SseRow>(
+      [
+        ['streams at once', ({ c }) => c],
+        ['streams/s', ({ rs }) => figure(rs, 'rps', 1)],
+        ['TTFB p50 ms', x('ttfbP50', 2)],
+        ['TTFB p99 ms', x('ttfbP99', 2)],
+        ['first token p50 ms', x('firstTokenP50', 1)],
+        ['first token p99 ms', x('firstTokenP99', 1)],
+        ['per-chunk p50 ms', x('chunkP50', 1)],
+        ['per-chunk p99 ms', x('chunkP99', 1)],
+        ['chunks measured', ({ rs }) => rs.reduce((a, r) => a + (r.extra?.chunkN ?? 0), 0)],
+        ...cpuColumns((r: SseRow) => r.rs, ['gateway', 'unattributed']),
+        ['gateway peak RSS MB', ({ rs }) => peakRss(rs)],
+      ],
+      P.sseConc.map((c) => ({ c, rs: pick('sse', 'POST /api/conversation/', c) })).filter((r) => r.rs.length),
+    );
+    md.line();
+    md.line(
       'Per-chunk latency: from the chat fake handing the chunk to its Kafka producer (the record timestamp) to the frame arriving at the client, same clock, 1 ms resolution.',
     );
-    line();
+    md.line();
   }
 
-  line(`### 5. Gateway peak RSS per scenario (largest process, VmHWM)`);
-  line();
-  head(['scenario', 'peak RSS MB', 'max V8 heap used / total MB after a run', 'max gateway CPU (cores)']);
-  for (const s of ['direct', 'light', 'chat', 'sse', 'workflow']) {
-    const rs = results.filter(
-      (r) => r.scenario === s && !r.variant.startsWith('echo') && !r.variant.startsWith('gateway x'),
-    );
-    if (!rs.length) continue;
-    const heap = (k: string) => fmt(Math.max(...rs.map((r) => r.extra?.[k] ?? NaN).filter(Number.isFinite)), 0);
-    row([
-      s,
-      rss(rs),
-      `${heap('heapUsedMb')} / ${heap('heapTotalMb')}`,
-      fmt(Math.max(...rs.map((r) => r.cpu.gateway!)), 2),
-    ]);
-  }
+  md.line(`### 5. Gateway peak RSS per scenario (largest process, VmHWM)`);
+  md.line();
+  const maxGatewayCpu = (rs: Measurement[]) => fmt(Math.max(...rs.map((r) => r.cpu.gateway!)), 2);
+  const heap = (rs: Measurement[], k: string) =>
+    fmt(Math.max(...rs.map((r) => r.extra?.[k] ?? NaN).filter(Number.isFinite)), 0);
+  md.table<Runs>(
+    [
+      ['scenario', ({ name }) => name],
+      ['peak RSS MB', ({ rs }) => peakRss(rs)],
+      ['max V8 heap used / total MB after a run', ({ rs }) => `${heap(rs, 'heapUsedMb')} / ${heap(rs, 'heapTotalMb')}`],
+      ['max gateway CPU (cores)', ({ rs }) => maxGatewayCpu(rs)],
+    ],
+    withRuns(['direct', 'light', 'chat', 'chat-rate', 'sse', 'workflow'], (s) =>
+      results.filter((r) => r.scenario === s && !r.variant.startsWith('echo') && !r.variant.startsWith('gateway x')),
+    ),
+  );
   const multi = results.filter((r) => r.variant.startsWith('gateway x'));
   if (multi.length)
-    row([
+    md.row([
       'direct, several processes',
-      `${rss(multi)} per process, ${fmt(Math.max(...multi.map((r) => r.gatewayPeakRssSumMb)), 0)} together`,
+      `${peakRss(multi)} per process, ${fmt(Math.max(...multi.map((r) => r.gatewayPeakRssSumMb)), 0)} together`,
       '–',
-      fmt(Math.max(...multi.map((r) => r.cpu.gateway!)), 2),
+      maxGatewayCpu(multi),
     ]);
-  line();
+  md.line();
 
   if (profileSummary) {
-    line(
+    md.line(
       `### CPU profile of the direct path (one gateway, ${P.directConc} connections, ${P.profileSec} s; ${fmt(profileSummary.idlePct, 0)} % idle)`,
     );
-    line();
-    head(['self % of busy time', 'function', 'where']);
-    for (const f of profileSummary.top) row([fmt(f.selfPct, 1), `\`${f.frame}\``, `\`${f.where}\``]);
-    line();
-    head(['self % by package', 'package']);
-    for (const f of profileSummary.byPackage) row([fmt(f.selfPct, 1), f.frame]);
-    line();
+    md.line();
+    md.table<FrameShare>(
+      [
+        ['self % of busy time', (f) => fmt(f.selfPct, 1)],
+        ['function', (f) => `\`${f.frame}\``],
+        ['where', (f) => `\`${f.where}\``],
+      ],
+      profileSummary.top,
+    );
+    md.line();
+    md.table<FrameShare>(
+      [
+        ['self % by package', (f) => fmt(f.selfPct, 1)],
+        ['package', (f) => f.frame],
+      ],
+      profileSummary.byPackage,
+    );
+    md.line();
   }
-  return out.join('\n');
+  return md.toString();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,3 +9,12 @@ export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, limit: number
   }
   map.set(key, value);
 }
+
+/**
+ * Appends to a log that keeps only its newest `max` entries (trimmed in chunks, so appending
+ * stays cheap). For the fakes' call logs, which tests read and long benchmark runs fill.
+ */
+export function pushBounded<T>(log: T[], item: T, max: number): void {
+  log.push(item);
+  if (log.length > max * 2) log.splice(0, log.length - max);
+}

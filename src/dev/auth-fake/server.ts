@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyRequest } from 'fastify';
+import { pushBounded } from '../../bounded-map';
 import { registerAuthFakeRoutes } from './app';
 import { KeyRing } from './keys';
 import { AuthStore, type FakeInvite, type FakeOrg, type FakeSession, type FakeUser, type OrgRole } from './store';
@@ -8,6 +9,8 @@ import { TokenMinter, type SignTokenOptions, type TokenClaims, type TokenForgery
 
 export const DEFAULT_INTERNAL_KEY = 'gateway-secret-key-2024';
 export const DEFAULT_REALM_PATH = '/realms/auth-service';
+/** Calls remembered for `calls`/`callsTo` (the newest; a long-running fake must not grow forever). */
+const MAX_LOGGED_CALLS = 50_000;
 
 export interface AuthFakeOptions {
   /** 0 (default) = an ephemeral port. */
@@ -198,7 +201,7 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
       time: Date.now(),
       headers: { ...request.headers },
     };
-    calls.push(call);
+    pushBounded(calls, call, MAX_LOGGED_CALLS);
     callOf.set(request, call);
     if (down === '503') {
       return reply.code(503).type('text/plain; charset=utf-8').send('Service Unavailable');

@@ -6,6 +6,7 @@ import { BatchingProducer } from '../../kafka/batching-producer';
 import type { UserContext } from '../../auth/types';
 import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
 import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
+import { pushBounded, setBounded } from '../../bounded-map';
 import { createKafka } from '../../kafka/client';
 import type { Logger } from '../../logger';
 import { ChatFakeStore, FakeChatError } from './store';
@@ -69,6 +70,8 @@ interface Reply {
   sequence?: number;
 }
 
+/** Requests (and answers, for repeats) remembered; a long-running fake must not grow forever. */
+const MAX_LOGGED_REQUESTS = 50_000;
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 const requestChecks = new Map<ChatOperation, TypeCheck<TSchema>>();
@@ -187,7 +190,7 @@ export class ChatServiceFake {
       this.log.warn({ topic }, 'unreadable request dropped');
       return;
     }
-    this.received.push({ topic, key: message.key?.toString(), headers, envelope });
+    pushBounded(this.received, { topic, key: message.key?.toString(), headers, envelope }, MAX_LOGGED_REQUESTS);
 
     const requestId = typeof envelope.request_id === 'string' ? envelope.request_id : headers.request_id;
     const operation = typeof envelope.operation === 'string' ? envelope.operation : (headers.operation ?? '');
@@ -218,7 +221,7 @@ export class ChatServiceFake {
         misbehave && this.switches.error !== null
           ? [this.errorReply(this.switches.error)]
           : this.handle(operation, envelope.payload);
-      this.answered.set(requestId, replies);
+      setBounded(this.answered, requestId, replies, MAX_LOGGED_REQUESTS);
       await this.sendAll(replyTo, requestId, operation, replies, misbehave);
     } finally {
       this.inFlight.delete(requestId);
