@@ -246,7 +246,22 @@ export const VARIABLES = {
     integer(10, 60_000),
     'How often the relay looks for new events (NOTIFY wakes it sooner)',
   ),
-  OUTBOX_BATCH_SIZE: v('100', integer(1, 10_000), 'Events the relay publishes per Kafka request'),
+  OUTBOX_BATCH_SIZE: v('500', integer(1, 10_000), 'Events the relay publishes per Kafka request'),
+  OUTBOX_RELAY_LINGER_MS: v(
+    '20',
+    integer(0, 1_000),
+    'After a partial batch, how long the relay gathers new events before its next round (fewer, larger rounds)',
+  ),
+  OUTBOX_RETENTION: v(
+    '24h',
+    duration,
+    'How long published events stay in the outbox table for audit and replay before the relay deletes them',
+  ),
+  OUTBOX_WRITE_BUFFER_EVENTS: v(
+    '20000',
+    integer(1, 1_000_000),
+    'Events a process holds while PostgreSQL is away; when full, requests that emit events answer 503',
+  ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
   INTERNAL_SERVICE_KEY: v(
     DEFAULT_INTERNAL_SERVICE_KEY,

@@ -60,7 +60,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   );
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
-  const outboxWriter = new OutboxWriter(orm, config, logger);
+  const outboxWriter = new OutboxWriter(orm, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);
 
   const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
   relay?.start();

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EventData, EventType } from '../events/catalog';
+import { OutboxFullError } from '../events/outbox-writer';
+import { HttpError } from '../errors';
 
 /** Events that only report a read: the route answers without waiting for their outbox write. */
 const READ_EVENTS = new Set<EventType>([
@@ -13,7 +15,8 @@ const READ_EVENTS = new Set<EventType>([
 /**
  * Records a domain event of a direct route in the outbox (events.md). State-changing events are
  * awaited (group commit, a few ms), so a success answer implies a durable event; read events are
- * not, keeping the proxy path free of database waits. Neither fails the request.
+ * not, keeping the proxy path free of database waits. Neither fails the request while PostgreSQL
+ * is away, until the writer's buffer is full: then the request answers 503 rather than lose its event.
  */
 export async function emitEvent<T extends EventType>(
   app: FastifyInstance,
@@ -21,11 +24,23 @@ export async function emitEvent<T extends EventType>(
   eventType: T,
   data: EventData[T],
 ): Promise<void> {
-  const written = app.deps.outboxWriter.write({
-    eventType,
-    data,
-    requestId: request.id,
-    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
-  });
+  let written: Promise<boolean>;
+  try {
+    written = app.deps.outboxWriter.write({
+      eventType,
+      data,
+      requestId: request.id,
+      actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
+    });
+  } catch (err) {
+    if (!(err instanceof OutboxFullError)) throw err;
+    request.log.error(
+      { pending: err.pending, event_type: eventType },
+      'outbox write buffer full; refusing the request',
+    );
+    throw new HttpError('upstream_unavailable', 'The gateway cannot record events right now; retry later', {
+      headers: { 'retry-after': '5' },
+    });
+  }
   if (!READ_EVENTS.has(eventType)) await written;
 }

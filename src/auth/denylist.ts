@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 
 const CHANNEL = 'gateway_token_revoked';
@@ -52,10 +53,19 @@ export class TokenDenylist {
     const exp = this.revoked.get(hash);
     if (exp !== undefined) return exp > Date.now();
     if (this.synced) return false;
-    const rows = await this.query<{ one: number }>(
-      'select 1 as one from revoked_tokens where token_hash = ? and expires_at > now()',
-      [hash],
-    );
+    let rows: { one: number }[];
+    try {
+      rows = await this.query<{ one: number }>(
+        'select 1 as one from revoked_tokens where token_hash = ? and expires_at > now()',
+        [hash],
+      );
+    } catch (err) {
+      // Fail closed: without the database a logged-out token cannot be told from a live one.
+      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'token denylist unreachable');
+      throw new HttpError('upstream_unavailable', 'Token revocation cannot be checked right now; retry later', {
+        headers: { 'retry-after': '5' },
+      });
+    }
     return rows.length > 0;
   }
 
@@ -74,13 +84,20 @@ export class TokenDenylist {
       const [hash, exp] = (msg.payload ?? '').split(':');
       if (hash && exp) this.revoked.set(hash, Number(exp));
     });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
-    // Load after LISTEN, so a revocation between the two is seen by one of them.
-    const rows = await client.query<{ token_hash: string; exp: string }>(
-      'select token_hash, (extract(epoch from expires_at) * 1000)::bigint as exp from revoked_tokens where expires_at > now()',
-    );
+    let rows: { rows: { token_hash: string; exp: string }[]; rowCount: number | null };
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.listener = client;
+      // Load after LISTEN, so a revocation between the two is seen by one of them.
+      rows = await client.query<{ token_hash: string; exp: string }>(
+        'select token_hash, (extract(epoch from expires_at) * 1000)::bigint as exp from revoked_tokens where expires_at > now()',
+      );
+    } catch (err) {
+      if (this.listener === client) this.listener = undefined;
+      await client.end().catch(() => undefined); // a half-open session must not linger
+      throw err;
+    }
     for (const r of rows.rows) this.revoked.set(r.token_hash, Number(r.exp));
     this.synced = true;
     this.logger.debug({ revoked: rows.rowCount }, 'token denylist synchronised');

@@ -14,7 +14,19 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
     entities: ENTITIES,
     extensions: [Migrator],
     pool: { min: 0, max: config.DATABASE_POOL_MAX, idleTimeoutMillis: 30_000 },
-    driverOptions: { connection: { statement_timeout: 15_000, connectionTimeoutMillis: 5_000 } },
+    // Bounded waits everywhere: connecting (5 s), waiting for a pooled connection (5 s; knex's
+    // default of 60 s would hold requests for a minute while PostgreSQL is down), each statement (15 s).
+    driverOptions: {
+      acquireConnectionTimeout: 5_000,
+      // knex reports pool trouble (e.g. a connection PostgreSQL closed) with console.log by default.
+      log: {
+        warn: (msg: unknown) => logger?.warn({ component: 'knex' }, String(msg)),
+        error: (msg: unknown) => logger?.warn({ component: 'knex' }, String(msg)),
+        deprecate: (msg: unknown) => logger?.debug({ component: 'knex' }, String(msg)),
+        debug: (msg: unknown) => logger?.debug({ component: 'knex' }, String(msg)),
+      },
+      connection: { statement_timeout: 15_000, connectionTimeoutMillis: 5_000 },
+    },
     migrations: {
       migrationsList,
       transactional: true,

@@ -4,22 +4,32 @@ import type { EventTopics, EventType } from './catalog';
 import { OUTBOX_CHANNEL, buildEvent, type RecordEventInput } from './outbox';
 
 interface Pending {
-  row: [string, string, string, string, string, string];
+  eventId: string;
+  /** The row as a JSON object text, ready to join into the batch's JSON array. */
+  row: string;
   done: (written: boolean) => void;
 }
 
 const FLUSH_INTERVAL_MS = 5;
 const MAX_BATCH = 500;
-const MAX_BUFFERED = 20_000;
 const RETRY_DELAY_MS = 1_000;
+
+/** The write buffer is full because PostgreSQL has not accepted rows for a while. */
+export class OutboxFullError extends Error {
+  constructor(readonly pending: number) {
+    super(`outbox write buffer full (${pending} events waiting for PostgreSQL)`);
+    this.name = 'OutboxFullError';
+  }
+}
 
 /**
  * Outbox writes for direct (proxied) routes, which have no transaction of their own to join.
  * Events are group-committed: rows queued within a few milliseconds go to PostgreSQL in one
  * multi-row insert. A route awaits `write()` when the answer must imply a durable event (state
  * changes), or fires and forgets for read-only events so the proxy path never waits on the
- * database. If PostgreSQL is down the rows stay queued (bounded) and are retried; the request
- * itself still succeeds. `close()` flushes what is left.
+ * database. If PostgreSQL is down the rows stay queued and are retried; the request itself still
+ * succeeds. The queue is bounded: once full, `write()` refuses (the route answers 503) instead of
+ * dropping an event. `close()` flushes what is left.
  */
 export class OutboxWriter {
   private queue: Pending[] = [];
@@ -31,22 +41,34 @@ export class OutboxWriter {
     private readonly orm: MikroORM,
     private readonly config: EventTopics,
     private readonly logger: Logger,
+    /** Events held while PostgreSQL is away; beyond it `write()` refuses. */
+    private readonly maxBuffered = 20_000,
   ) {}
 
-  /** Queues one event; resolves true once it is committed, false if it could not be yet (it stays queued). */
+  /** True when the buffer is full (PostgreSQL has been away for a while): `write()` would refuse. */
+  get full(): boolean {
+    return this.queue.length >= this.maxBuffered;
+  }
+
+  /**
+   * Queues one event; resolves true once it is committed, false if it could not be yet (it stays
+   * queued and is retried). Throws `OutboxFullError` instead of queueing when the buffer is full:
+   * the caller fails its request rather than lose the event.
+   */
   write<T extends EventType>(input: RecordEventInput<T>): Promise<boolean> {
+    if (this.full) throw new OutboxFullError(this.queue.length);
     const { envelope, headers, topic, key } = buildEvent(this.config, input);
     return new Promise((done) => {
-      if (this.queue.length >= MAX_BUFFERED) {
-        const dropped = this.queue.shift();
-        this.logger.error(
-          { event_id: dropped?.row[0] },
-          'outbox write buffer full: dropping the oldest unwritten event',
-        );
-        dropped?.done(false);
-      }
       this.queue.push({
-        row: [envelope.event_id, topic, key, envelope.event_type, JSON.stringify(envelope), JSON.stringify(headers)],
+        eventId: envelope.event_id,
+        row: JSON.stringify({
+          event_id: envelope.event_id,
+          topic,
+          message_key: key,
+          event_type: envelope.event_type,
+          payload: envelope,
+          headers,
+        }),
         done,
       });
       this.schedule(FLUSH_INTERVAL_MS);
@@ -77,14 +99,19 @@ export class OutboxWriter {
   private async flush(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.slice(0, MAX_BATCH);
-      const values = batch.map(() => '(?, ?, ?, ?, ?::jsonb, ?::jsonb)').join(', ');
       try {
-        await this.orm.em.getConnection().execute(
+        // One bound parameter (a JSON array of rows) rather than values inlined into the SQL text:
+        // MikroORM's `execute` formats parameters into the statement client-side, which cost more
+        // CPU per event than the insert itself (measured: `quoteValue` and socket writes in the profile).
+        await this.orm.em.getKnex().raw(
           `with ins as (
              insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
-             values ${values} on conflict (event_id) do nothing returning 1)
+             select r.event_id, r.topic, r.message_key, r.event_type, r.payload, r.headers
+               from jsonb_to_recordset(?::jsonb)
+                 as r(event_id uuid, topic text, message_key text, event_type text, payload jsonb, headers jsonb)
+             on conflict (event_id) do nothing returning 1)
            select pg_notify('${OUTBOX_CHANNEL}', '') from (select 1) x where exists (select 1 from ins)`,
-          batch.flatMap((p) => p.row),
+          [`[${batch.map((p) => p.row).join(',')}]`],
         );
       } catch (err) {
         this.logger.error(

@@ -33,8 +33,18 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often to look for rows (and, for a standby, to try to become the publisher). Default 250. */
   pollIntervalMs?: number;
-  /** Rows per Kafka request. Default 100. */
+  /** Rows per Kafka request. Default 500. */
   batchSize?: number;
+  /**
+   * After a partial batch, the next round starts no sooner than this after the last one, even when
+   * NOTIFY wakes the relay earlier: under load, rows gather into fewer, larger rounds (each round is
+   * a SELECT, a Kafka request and an UPDATE). It bounds the extra publish delay. Default 20.
+   */
+  lingerMs?: number;
+  /** Published rows older than this are deleted by the publisher (0 = never). Default 24 h. */
+  retentionMs?: number;
+  /** How often the publisher deletes expired rows. Default 60 s. */
+  pruneIntervalMs?: number;
   /** Backoff after a failure: from `minBackoffMs` doubling up to `maxBackoffMs`, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -67,6 +77,7 @@ const PRODUCER_STATE_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
 ]);
 const MAX_KEY_HOLD_MS = 5 * 60_000;
+const PRUNE_BATCH = 5_000;
 const METRICS_TIMEOUT_MS = 2_000;
 
 /** Resolves with the promise's value, or with `undefined` after `ms` (the timer never outlives it). */
@@ -113,6 +124,11 @@ export class OutboxRelay {
   private readonly maxBackoffMs: number;
   private readonly drainTimeoutMs: number;
   private readonly lockName: string;
+  private readonly lingerMs: number;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private lastRoundAt = 0;
+  private lastPruneAt = 0;
 
   private client: PgClient | null = null;
   private connecting: Promise<PgClient> | null = null;
@@ -136,12 +152,16 @@ export class OutboxRelay {
     leader: Gauge;
     published: Counter;
     failures: Counter;
+    pruned: Counter;
   };
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.log = options.logger.child({ component: 'outbox-relay' });
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 500;
+    this.lingerMs = options.lingerMs ?? 20;
+    this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
     this.minBackoffMs = options.minBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
@@ -176,6 +196,11 @@ export class OutboxRelay {
         help: 'Failed publish attempts (one per event per attempt)',
         registers: [],
       }),
+      pruned: new Counter({
+        name: 'gateway_outbox_pruned_total',
+        help: 'Published events this process deleted from the outbox after OUTBOX_RETENTION',
+        registers: [],
+      }),
     };
     this.metrics.leader.set(0);
     if (options.registry) this.registerMetrics(options.registry);
@@ -184,7 +209,13 @@ export class OutboxRelay {
   static fromConfig(
     config: Pick<
       Config,
-      'DATABASE_URL' | 'KAFKA_BOOTSTRAP_SERVERS' | 'KAFKA_CLIENT_ID' | 'OUTBOX_POLL_INTERVAL_MS' | 'OUTBOX_BATCH_SIZE'
+      | 'DATABASE_URL'
+      | 'KAFKA_BOOTSTRAP_SERVERS'
+      | 'KAFKA_CLIENT_ID'
+      | 'OUTBOX_POLL_INTERVAL_MS'
+      | 'OUTBOX_BATCH_SIZE'
+      | 'OUTBOX_RELAY_LINGER_MS'
+      | 'OUTBOX_RETENTION'
     >,
     logger: Logger,
     extra: Partial<OutboxRelayOptions> = {},
@@ -196,6 +227,8 @@ export class OutboxRelay {
       logger,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
       batchSize: config.OUTBOX_BATCH_SIZE,
+      lingerMs: config.OUTBOX_RELAY_LINGER_MS,
+      retentionMs: config.OUTBOX_RETENTION,
       ...extra,
     });
   }
@@ -231,7 +264,10 @@ export class OutboxRelay {
    * (when this relay is the publisher and Kafka answers), then the lock and connections are released.
    */
   async stop(): Promise<void> {
-    if (!this.loop) return;
+    if (!this.loop) {
+      await this.release(); // a session opened by prune() alone
+      return;
+    }
     this.stopping = true;
     this.drainDeadline = Date.now() + this.drainTimeoutMs;
     this.wake();
@@ -261,14 +297,19 @@ export class OutboxRelay {
           if (this.leader) this.log.info('outbox relay is now the active publisher');
         }
         if (this.leader) {
+          await this.lingerAfterPartialRound();
+          this.lastRoundAt = Date.now();
           const outcome = await this.publishBatch(client);
           if ('failed' in outcome) {
             delay = this.onFailure('kafka', outcome.failed);
             drained = draining;
           } else {
             this.onSuccess();
-            if (outcome.full) delay = 0;
-            else drained = draining;
+            if (outcome.full) {
+              delay = 0;
+              this.lastRoundAt = 0;
+            } else drained = draining;
+            if (!draining && Date.now() - this.lastPruneAt >= this.pruneIntervalMs) await this.pruneQuietly(client);
           }
         } else {
           this.onSuccess();
@@ -280,6 +321,55 @@ export class OutboxRelay {
         drained = draining;
       }
       if (delay > 0 && !this.stopping) await this.sleep(delay);
+    }
+  }
+
+  /** Waits out the rest of `lingerMs` since the last partial round (not when stopping). */
+  private async lingerAfterPartialRound(): Promise<void> {
+    const wait = this.lastRoundAt + this.lingerMs - Date.now();
+    if (wait <= 0 || this.stopping) return;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  /**
+   * Deletes published rows older than the retention, oldest first and in bounded batches, so the
+   * table does not grow forever. Only rows below the oldest unpublished one are candidates, which
+   * keeps the scan on the primary key; a key held back after a rejection keeps later rows until
+   * it is published. Returns how many rows it deleted.
+   */
+  async prune(now = Date.now()): Promise<number> {
+    if (this.retentionMs <= 0) return 0;
+    const client = await this.connection();
+    const cutoff = new Date(now - this.retentionMs);
+    let total = 0;
+    for (;;) {
+      const res = await client.query(
+        `delete from outbox_events where id in (
+           select id from outbox_events
+            where id < coalesce((select min(id) from outbox_events where published_at is null), 9223372036854775807)
+              and created_at < $1
+            order by id
+            limit $2)`,
+        [cutoff, PRUNE_BATCH],
+      );
+      total += res.rowCount ?? 0;
+      if ((res.rowCount ?? 0) < PRUNE_BATCH || this.stopping) break;
+    }
+    this.lastPruneAt = now;
+    if (total) {
+      this.metrics.pruned.inc(total);
+      this.log.debug({ pruned: total }, 'outbox: deleted published events past retention');
+    }
+    return total;
+  }
+
+  private async pruneQuietly(client: PgClient): Promise<void> {
+    this.lastPruneAt = Date.now();
+    if (client !== this.client) return;
+    try {
+      await this.prune();
+    } catch (err) {
+      this.log.warn({ err: errorText(err) }, 'outbox: could not delete published events past retention');
     }
   }
 

@@ -46,7 +46,7 @@ let admin: Admin;
 const relays: OutboxRelay[] = [];
 const consumers: Consumer[] = [];
 
-function newRelay(extra: { batchSize?: number } = {}) {
+function newRelay(extra: { batchSize?: number; retentionMs?: number } = {}) {
   const registry = new Registry();
   const relay = OutboxRelay.fromConfig(config, logger, {
     registry,
@@ -454,5 +454,48 @@ describe('outbox relay', () => {
     await new Promise((r) => setTimeout(r, 1_100)); // metrics are cached for a second
     expect(await gauge(registry, 'gateway_outbox_unpublished_events')).toBe(0);
     expect(await gauge(registry, 'gateway_outbox_lag_seconds')).toBe(0);
+  });
+
+  it('deletes published events past the retention, oldest first, and never an unpublished one or what follows it', async () => {
+    const pending = await orm.em
+      .getConnection()
+      .execute<{ count: number }[]>('select count(*)::int as count from outbox_events where published_at is null');
+    expect(pending[0]?.count).toBe(0); // every earlier test drained its events
+    const { relay, registry } = newRelay({ retentionMs: 3_600_000 });
+    const insert = async (ageHours: number, published: boolean) => {
+      const { eventId } = await recordEventNow(orm, config, input('user_logged_in', { user_id: randomUUID() }));
+      await orm.em.getConnection().execute(
+        `update outbox_events set created_at = now() - make_interval(hours => ?),
+                  published_at = case when ? then now() - make_interval(hours => ?) end
+            where event_id = ?`,
+        [ageHours, published, ageHours, eventId],
+      );
+      return eventId;
+    };
+    const oldPublished = await insert(48, true);
+    const recentPublished = await insert(0, true);
+    const oldUnpublished = await insert(48, false);
+    const oldPublishedAfter = await insert(48, true);
+    const remaining = async () =>
+      new Set(
+        (
+          await orm.em
+            .getConnection()
+            .execute<{ event_id: string }[]>('select event_id from outbox_events where event_id = any(?::uuid[])', [
+              `{${[oldPublished, recentPublished, oldUnpublished, oldPublishedAfter].join(',')}}`,
+            ])
+        ).map((r) => r.event_id),
+      );
+
+    expect(await relay.prune()).toBe(1);
+    expect(await remaining()).toEqual(new Set([recentPublished, oldUnpublished, oldPublishedAfter]));
+
+    // Once the held-back row is published, it and the old row behind it go too.
+    await orm.em
+      .getConnection()
+      .execute('update outbox_events set published_at = now() where event_id = ?', [oldUnpublished]);
+    expect(await relay.prune()).toBe(2);
+    expect(await remaining()).toEqual(new Set([recentPublished]));
+    expect(await gauge(registry, 'gateway_outbox_pruned_total')).toBe(3);
   });
 });

@@ -1,0 +1,105 @@
+import type { EachMessagePayload } from 'kafkajs';
+import { createKafka } from '../../src/kafka/client';
+import { createLogger } from '../../src/logger';
+import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
+
+jest.setTimeout(240_000);
+
+/**
+ * While PostgreSQL is away, direct routes keep answering and hold their events in memory; once
+ * the bounded buffer (OUTBOX_WRITE_BUFFER_EVENTS) is full they answer 503 instead of dropping an
+ * event, and every held event is written and published once PostgreSQL is back.
+ */
+describe('domain events survive a PostgreSQL outage', () => {
+  const topic = `test-auth-events-pg-${uniqueSuffix()}`;
+  let s: AuthStack;
+
+  beforeAll(async () => {
+    const admin = createKafka(
+      testConfig().KAFKA_BOOTSTRAP_SERVERS,
+      'test-pg-outage-admin',
+      createLogger('silent'),
+    ).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    s = await startAuthStack({
+      KAFKA_AUTH_EVENTS_TOPIC: topic,
+      RATE_LIMIT_AUTH_PER_IP: '1000',
+      RATE_LIMIT_AUTH_PER_ACCOUNT: '1000',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      OUTBOX_WRITE_BUFFER_EVENTS: '3',
+    });
+  });
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('answers while the buffer has room, then 503 with nothing dropped, and publishes the held events after', async () => {
+    const user = s.fake.createUser({ email: `pg-outage-${uniqueSuffix()}@example.com`, password: 'outage-pass-1' });
+    const signIn = () =>
+      call(s.gw.url, 'POST', '/v1/client/sign-in/password', { body: { email: user.email, password: 'outage-pass-1' } });
+
+    const first = await signIn();
+    expect(first.status).toBe(200);
+    const answered: string[] = [String(first.headers['x-request-id'])];
+    let refused: Awaited<ReturnType<typeof signIn>> | undefined;
+    let me: Awaited<ReturnType<typeof signIn>> | undefined;
+    await stackService('stop', 'postgres');
+    try {
+      // Authenticated routes fail closed: the logout denylist cannot be checked without PostgreSQL.
+      me = await waitFor(
+        'GET /me refused',
+        async () => {
+          const res = await call(s.gw.url, 'GET', '/v1/client/me', { token: first.body.access_token });
+          return res.status === 503 ? res : undefined;
+        },
+        15_000,
+        250,
+      );
+      for (let i = 0; i < 3; i++) {
+        const res = await signIn();
+        expect(res.status).toBe(200);
+        answered.push(String(res.headers['x-request-id']));
+      }
+      expect(s.gw.app.deps.outboxWriter.pending).toBe(3);
+      refused = await signIn();
+    } finally {
+      await stackService('start', 'postgres');
+    }
+    expect(me.body).toMatchObject({ code: 'upstream_unavailable' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body).toMatchObject({ code: 'upstream_unavailable', request_id: refused.headers['x-request-id'] });
+
+    await waitFor('the held events are written', async () => s.gw.app.deps.outboxWriter.pending === 0, 60_000, 200);
+    const after = await signIn();
+    expect(after.status).toBe(200);
+    answered.push(String(after.headers['x-request-id']));
+
+    const kafka = createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-pg-outage-consumer', createLogger('silent'));
+    const consumer = kafka.consumer({ groupId: `test-pg-outage-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
+    const seen: { eventId: string; requestId: string; type: string }[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }: EachMessagePayload) => {
+          const env = JSON.parse(String(message.value));
+          seen.push({ eventId: env.event_id, requestId: String(message.headers?.request_id), type: env.event_type });
+        },
+      });
+      await waitFor('5 events on the topic', async () => seen.length >= 5, 120_000, 500);
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      await consumer.disconnect();
+    }
+    const logins = seen.filter((e) => e.type === 'user_logged_in');
+    expect(logins).toHaveLength(5);
+    expect(new Set(logins.map((e) => e.eventId)).size).toBe(5);
+    // Exactly the answered requests have events; the refused one has none.
+    expect(new Set(logins.map((e) => e.requestId))).toEqual(new Set(answered));
+  });
+});
