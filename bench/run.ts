@@ -286,7 +286,10 @@ async function setUp(): Promise<World> {
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(loadConfig(env).TEMPORAL_CODEC_KEYS)] },
   });
-  const worker = start(DIR, 'worker', process.execPath, [join(DIST, 'src/workers/main.js')], env);
+  const worker = start(DIR, 'worker', process.execPath, [join(DIST, 'src/workers/main.js')], {
+    ...env,
+    ...RUNTIME_ENV,
+  });
   await waitFor(worker, 'the worker to poll its task queue', async () => {
     const res = await temporal.workflowService.describeTaskQueue({
       namespace: env.TEMPORAL_NAMESPACE,
@@ -320,6 +323,17 @@ async function setUp(): Promise<World> {
   };
 }
 
+/**
+ * The gateway and the worker run with the memory settings of the container image, read from the
+ * Dockerfile's `ENV NODE_OPTIONS=… MALLOC_ARENA_MAX=…` line, so RSS here is what production sees.
+ */
+const RUNTIME_ENV: Record<string, string> = (() => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const m = /^ENV NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+)\s*$/m.exec(dockerfile);
+  if (!m) throw new Error('Dockerfile: no `ENV NODE_OPTIONS="…" MALLOC_ARENA_MAX=n` line');
+  return { NODE_OPTIONS: m[1]!, MALLOC_ARENA_MAX: m[2]! };
+})();
+
 async function startGateway(
   env: Record<string, string>,
   name: string,
@@ -331,6 +345,7 @@ async function startGateway(
     : [join(DIST, 'src/api/server.js')];
   const proc = start(DIR, name, process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     ...env,
+    ...RUNTIME_ENV,
     PORT: String(port),
   });
   const url = `http://127.0.0.1:${port}`;
@@ -894,6 +909,7 @@ function versions(w: World): Record<string, string> {
   void w;
   return {
     node: process.version,
+    'gateway/worker runtime': `NODE_OPTIONS="${RUNTIME_ENV.NODE_OPTIONS}" MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX}`,
     nginx: nginxVersion(),
     kafka: kafkaVersion,
     'temporal CLI': temporalCli.replace(/\s+/g, ' '),

@@ -54,16 +54,27 @@ npm run -s build
 log "applying migrations"
 node dist/src/db/migrate.js
 
+# The worker and the gateway get the memory settings of the container image (Dockerfile: ENV
+# NODE_OPTIONS and MALLOC_ARENA_MAX; keep the two in sync), so RSS here matches production. An
+# outer NODE_OPTIONS is appended (later flags win); the fakes run with Node's defaults.
+RUNTIME_NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
+
 stop_procs
 for name in "${PROCS[@]}"; do
+  runtime_env=()
   case "$name" in
     worker) entry=dist/src/workers/main.js ;;
     gateway) entry=dist/src/api/server.js ;;
     auth-fake) entry=dist/src/dev/auth-fake/main.js ;;
     chat-fake) entry=dist/src/dev/chat-fake/main.js ;;
   esac
+  case "$name" in
+    worker | gateway)
+      runtime_env=("NODE_OPTIONS=$RUNTIME_NODE_OPTIONS${NODE_OPTIONS:+ $NODE_OPTIONS}" "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}")
+      ;;
+  esac
   log "starting $name (log: $STACK_DIR/$name.log)"
-  nohup node "$entry" >>"$STACK_DIR/$name.log" 2>&1 </dev/null &
+  nohup env ${runtime_env[@]+"${runtime_env[@]}"} node "$entry" >>"$STACK_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$STACK_DIR/$name.pid"
 done
 

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import { symbols as pinoSymbols } from 'pino';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -124,6 +130,31 @@ export const gatewayApp = fp<GatewayAppOptions>(
   { name: 'gateway-app' },
 );
 
+type LogFormatter = (object: object) => object;
+
+/**
+ * The per-request child logger, with the request id added to each line it writes instead of bound
+ * at creation. pino passes every binding of a new child through the redaction of the `*.`-prefixed
+ * paths in src/logger.ts: about 5 µs and 20 KB of garbage per request (a third of all the bytes the
+ * direct path allocated), even when the request never logs (LOG_LEVEL=warn). Adding the bindings
+ * when a line is written costs nothing for requests that do not log; lines keep the same fields in
+ * the same order (`request_id` first after the logger's own fields), and grandchildren inherit them.
+ */
+export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  parent,
+  bindings,
+  options,
+) => {
+  const parentLog = (parent as FastifyBaseLogger & { [pinoSymbols.formattersSym]?: { log?: LogFormatter } })[
+    pinoSymbols.formattersSym
+  ]?.log;
+  const log: LogFormatter = (object) => {
+    const merged = { ...bindings, ...object };
+    return parentLog ? parentLog(merged) : merged;
+  };
+  return parent.child({}, { ...options, formatters: { ...options.formatters, log } });
+};
+
 export function serverOptions(config: Config, logger: Logger): FastifyServerOptions {
   return {
     loggerInstance: logger,
@@ -133,6 +164,7 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     },
     // One access-log line per request, written by an onResponse hook with the query string redacted.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    childLoggerFactory: requestChildLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,

@@ -451,6 +451,25 @@ describe('Dockerfile', () => {
     expect(hc).toContain('/health/live');
   });
 
+  it('bounds the V8 heap of gateway and worker, with the same settings in scripts/dev.sh and the benchmark', () => {
+    const runtime = finalLineage()[0]!;
+    const env = runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args);
+    const line = env.find((e) => e.startsWith('NODE_OPTIONS='));
+    const m = /^NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+)$/.exec(line ?? '');
+    expect(m).not.toBeNull();
+    const options = m![1]!;
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    expect(options).toMatch(/--max-semi-space-size=\d+/);
+    // npm ci runs before it: the flags are for the application, not for the build.
+    const runIndex = runtime.instructions.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+    expect(runtime.instructions.findIndex((i) => i.keyword === 'ENV' && i.args === line)).toBeGreaterThan(runIndex);
+    const devSh = readFileSync(join(ROOT, 'scripts/dev.sh'), 'utf8');
+    expect(devSh).toContain(`RUNTIME_NODE_OPTIONS="${options}"`);
+    expect(devSh).toContain(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${m![2]}}`);
+    // The benchmark reads the line itself (bench/run.ts RUNTIME_ENV).
+    expect(readFileSync(join(ROOT, 'bench/run.ts'), 'utf8')).toContain("readFileSync(join(ROOT, 'Dockerfile')");
+  });
+
   it('starts the API server by default', () => {
     const cmd = lastInstruction('CMD');
     expect(cmd).toBeDefined();
