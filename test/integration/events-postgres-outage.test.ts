@@ -1,8 +1,6 @@
-import type { EachMessagePayload } from 'kafkajs';
-import { createKafka } from '../../src/kafka/client';
-import { createLogger } from '../../src/logger';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
-import { stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { call, type AuthStack } from '../support/auth-gateway';
+import { readEvents, startAuthEventsStack } from '../support/events';
+import { stackService, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -16,21 +14,7 @@ describe('domain events survive a PostgreSQL outage', () => {
   let s: AuthStack;
 
   beforeAll(async () => {
-    const admin = createKafka(
-      testConfig().KAFKA_BOOTSTRAP_SERVERS,
-      'test-pg-outage-admin',
-      createLogger('silent'),
-    ).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
-    s = await startAuthStack({
-      KAFKA_AUTH_EVENTS_TOPIC: topic,
-      RATE_LIMIT_AUTH_PER_IP: '1000',
-      RATE_LIMIT_AUTH_PER_ACCOUNT: '1000',
-      OUTBOX_POLL_INTERVAL_MS: '200',
-      OUTBOX_WRITE_BUFFER_EVENTS: '3',
-    });
+    s = await startAuthEventsStack(topic, { OUTBOX_WRITE_BUFFER_EVENTS: '3' });
   });
 
   afterAll(async () => {
@@ -79,23 +63,7 @@ describe('domain events survive a PostgreSQL outage', () => {
     expect(after.status).toBe(200);
     answered.push(String(after.headers['x-request-id']));
 
-    const kafka = createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-pg-outage-consumer', createLogger('silent'));
-    const consumer = kafka.consumer({ groupId: `test-pg-outage-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
-    const seen: { eventId: string; requestId: string; type: string }[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }: EachMessagePayload) => {
-          const env = JSON.parse(String(message.value));
-          seen.push({ eventId: env.event_id, requestId: String(message.headers?.request_id), type: env.event_type });
-        },
-      });
-      await waitFor('5 events on the topic', async () => seen.length >= 5, 120_000, 500);
-      await new Promise((r) => setTimeout(r, 2000));
-    } finally {
-      await consumer.disconnect();
-    }
+    const seen = await readEvents(topic, 5);
     const logins = seen.filter((e) => e.type === 'user_logged_in');
     expect(logins).toHaveLength(5);
     expect(new Set(logins.map((e) => e.eventId)).size).toBe(5);

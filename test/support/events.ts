@@ -1,0 +1,69 @@
+import type { EachMessagePayload } from 'kafkajs';
+import { createKafka } from '../../src/kafka/client';
+import { createLogger } from '../../src/logger';
+import { startAuthStack, type AuthStack } from './auth-gateway';
+import { testConfig, uniqueSuffix, waitFor } from './stack';
+
+export interface SeenEvent {
+  eventId: string;
+  key: string;
+  requestId: string;
+  type: string;
+}
+
+const kafka = () => createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-events', createLogger('silent'));
+
+/** Creates a topic with 3 partitions, as production topics exist before the gateway runs. */
+export async function createTopic(topic: string): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads a domain-event topic from the beginning until it holds at least `count` events, then a
+ * little longer so that a duplicate, if any, shows up too.
+ */
+export async function readEvents(topic: string, count: number, timeoutMs = 120_000): Promise<SeenEvent[]> {
+  const consumer = kafka().consumer({ groupId: `test-events-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
+  const seen: SeenEvent[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }: EachMessagePayload) => {
+        const env = JSON.parse(String(message.value)) as { event_id: string; event_type: string };
+        seen.push({
+          eventId: env.event_id,
+          key: String(message.key),
+          requestId: String(message.headers?.request_id),
+          type: env.event_type,
+        });
+      },
+    });
+    await waitFor(`${count} events on ${topic}`, async () => seen.length >= count, timeoutMs, 500);
+    await new Promise((r) => setTimeout(r, 2000));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+/**
+ * An auth stack (fake + gateway) whose auth events go to a fresh topic, created first as in
+ * production, with auth rate limits out of the way of tests that sign in many times.
+ */
+export async function startAuthEventsStack(topic: string, overrides: Record<string, string> = {}): Promise<AuthStack> {
+  await createTopic(topic);
+  return startAuthStack({
+    KAFKA_AUTH_EVENTS_TOPIC: topic,
+    RATE_LIMIT_AUTH_PER_IP: '1000',
+    RATE_LIMIT_AUTH_PER_ACCOUNT: '1000',
+    OUTBOX_POLL_INTERVAL_MS: '200',
+    ...overrides,
+  });
+}
