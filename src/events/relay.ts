@@ -335,7 +335,8 @@ export class OutboxRelay {
    * Deletes published rows older than the retention, oldest first and in bounded batches, so the
    * table does not grow forever. Only rows below the oldest unpublished one are candidates, which
    * keeps the scan on the primary key; a key held back after a rejection keeps later rows until
-   * it is published. Returns how many rows it deleted.
+   * it is published. Stops at the first batch with rows younger than the retention. Returns how
+   * many rows it deleted.
    */
   async prune(now = Date.now()): Promise<number> {
     if (this.retentionMs <= 0) return 0;
@@ -344,12 +345,15 @@ export class OutboxRelay {
     let total = 0;
     for (;;) {
       const res = await client.query(
-        `delete from outbox_events where id in (
-           select id from outbox_events
-            where id < coalesce((select min(id) from outbox_events where published_at is null), 9223372036854775807)
-              and created_at < $1
-            order by id
-            limit $2)`,
+        // The oldest $2 rows by id (an index range, however large the table), then the age check:
+        // ids follow commit time closely, so once a batch holds young rows the rest are younger.
+        `delete from outbox_events
+          where created_at < $1
+            and id in (
+              select id from outbox_events
+               where id < coalesce((select min(id) from outbox_events where published_at is null), 9223372036854775807)
+               order by id
+               limit $2)`,
         [cutoff, PRUNE_BATCH],
       );
       total += res.rowCount ?? 0;
