@@ -1,5 +1,5 @@
 import { call, type AuthStack } from '../support/auth-gateway';
-import { readEvents, startAuthEventsStack } from '../support/events';
+import { distinctEvents, readEvents, startAuthEventsStack } from '../support/events';
 import { stackService, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(240_000);
@@ -64,9 +64,9 @@ describe('domain events survive a PostgreSQL outage', () => {
     answered.push(String(after.headers['x-request-id']));
 
     const seen = await readEvents(topic, 5);
-    const logins = seen.filter((e) => e.type === 'user_logged_in');
+    // At least once: a redelivered copy keeps its event_id (events.md), so count distinct events.
+    const logins = distinctEvents(seen, 'user_logged_in');
     expect(logins).toHaveLength(5);
-    expect(new Set(logins.map((e) => e.eventId)).size).toBe(5);
     // Exactly the answered requests have events; the refused one has none.
     expect(new Set(logins.map((e) => e.requestId))).toEqual(new Set(answered));
   });

@@ -25,8 +25,10 @@ export async function createTopic(topic: string): Promise<void> {
 }
 
 /**
- * Reads a domain-event topic from the beginning until it holds at least `count` events, then a
- * little longer so that a duplicate, if any, shows up too.
+ * Reads a domain-event topic from the beginning until it holds at least `count` distinct events
+ * (by event_id), then a little longer so that a duplicate, if any, shows up too. Delivery is at
+ * least once (events.md): a relay stopped between Kafka's ack and its UPDATE sends a row again,
+ * with the same event_id.
  */
 export async function readEvents(topic: string, count: number, timeoutMs = 120_000): Promise<SeenEvent[]> {
   const consumer = kafka().consumer({ groupId: `test-events-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
@@ -45,7 +47,12 @@ export async function readEvents(topic: string, count: number, timeoutMs = 120_0
         });
       },
     });
-    await waitFor(`${count} events on ${topic}`, async () => seen.length >= count, timeoutMs, 500);
+    await waitFor(
+      `${count} events on ${topic}`,
+      async () => new Set(seen.map((e) => e.eventId)).size >= count,
+      timeoutMs,
+      500,
+    );
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
     await consumer.disconnect();
@@ -66,4 +73,20 @@ export async function startAuthEventsStack(topic: string, overrides: Record<stri
     OUTBOX_POLL_INTERVAL_MS: '200',
     ...overrides,
   });
+}
+
+/**
+ * The distinct events of a type, after checking that every redelivered copy is the same event
+ * (same key and request id as the first copy of its event_id).
+ */
+export function distinctEvents(seen: SeenEvent[], type: string): SeenEvent[] {
+  const first = new Map<string, SeenEvent>();
+  for (const e of seen.filter((x) => x.type === type)) {
+    const earlier = first.get(e.eventId);
+    if (!earlier) first.set(e.eventId, e);
+    else if (earlier.key !== e.key || earlier.requestId !== e.requestId) {
+      throw new Error(`event ${e.eventId} was delivered twice with different contents`);
+    }
+  }
+  return [...first.values()];
 }
