@@ -1,7 +1,8 @@
 import { Client as PgClient } from 'pg';
-import { logLevel, type LogEntry, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
+import { groupByTopic } from '../kafka/batching-producer';
 import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -359,7 +360,6 @@ export class OutboxRelay {
       total += res.rowCount ?? 0;
       if ((res.rowCount ?? 0) < PRUNE_BATCH || this.stopping) break;
     }
-    this.lastPruneAt = now;
     if (total) {
       this.metrics.pruned.inc(total);
       this.log.debug({ pruned: total }, 'outbox: deleted published events past retention');
@@ -527,13 +527,12 @@ export class OutboxRelay {
 
   private async send(rows: OutboxRow[]): Promise<void> {
     const producer = await this.producerReady();
-    const byTopic = new Map<string, Message[]>();
-    for (const row of rows) {
-      const messages = byTopic.get(row.topic) ?? [];
-      messages.push({ key: row.message_key, value: envelopeJson(row.payload), headers: row.headers ?? {} });
-      byTopic.set(row.topic, messages);
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages = groupByTopic(
+      rows.map((row) => ({
+        topic: row.topic,
+        message: { key: row.message_key, value: envelopeJson(row.payload), headers: row.headers ?? {} },
+      })),
+    );
     await producer.sendBatch({ topicMessages, acks: -1, timeout: 10_000 });
   }
 

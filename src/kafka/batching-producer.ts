@@ -94,15 +94,23 @@ export class BatchingProducer {
   private async sendBatch(batch: Queued[]): Promise<void> {
     const producer = this.producer();
     if (!producer) throw new Error('Kafka producer is not connected');
-    const byTopic = new Map<string, Message[]>();
-    for (const q of batch) {
-      const messages = byTopic.get(q.topic);
-      if (messages) messages.push(q.message);
-      else byTopic.set(q.topic, [q.message]);
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    await producer.sendBatch({ topicMessages, acks: this.options.acks, timeout: this.options.timeout });
+    await producer.sendBatch({
+      topicMessages: groupByTopic(batch),
+      acks: this.options.acks,
+      timeout: this.options.timeout,
+    });
   }
+}
+
+/** Messages grouped per topic for `sendBatch`, each topic's messages in the order given. */
+export function groupByTopic(items: Iterable<{ topic: string; message: Message }>): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const messages = byTopic.get(topic);
+    if (messages) messages.push(message);
+    else byTopic.set(topic, [message]);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 function lengthOf(v: unknown): number {
