@@ -2,6 +2,7 @@ import { Migration20261127000000_outbox } from './Migration20261127000000_outbox
 import { Migration20261127010000_idempotency } from './Migration20261127010000_idempotency';
 import { Migration20261127020000_revoked_tokens } from './Migration20261127020000_revoked_tokens';
 import { Migration20261127030000_org_invites } from './Migration20261127030000_org_invites';
+import { Migration20261127040000_outbox_json } from './Migration20261127040000_outbox_json';
 
 /** Every migration, in order. Listed explicitly so the compiled image needs no file globbing. */
 export const migrationsList = [
@@ -9,4 +10,5 @@ export const migrationsList = [
   { name: 'Migration20261127010000_idempotency', class: Migration20261127010000_idempotency },
   { name: 'Migration20261127020000_revoked_tokens', class: Migration20261127020000_revoked_tokens },
   { name: 'Migration20261127030000_org_invites', class: Migration20261127030000_org_invites },
+  { name: 'Migration20261127040000_outbox_json', class: Migration20261127040000_outbox_json },
 ];

@@ -107,8 +107,8 @@ export class OutboxWriter {
           `with ins as (
              insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
              select r.event_id, r.topic, r.message_key, r.event_type, r.payload, r.headers
-               from jsonb_to_recordset(?::jsonb)
-                 as r(event_id uuid, topic text, message_key text, event_type text, payload jsonb, headers jsonb)
+               from json_to_recordset(?::json)
+                 as r(event_id uuid, topic text, message_key text, event_type text, payload json, headers json)
              on conflict (event_id) do nothing returning 1)
            select pg_notify('${OUTBOX_CHANNEL}', '') from (select 1) x where exists (select 1 from ins)`,
           [`[${batch.map((p) => p.row).join(',')}]`],

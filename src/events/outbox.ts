@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import {
   EVENT_CATALOG,
@@ -34,7 +34,7 @@ export interface RecordEventInput<T extends EventType = EventType> {
   data: EventData[T];
   requestId: string;
   actor: EventActor;
-  /** Give one (see `deterministicEventId`) when the write may be retried; otherwise a random UUID. */
+  /** Give one (see `deterministicEventId`) when the write may be retried; otherwise a new UUIDv7 (`newEventId`). */
   eventId?: string;
   occurredAt?: Date;
 }
@@ -66,6 +66,23 @@ export function deterministicEventId(workflowId: string, step: string | number):
     .digest();
   const b = hash.subarray(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x80;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const uuidBytes = Buffer.alloc(16);
+
+/**
+ * A random, time-ordered event id (UUID version 7, RFC 9562): 48 bits of Unix milliseconds, then
+ * 74 random bits. Ids of new events land at the right edge of the outbox's unique index instead
+ * of on a random page, which keeps that index's inserts cheap and its pages in cache under load.
+ */
+export function newEventId(now = Date.now()): string {
+  const b = uuidBytes;
+  randomFillSync(b, 6, 10);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const hex = b.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
@@ -111,7 +128,7 @@ export function buildEvent<T extends EventType>(
   if (typeof input.requestId !== 'string' || input.requestId === '') {
     throw new InvalidEventError(`${eventType}: request id is required`);
   }
-  const eventId = input.eventId ?? randomUUID();
+  const eventId = input.eventId ?? newEventId();
   if (!UUID.test(eventId)) throw new InvalidEventError(`${eventType}: event id "${eventId}" is not a UUID`);
 
   const key = keyOf(eventType, data);
@@ -150,7 +167,7 @@ export async function recordEvent<T extends EventType>(
   const { envelope, headers, topic, key } = buildEvent(config, input);
   const rows = await em.execute<{ id: string }[]>(
     `insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
-     values (?, ?, ?, ?, ?::jsonb, ?::jsonb)
+     values (?, ?, ?, ?, ?::json, ?::json)
      on conflict (event_id) do nothing
      returning id`,
     [envelope.event_id, topic, key, envelope.event_type, JSON.stringify(envelope), JSON.stringify(headers)],

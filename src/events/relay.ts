@@ -12,7 +12,7 @@ import { OUTBOX_CHANNEL } from './outbox';
  *
  * Every relay keeps one dedicated PostgreSQL session. The relay whose session holds the
  * session-level advisory lock `pg_try_advisory_lock(hashtextextended(lockName, 0))` is the
- * publisher; the others only retry the lock every poll interval (and on NOTIFY), so they take over
+ * publisher (and the only one that LISTENs); the others retry the lock every poll interval, so they take over
  * within one interval when the publisher stops or its session dies (PostgreSQL releases the lock).
  * The publisher reads unpublished rows in `id` order, sends them with an idempotent producer
  * (acks=all, one request in flight, so a partition never reorders) and marks them published — all
@@ -62,14 +62,14 @@ interface OutboxRow {
   event_id: string;
   topic: string;
   message_key: string;
-  payload: Record<string, unknown>;
+  /** The envelope exactly as written (a `json` column, selected as text: nothing to parse or re-encode). */
+  value: string;
   headers: Record<string, string> | null;
   attempts: number;
 }
 
 type BatchOutcome = { published: number; full: boolean } | { failed: unknown; published: number };
 
-const ENVELOPE_ORDER = ['event_id', 'event_type', 'version', 'occurred_at', 'source', 'request_id', 'actor', 'data'];
 /** Rejections that name the message, not the broker's state: retrying the same record cannot help. */
 const PRODUCER_STATE_ERRORS = new Set([
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
@@ -104,16 +104,6 @@ function isRecordRejected(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isRecordRejected(e.cause);
   return e.name === 'KafkaJSProtocolError' && e.retriable === false && !PRODUCER_STATE_ERRORS.has(e.type ?? '');
-}
-
-/** The stored envelope (jsonb sorts keys) back in the order of events.md. */
-function envelopeJson(payload: Record<string, unknown>): string {
-  const out: Record<string, unknown> = {};
-  for (const k of ENVELOPE_ORDER) if (k in payload) out[k] = payload[k];
-  for (const [k, v] of Object.entries(payload)) if (!(k in out)) out[k] = v;
-  const actor = out.actor as { user_id?: unknown; ip?: unknown } | undefined;
-  if (actor && typeof actor === 'object') out.actor = { user_id: actor.user_id ?? null, ip: actor.ip ?? null };
-  return JSON.stringify(out);
 }
 
 /** Publishes the transactional outbox to Kafka; see the design note above. */
@@ -295,7 +285,11 @@ export class OutboxRelay {
         if (!this.leader) {
           this.leader = await this.tryLead(client);
           this.metrics.leader.set(this.leader ? 1 : 0);
-          if (this.leader) this.log.info('outbox relay is now the active publisher');
+          if (this.leader) {
+            // Only the publisher listens: a standby would wake on every commit just to retry the lock.
+            await client.query(`listen ${OUTBOX_CHANNEL}`);
+            this.log.info('outbox relay is now the active publisher');
+          }
         }
         if (this.leader) {
           await this.lingerAfterPartialRound();
@@ -441,7 +435,6 @@ export class OutboxRelay {
       client.on('notification', () => this.wake());
       try {
         await client.connect();
-        await client.query(`listen ${OUTBOX_CHANNEL}`);
       } catch (err) {
         void client.end().catch(() => undefined);
         throw err;
@@ -474,7 +467,7 @@ export class OutboxRelay {
     const now = Date.now();
     for (const [key, until] of this.heldKeys) if (until <= now) this.heldKeys.delete(key);
     const { rows } = await client.query<OutboxRow>(
-      `select id, event_id, topic, message_key, payload, headers, attempts
+      `select id, event_id, topic, message_key, payload::text as value, headers, attempts
          from outbox_events
         where published_at is null and not (message_key = any($2::text[]))
         order by id
@@ -530,7 +523,7 @@ export class OutboxRelay {
     const topicMessages = groupByTopic(
       rows.map((row) => ({
         topic: row.topic,
-        message: { key: row.message_key, value: envelopeJson(row.payload), headers: row.headers ?? {} },
+        message: { key: row.message_key, value: row.value, headers: row.headers ?? {} },
       })),
     );
     await producer.sendBatch({ topicMessages, acks: -1, timeout: 10_000 });

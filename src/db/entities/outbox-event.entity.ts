@@ -29,8 +29,9 @@ export const OutboxEventSchema = new EntitySchema<OutboxEvent>({
     topic: { type: 'text' },
     messageKey: { type: 'text' },
     eventType: { type: 'text' },
-    payload: { type: 'json' },
-    headers: { type: 'json' },
+    // `json`, not `jsonb`: the relay publishes the stored text unchanged (migration 040000).
+    payload: { type: 'json', columnType: 'json' },
+    headers: { type: 'json', columnType: 'json' },
     createdAt: { type: 'Date', columnType: 'timestamptz', defaultRaw: 'now()' },
     publishedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     attempts: { type: 'integer', default: 0 },

@@ -1,0 +1,23 @@
+import { deterministicEventId, newEventId } from '../../src/events/outbox';
+
+describe('event ids', () => {
+  it('newEventId is a UUID version 7 whose first 48 bits are the time in ms', () => {
+    const at = Date.UTC(2026, 10, 27, 12, 0, 0, 123);
+    const id = newEventId(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(at);
+  });
+
+  it('newEventId sorts by time and does not repeat', () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => newEventId(1_800_000_000_000 + Math.floor(i / 100)));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (let i = 100; i < ids.length; i += 100) expect(ids[i - 1]! < ids[i]!).toBe(true);
+  });
+
+  it('deterministicEventId is stable per workflow and step, and version 8', () => {
+    const a = deterministicEventId('sign-up-1', 'user_registered');
+    expect(a).toBe(deterministicEventId('sign-up-1', 'user_registered'));
+    expect(a).not.toBe(deterministicEventId('sign-up-1', 'other'));
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
