@@ -257,6 +257,11 @@ export const VARIABLES = {
     duration,
     'How long published events stay in the outbox table for audit and replay before the relay deletes them',
   ),
+  OUTBOX_READ_EVENT_LINGER_MS: v(
+    '50',
+    integer(0, 1_000),
+    'Longest wait of a read event (user_info_requested, members_listed…) before its outbox insert; fewer, larger inserts under load',
+  ),
   OUTBOX_WRITE_BUFFER_EVENTS: v(
     '20000',
     integer(1, 1_000_000),

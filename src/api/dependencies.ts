@@ -60,7 +60,13 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   );
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
-  const outboxWriter = new OutboxWriter(orm, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);
+  const outboxWriter = new OutboxWriter(
+    orm,
+    config,
+    logger,
+    config.OUTBOX_WRITE_BUFFER_EVENTS,
+    config.OUTBOX_READ_EVENT_LINGER_MS,
+  );
 
   const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
   relay?.start();

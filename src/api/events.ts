@@ -25,13 +25,17 @@ export async function emitEvent<T extends EventType>(
   data: EventData[T],
 ): Promise<void> {
   let written: Promise<boolean>;
+  const read = READ_EVENTS.has(eventType);
   try {
-    written = app.deps.outboxWriter.write({
-      eventType,
-      data,
-      requestId: request.id,
-      actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
-    });
+    written = app.deps.outboxWriter.write(
+      {
+        eventType,
+        data,
+        requestId: request.id,
+        actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
+      },
+      { read },
+    );
   } catch (err) {
     if (!(err instanceof OutboxFullError)) throw err;
     request.log.error(
@@ -42,5 +46,5 @@ export async function emitEvent<T extends EventType>(
       headers: { 'retry-after': '5' },
     });
   }
-  if (!READ_EVENTS.has(eventType)) await written;
+  if (!read) await written;
 }

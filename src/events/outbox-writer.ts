@@ -10,6 +10,7 @@ interface Pending {
   done: (written: boolean) => void;
 }
 
+/** How long an awaited (state-change) event waits for others to share its insert. */
 const FLUSH_INTERVAL_MS = 5;
 const MAX_BATCH = 500;
 const RETRY_DELAY_MS = 1_000;
@@ -27,13 +28,17 @@ export class OutboxFullError extends Error {
  * Events are group-committed: rows queued within a few milliseconds go to PostgreSQL in one
  * multi-row insert. A route awaits `write()` when the answer must imply a durable event (state
  * changes), or fires and forgets for read-only events so the proxy path never waits on the
- * database. If PostgreSQL is down the rows stay queued and are retried; the request itself still
+ * database. Read events may wait longer (`readLingerMs`) for company, so under load the writer
+ * sends fewer, larger inserts; an awaited event flushes whatever is queued. If PostgreSQL is down the rows stay queued and are retried; the request itself still
  * succeeds. The queue is bounded: once full, `write()` refuses (the route answers 503) instead of
  * dropping an event. `close()` flushes what is left.
  */
 export class OutboxWriter {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
+  /** After a failed insert, no flush before this (not even for an awaited event). */
+  private retryAt = 0;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
@@ -43,6 +48,8 @@ export class OutboxWriter {
     private readonly logger: Logger,
     /** Events held while PostgreSQL is away; beyond it `write()` refuses. */
     private readonly maxBuffered = 20_000,
+    /** Longest wait of a read (unawaited) event before its insert; 0 = as soon as an awaited one. */
+    private readonly readLingerMs = FLUSH_INTERVAL_MS,
   ) {}
 
   /** True when the buffer is full (PostgreSQL has been away for a while): `write()` would refuse. */
@@ -53,9 +60,10 @@ export class OutboxWriter {
   /**
    * Queues one event; resolves true once it is committed, false if it could not be yet (it stays
    * queued and is retried). Throws `OutboxFullError` instead of queueing when the buffer is full:
-   * the caller fails its request rather than lose the event.
+   * the caller fails its request rather than lose the event. `read` events (nobody awaits them)
+   * may wait up to `readLingerMs` for their insert.
    */
-  write<T extends EventType>(input: RecordEventInput<T>): Promise<boolean> {
+  write<T extends EventType>(input: RecordEventInput<T>, opts: { read?: boolean } = {}): Promise<boolean> {
     if (this.full) throw new OutboxFullError(this.queue.length);
     const { envelope, headers, topic, key } = buildEvent(this.config, input);
     return new Promise((done) => {
@@ -71,7 +79,7 @@ export class OutboxWriter {
         }),
         done,
       });
-      this.schedule(FLUSH_INTERVAL_MS);
+      this.schedule(opts.read ? Math.max(this.readLingerMs, FLUSH_INTERVAL_MS) : FLUSH_INTERVAL_MS);
     });
   }
 
@@ -87,13 +95,23 @@ export class OutboxWriter {
   }
 
   private schedule(delay: number) {
-    if (this.timer || this.closed) return;
+    if (this.closed) return;
+    const now = Date.now();
+    const due = Math.max(now + delay, this.retryAt);
+    if (this.timer) {
+      if (due >= this.timerDue) return;
+      clearTimeout(this.timer); // an awaited event: flush sooner than the read events' linger
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // One flush at a time: a running flush keeps going until the queue is empty. Two at once
+      // would both take the head of the queue and each remove its own count of rows from it.
+      if (this.flushing) return;
       this.flushing = this.flush().finally(() => {
         this.flushing = undefined;
       });
-    }, delay);
+    }, due - now);
   }
 
   private async flush(): Promise<void> {
@@ -119,9 +137,13 @@ export class OutboxWriter {
           'outbox write failed; will retry',
         );
         for (const p of batch) p.done(false);
+        this.retryAt = Date.now() + RETRY_DELAY_MS;
+        clearTimeout(this.timer); // a pending earlier flush would not wait for the retry delay
+        this.timer = undefined;
         if (!this.closed) this.schedule(RETRY_DELAY_MS);
         return;
       }
+      this.retryAt = 0;
       this.queue.splice(0, batch.length);
       for (const p of batch) p.done(true);
     }
