@@ -1,6 +1,4 @@
 import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
-import { migrationsList } from '../../migrations';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { IdempotencyKeySchema } from './entities/idempotency-key.entity';
@@ -12,7 +10,6 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
   return defineConfig({
     clientUrl: config.DATABASE_URL,
     entities: ENTITIES,
-    extensions: [Migrator],
     pool: { min: 0, max: config.DATABASE_POOL_MAX, idleTimeoutMillis: 30_000 },
     // Bounded waits everywhere: connecting (5 s), waiting for a pooled connection (5 s; knex's
     // default of 60 s would hold requests for a minute while PostgreSQL is down), each statement (15 s).
@@ -27,8 +24,8 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
       },
       connection: { statement_timeout: 15_000, connectionTimeoutMillis: 5_000 },
     },
+    // The migrator and the migration classes are loaded by `migrate()` only (see there).
     migrations: {
-      migrationsList,
       transactional: true,
       allOrNothing: true,
       snapshot: false,
@@ -49,8 +46,18 @@ export async function initOrm(
   return MikroORM.init(ormOptions(config, logger));
 }
 
-/** Applies pending migrations; returns the names applied. */
+/**
+ * Applies pending migrations; returns the names applied. The migrator (umzug and its
+ * dependencies) and the migration classes are loaded here, on first use, so that the gateway and
+ * worker processes, which never migrate, do not carry them in memory.
+ */
 export async function migrate(orm: MikroORM): Promise<string[]> {
+  const [{ Migrator }, { migrationsList }] = await Promise.all([
+    import('@mikro-orm/migrations'),
+    import('../../migrations'),
+  ]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList });
+  Migrator.register(orm);
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
 }

@@ -152,6 +152,13 @@ export class AuthServiceClient {
     const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
     const timeout = opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS;
     const started = performance.now();
+    // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
+    // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('auth service call timed out', 'TimeoutError')),
+      timeout,
+    );
     try {
       const res = await request(`${this.config.AUTH_SERVICE_URL}${path}${qs}`, {
         method,
@@ -160,7 +167,7 @@ export class AuthServiceClient {
         dispatcher: this.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        signal: AbortSignal.timeout(timeout),
+        signal: deadline.signal,
       });
       const text = await res.body.text();
       const type = String(res.headers['content-type'] ?? '');
@@ -177,23 +184,28 @@ export class AuthServiceClient {
       return { status: res.statusCode, body: body as T };
     } catch (err) {
       this.breaker.failure();
+      // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
+      const name = (err as { name?: unknown } | null)?.name;
       const timedOut =
         err instanceof undiciErrors.HeadersTimeoutError ||
         err instanceof undiciErrors.BodyTimeoutError ||
-        (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
+        name === 'TimeoutError' ||
+        name === 'AbortError';
       this.logger.warn(
         {
           upstream: 'auth-service',
           method,
           path,
           ms: Math.round(performance.now() - started),
-          error: err instanceof Error ? err.name : 'error',
+          error: typeof name === 'string' ? name : 'error',
         },
         'auth service call failed',
       );
       throw timedOut
         ? new HttpError('upstream_timeout', 'Auth service timed out', { transient: true })
         : new HttpError('upstream_unavailable', 'Auth service is unavailable', { transient: true });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -323,3 +323,28 @@ describe('auth, organisation and internal routes against the auth-service fake',
     expect(rows[0]!.message_key).toBe(owner.sub);
   });
 });
+
+describe('auth-service deadline', () => {
+  it('a call slower than AUTH_SERVICE_TIMEOUT_MS answers 504 upstream_timeout at the deadline', async () => {
+    const s = await startAuthStack({ AUTH_SERVICE_TIMEOUT_MS: '400', AUTH_SERVICE_RETRIES: '0' });
+    try {
+      s.fake.createUser({ email: 'slow@example.com', password: 'slow-pass-1' });
+      const signIn = await call(s.gw.url, 'POST', '/v1/client/sign-in/password', {
+        body: { email: 'slow@example.com', password: 'slow-pass-1' },
+      });
+      expect(signIn.status).toBe(200);
+      s.fake.setDelay(3_000, { path: '/v1/client/me' });
+      const started = Date.now();
+      const res = await call(s.gw.url, 'GET', '/v1/client/me', { token: signIn.body.access_token });
+      const took = Date.now() - started;
+      expect(res.status).toBe(504);
+      expect(res.body).toMatchObject({ code: 'upstream_timeout', detail: 'Auth service timed out' });
+      expect(took).toBeGreaterThanOrEqual(390);
+      expect(took).toBeLessThan(2_500); // well before the upstream would have answered
+      s.fake.setDelay(0);
+      expect((await call(s.gw.url, 'GET', '/v1/client/me', { token: signIn.body.access_token })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
