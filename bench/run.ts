@@ -21,8 +21,9 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { ChatRequestReply } from '../src/chat/request-reply';
 import { AesGcmPayloadCodec } from '../src/temporal/codec';
-import { closedLoop, httpLoad, keepAliveGets, openLoop, type LoopResult, type OpenLoopResult } from './lib/load';
+import { closedLoop, httpLoad, type LoopResult, type OpenLoopResult } from './lib/load';
 import { Markdown, type Column } from './lib/markdown';
+import { Pacer, type PacedResult } from './lib/pacer';
 import { startNginx, nginxVersion } from './lib/nginx';
 import {
   GroupMeter,
@@ -361,6 +362,7 @@ async function startGateway(
 
 async function tearDown(w: Partial<World>) {
   say('cleaning up');
+  await pacerProcess?.close().catch(() => undefined);
   // Workflows still open on our task queue (invites wait for their TTL) are terminated while the worker runs.
   if (w.temporal) {
     try {
@@ -468,7 +470,9 @@ async function measured<T extends RunResult>(
     cpu[name] = e.cores;
     if (name === 'gateway') gwRss = e;
   }
-  cpu.loadgen = (used.user + used.system) / 1e6 / seconds;
+  // The harness itself, plus the pacer process when it ran the load (it reports its own CPU time).
+  const childCpuSec = (r as { cpuSec?: number }).cpuSec ?? 0;
+  cpu.loadgen = ((used.user + used.system) / 1e6 + childCpuSec) / seconds;
   cpu.stack = cpu.postgres! + cpu.kafka! + cpu.temporal!;
   cpu.machine = (machine1.busy - machine0.busy) / seconds;
   // Everything else on the machine (other users' tests, their stacks): what our numbers competed with.
@@ -522,34 +526,26 @@ const closedLoopAt =
   (at: LoadPoint): Promise<LoopResult> =>
     closedLoop(task, at.clients, at.sec * 1000);
 
-/** `task` in an open loop at the point's rate for the point's duration (the point's clients are the task's affair). */
-const openLoopAt =
-  (task: (seq: number) => Promise<void>) =>
-  (at: LoadPoint): Promise<OpenLoopResult> => {
-    if (at.rate === undefined) throw new Error('an open loop needs a rate');
-    return openLoop(task, at.rate, at.sec * 1000);
-  };
-
 /** The figures an open-loop run keeps beside its latencies. */
 const openLoopExtra = (r: OpenLoopResult) => ({ offered: r.offered, sendLagP50: r.lag.p50, sendLagP99: r.lag.p99 });
 
 /**
  * GET `url` with a bearer token in an open loop at the point's rate over the point's clients as
- * keep-alive connections (keepAliveGets): request i at i / rate s on connection i mod clients. The
- * connections are opened just before the run and closed after it, as a server closes idle ones
- * between runs (the auth fake after 5 s) and a reconnect would count in the latency.
+ * keep-alive connections (keepAliveGets): request i at i / rate s on connection i mod clients. It
+ * runs in the pacer process (bench/pacer.ts), which opens the connections just before the run and
+ * closes them after it, as a server closes idle ones between runs (the auth fake after 5 s) and a
+ * reconnect would count in the latency.
  */
 const pacedGet =
   (url: string, token: string) =>
-  async (at: LoadPoint): Promise<OpenLoopResult> => {
-    const connections = keepAliveGets(url, { authorization: `Bearer ${token}` }, at.clients);
-    try {
-      await connections.open();
-      return await openLoopAt(connections.get)(at);
-    } finally {
-      await connections.close();
-    }
+  (at: LoadPoint): Promise<PacedResult> => {
+    if (at.rate === undefined) throw new Error('an open loop needs a rate');
+    return pacer().http(url, { authorization: `Bearer ${token}` }, { clients: at.clients, rate: at.rate, sec: at.sec });
   };
+
+let pacerProcess: Pacer | undefined;
+/** The pacer process, started on first use and closed at the end of the run. */
+const pacer = () => (pacerProcess ??= Pacer.start());
 
 /** GET `url` with a bearer token through autocannon, at the point's connections, duration and rate. */
 const autocannonGet = (url: string, token: string) => (at: LoadPoint) =>
@@ -666,7 +662,6 @@ async function scenarioChat(w: World) {
   };
   const viaKafka = () => direct.request('chat_get_conversations', {}, { userContext }).then(() => undefined);
   const url = `${w.gatewayUrl}/api/chat/conversations/`;
-  const connections = keepAliveGets(url, { authorization: `Bearer ${user.token}` }, P.chatRateConc);
   try {
     await compare(w, {
       scenario: 'chat',
@@ -677,20 +672,24 @@ async function scenarioChat(w: World) {
       points: P.chatConc.map((clients) => ({ clients, sec: P.chatSec })),
       warm: { clients: 50, sec: P.warmSec },
     });
-    // 2b: the same request at fixed rates, with P.chatRateConc connections open (open loop).
-    await connections.open();
+    // 2b: the same request at fixed rates, over P.chatRateConc connections (open loop). Both
+    // variants run in the pacer process; its ChatRequestReply is the Kafka-only baseline.
+    await pacer().chatInit(w.env, userContext);
+    const pacedKafka = (at: LoadPoint) => {
+      if (at.rate === undefined) throw new Error('an open loop needs a rate');
+      return pacer().chat({ rate: at.rate, sec: at.sec });
+    };
     await compare(w, {
       scenario: 'chat-rate',
       variants: [
-        { variant: 'gateway', load: openLoopAt(connections.get), extra: openLoopExtra },
-        { variant: 'kafka+fake only', load: openLoopAt(viaKafka), extra: openLoopExtra },
+        { variant: 'gateway', load: pacedGet(url, user.token), extra: openLoopExtra },
+        { variant: 'kafka+fake only', load: pacedKafka, extra: openLoopExtra },
         // For comparison: autocannon's own pacing at the same rate and connections.
         { variant: 'gateway, autocannon overallRate', load: autocannonGet(url, user.token) },
       ],
       points: P.chatRates.map((rate) => ({ clients: P.chatRateConc, sec: P.chatRateSec, rate })),
     });
   } finally {
-    await connections.close();
     await direct.close();
   }
 }
@@ -929,7 +928,8 @@ const runs = ({ rs }: Runs) => rs;
 
 /** How a request of an open loop is scheduled and timed (openLoop). */
 const OPEN_LOOP_SCHEDULE =
-  'request i is due at i / rate s whether or not earlier ones have answered, timed from its start to its last byte (process.hrtime).';
+  'request i is due at i / rate s whether or not earlier ones have answered, timed from its start to its last byte (process.hrtime), ' +
+  'in a load-generator process of its own that does nothing else (bench/pacer.ts).';
 
 /** The notes under a table of open loops over `connections` keep-alive connections (keepAliveGets), beside autocannon's overallRate. */
 const pacedNotes = (connections: number) => ({
