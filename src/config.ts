@@ -248,7 +248,7 @@ export const VARIABLES = {
   ),
   OUTBOX_BATCH_SIZE: v('500', integer(1, 10_000), 'Events the relay publishes per Kafka request'),
   OUTBOX_RELAY_LINGER_MS: v(
-    '20',
+    '100',
     integer(0, 1_000),
     'After a partial batch, how long the relay gathers new events before its next round (fewer, larger rounds)',
   ),

@@ -39,7 +39,9 @@ export interface OutboxRelayOptions {
   /**
    * After a partial batch, the next round starts no sooner than this after the last one, even when
    * NOTIFY wakes the relay earlier: under load, rows gather into fewer, larger rounds (each round is
-   * a SELECT, a Kafka request and an UPDATE). It bounds the extra publish delay. Default 20.
+   * a SELECT, a Kafka request and an UPDATE). It bounds the extra publish delay under load; an
+   * event after a quiet spell goes out at once. Default 100 (fewer wake-ups of the relay,
+   * PostgreSQL and Kafka competing with requests for CPU; see README, Performance).
    */
   lingerMs?: number;
   /** Published rows older than this are deleted by the publisher (0 = never). Default 24 h. */
@@ -150,7 +152,7 @@ export class OutboxRelay {
     this.log = options.logger.child({ component: 'outbox-relay' });
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.batchSize = options.batchSize ?? 500;
-    this.lingerMs = options.lingerMs ?? 20;
+    this.lingerMs = options.lingerMs ?? 100;
     this.retentionMs = options.retentionMs ?? 24 * 3_600_000;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
     this.minBackoffMs = options.minBackoffMs ?? 200;
