@@ -29,8 +29,8 @@ export class OutboxFullError extends Error {
  * multi-row insert. A route awaits `write()` when the answer must imply a durable event (state
  * changes), or fires and forgets for read-only events so the proxy path never waits on the
  * database. Read events may wait longer (`readLingerMs`) for company, so under load the writer
- * sends fewer, larger inserts; an awaited event flushes whatever is queued. If PostgreSQL is down the rows stay queued and are retried; the request itself still
- * succeeds. The queue is bounded: once full, `write()` refuses (the route answers 503) instead of
+ * sends fewer, larger inserts; an awaited event flushes whatever is queued. If PostgreSQL is down
+ * the rows stay queued and are retried; the request itself still succeeds. The queue is bounded: once full, `write()` refuses (the route answers 503) instead of
  * dropping an event. `close()` flushes what is left.
  */
 export class OutboxWriter {
@@ -48,7 +48,7 @@ export class OutboxWriter {
     private readonly logger: Logger,
     /** Events held while PostgreSQL is away; beyond it `write()` refuses. */
     private readonly maxBuffered = 20_000,
-    /** Longest wait of a read (unawaited) event before its insert; 0 = as soon as an awaited one. */
+    /** Longest wait of a read (unawaited) event before its insert; never less than an awaited one's 5 ms. */
     private readonly readLingerMs = FLUSH_INTERVAL_MS,
   ) {}
 
