@@ -6,7 +6,7 @@ import { HttpError } from '../../src/errors';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { chatTopics } from '../../src/chat/operations';
-import { ChatServiceFake, chatTestConfig, deleteChatTopics, startChatFake } from '../support/chat-fake';
+import { chatTestConfig, deleteChatTopics, startChatFake, type ChatServiceFake } from '../support/chat-fake';
 import { uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -223,15 +223,7 @@ describe('ChatRequestReply against the chat-service fake on the real broker', ()
   it('the chat fake commits the offsets it consumed in the background (kafkajs autoCommit is off)', async () => {
     fake.set({ silent: true }); // the suite's fake stays quiet: only `second` answers
     const groupId = `chat-fake-commit-${uniqueSuffix()}`;
-    const t = chatTopics(config);
-    const second = new ChatServiceFake({
-      brokers: config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
-      topics: { requests: Object.values(t.requests), responses: t.responses, events: t.events },
-      logger: createLogger('silent'),
-      groupId,
-      fromBeginning: true,
-    });
-    await second.start();
+    const second = await startChatFake(config, {}, groupId);
     let stopped = false;
     const admin = createKafka(
       config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
@@ -241,7 +233,7 @@ describe('ChatRequestReply against the chat-service fake on the real broker', ()
     await admin.connect();
     try {
       for (let i = 0; i < 5; i += 1) await chat.request('chat_get_settings', {});
-      const topic = t.requests.CHAT_UI_SETTINGS_TOPIC;
+      const topic = chatTopics(config).requests.CHAT_UI_SETTINGS_TOPIC;
       const high = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > 0);
       expect(high.length).toBeGreaterThan(0);
       // Committed by the 1 s timer while the fake runs, up to the end of what it read.

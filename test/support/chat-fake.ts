@@ -77,13 +77,14 @@ export async function chatTestConfig(overrides: Record<string, string> = {}, pre
 export async function startChatFake(
   config: Config,
   switches: Partial<ChatFakeSwitches> = {},
+  groupId = `chat-fake-${uniqueSuffix()}`,
 ): Promise<ChatServiceFake> {
   const t = chatTopics(config);
   const fake = new ChatServiceFake({
     brokers: config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
     topics: { requests: Object.values(t.requests), responses: t.responses, events: t.events },
     logger: createLogger('silent'),
-    groupId: `chat-fake-${uniqueSuffix()}`,
+    groupId,
     fromBeginning: true,
     switches,
   });
