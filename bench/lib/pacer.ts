@@ -20,10 +20,6 @@ export class Pacer {
     return new Pacer(child);
   }
 
-  get pid(): number {
-    return this.child.pid ?? 0;
-  }
-
   /** GET `url` at `rate`/s for `sec` over `clients` keep-alive connections opened for the run. */
   http(url: string, headers: Record<string, string>, at: { clients: number; rate: number; sec: number }) {
     return this.ask({ cmd: 'http', url, headers, ...at }) as Promise<PacedResult>;

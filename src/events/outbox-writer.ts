@@ -4,7 +4,6 @@ import type { EventTopics, EventType } from './catalog';
 import { OUTBOX_CHANNEL, buildEvent, type RecordEventInput } from './outbox';
 
 interface Pending {
-  eventId: string;
   /** The row as a JSON object text, ready to join into the batch's JSON array. */
   row: string;
   done: (written: boolean) => void;
@@ -30,8 +29,9 @@ export class OutboxFullError extends Error {
  * changes), or fires and forgets for read-only events so the proxy path never waits on the
  * database. Read events may wait longer (`readLingerMs`) for company, so under load the writer
  * sends fewer, larger inserts; an awaited event flushes whatever is queued. If PostgreSQL is down
- * the rows stay queued and are retried; the request itself still succeeds. The queue is bounded: once full, `write()` refuses (the route answers 503) instead of
- * dropping an event. `close()` flushes what is left.
+ * the rows stay queued and are retried; the request itself still succeeds. The queue is bounded:
+ * once full, `write()` refuses (the route answers 503) instead of dropping an event. `close()`
+ * flushes what is left.
  */
 export class OutboxWriter {
   private queue: Pending[] = [];
@@ -68,7 +68,6 @@ export class OutboxWriter {
     const { envelope, headers, topic, key } = buildEvent(this.config, input);
     return new Promise((done) => {
       this.queue.push({
-        eventId: envelope.event_id,
         row: JSON.stringify({
           event_id: envelope.event_id,
           topic,

@@ -12,8 +12,9 @@ import { OUTBOX_CHANNEL } from './outbox';
  *
  * Every relay keeps one dedicated PostgreSQL session. The relay whose session holds the
  * session-level advisory lock `pg_try_advisory_lock(hashtextextended(lockName, 0))` is the
- * publisher (and the only one that LISTENs); the others retry the lock every poll interval, so they take over
- * within one interval when the publisher stops or its session dies (PostgreSQL releases the lock).
+ * publisher (and the only one that LISTENs); the others retry the lock every poll interval, so
+ * they take over within one interval when the publisher stops or its session dies (PostgreSQL
+ * releases the lock).
  * The publisher reads unpublished rows in `id` order, sends them with an idempotent producer
  * (acks=all, one request in flight, so a partition never reorders) and marks them published — all
  * on the lock-holding session, so a relay that lost its session (and with it the lock) can no
