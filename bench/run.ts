@@ -563,18 +563,32 @@ const meGet = (url: string, token: string) => autocannonGet(`${url}/v1/client/me
 // Scenario 1: direct proxy, against the upstream itself and nginx
 
 async function scenarioDirect(w: World, token: string) {
-  const targets: Variant[] = [
-    { variant: 'upstream', load: meGet(w.authUrl, token) },
-    { variant: 'nginx', load: meGet(w.nginxUrl, token) },
-    { variant: 'gateway', load: meGet(w.gatewayUrl, token) },
-  ];
-  if (SCENARIOS.has('direct'))
-    await compare(w, {
-      scenario: 'direct',
-      variants: targets,
-      points: [{ clients: P.directConc, sec: P.directSec }],
-      warm: { clients: P.directConc, sec: P.warmSec },
+  if (SCENARIOS.has('direct')) {
+    // The floor (bench/floor.ts): a bare Fastify + undici proxy with the gateway's runtime settings.
+    const port = await freePort();
+    const floor = start(DIR, 'floor', process.execPath, [join(DIST, 'bench/floor.js')], {
+      ...w.env,
+      ...RUNTIME_ENV,
+      PORT: String(port),
     });
+    const floorUrl = `http://127.0.0.1:${port}`;
+    await waitFor(floor, 'the floor proxy', () => httpOk(`${floorUrl}/health`));
+    try {
+      await compare(w, {
+        scenario: 'direct',
+        variants: [
+          { variant: 'upstream', load: meGet(w.authUrl, token) },
+          { variant: 'nginx', load: meGet(w.nginxUrl, token) },
+          { variant: 'floor', load: meGet(floorUrl, token), gatewayPids: () => [floor.pid] },
+          { variant: 'gateway', load: meGet(w.gatewayUrl, token) },
+        ],
+        points: [{ clients: P.directConc, sec: P.directSec }],
+        warm: { clients: P.directConc, sec: P.warmSec },
+      });
+    } finally {
+      await stop(floor);
+    }
+  }
   // Light load: a fixed rate far below every target's capacity, paced (pacedGet): at 300 req/s over
   // 10 connections (P.lightRate, P.lightConc) a request goes out every 3.3 ms and each connection is
   // free again long before its next one (every 33 ms), so latency is service time, not queueing
@@ -970,17 +984,24 @@ function report(w: World) {
     md.line(`### 1. Direct proxy: GET /v1/client/me, ${P.directConc} connections, ${P.directSec} s per run`);
     md.line();
     const isGateway = (r: Runs) => r.name.startsWith('gateway');
+    const isNode = (r: Runs) => isGateway(r) || r.name === 'floor';
     md.table<Runs>(
       [
         [
           'target',
           ({ name }) =>
-            name === 'upstream' ? 'auth fake directly' : name === 'nginx' ? 'nginx → auth fake' : `${name} → auth fake`,
+            name === 'upstream'
+              ? 'auth fake directly'
+              : name === 'nginx'
+                ? 'nginx → auth fake'
+                : name === 'floor'
+                  ? 'floor: bare Fastify + undici proxy → auth fake'
+                  : `${name} → auth fake`,
         ],
         ['req/s', ({ rs }) => figure(rs, 'rps', 0)],
         ...latencyColumns('', runs, ['p50', 'p99']),
         ['failed', ({ rs }) => failedSum(rs)],
-        ['gateway CPU', (r) => (isGateway(r) ? cpuOf(r.rs, 'gateway') : '–')],
+        ['gateway CPU', (r) => (isNode(r) ? cpuOf(r.rs, 'gateway') : '–')],
         ['auth fake CPU', ({ rs }) => cpuOf(rs, 'authFake')],
         ['nginx CPU', ({ name, rs }) => (name === 'nginx' ? cpuOf(rs, 'nginx') : '–')],
         ['load gen CPU', ({ rs }) => cpuOf(rs, 'loadgen')],
@@ -992,7 +1013,9 @@ function report(w: World) {
             isGateway(r) ? `${peakRss(r.rs)} (${fmt(Math.max(...r.rs.map((x) => x.gatewayPeakRssSumMb)), 0)})` : '–',
         ],
       ],
-      withRuns(['upstream', 'nginx', 'gateway', ...P.scale.map((n) => `gateway x${n}`)], (v) => pick('direct', v)),
+      withRuns(['upstream', 'nginx', 'floor', 'gateway', ...P.scale.map((n) => `gateway x${n}`)], (v) =>
+        pick('direct', v),
+      ),
     );
     const gw = pick('direct', 'gateway');
     const ng = pick('direct', 'nginx');
@@ -1001,6 +1024,15 @@ function report(w: World) {
       md.line();
       md.line(`- gateway / nginx throughput: **${fmt(100 * roundRatio(gw, ng, (r) => r.rps), 0)} %** (target ≥ 60 %)`);
       md.line(`- nginx / auth fake directly: ${fmt(100 * roundRatio(ng, up, (r) => r.rps), 0)} %`);
+      const fl = pick('direct', 'floor');
+      if (fl.length) {
+        md.line(
+          `- floor / nginx: ${fmt(100 * roundRatio(fl, ng, (r) => r.rps), 0)} % (the most a Fastify + undici proxy reaches here)`,
+        );
+        md.line(
+          `- gateway / floor: ${fmt(100 * roundRatio(gw, fl, (r) => r.rps), 0)} % (the cost of the gateway's own work)`,
+        );
+      }
       for (const n of P.scale) {
         const x = pick('direct', `gateway x${n}`);
         if (x.length) md.line(`- ${n} gateway processes / 1: ${fmt(med(x, (r) => r.rps) / med(gw, (r) => r.rps), 2)}×`);
@@ -1197,7 +1229,13 @@ function report(w: World) {
       ['max gateway CPU (cores)', ({ rs }) => maxGatewayCpu(rs)],
     ],
     withRuns(['direct', 'light', 'chat', 'chat-rate', 'sse', 'workflow'], (s) =>
-      results.filter((r) => r.scenario === s && !r.variant.startsWith('echo') && !r.variant.startsWith('gateway x')),
+      results.filter(
+        (r) =>
+          r.scenario === s &&
+          r.variant !== 'floor' &&
+          !r.variant.startsWith('echo') &&
+          !r.variant.startsWith('gateway x'),
+      ),
     ),
   );
   const multi = results.filter((r) => r.variant.startsWith('gateway x'));
