@@ -48,8 +48,8 @@ export class TokenDenylist {
     this.revoked.set(hash, exp.getTime());
   }
 
-  async isRevoked(token: string): Promise<boolean> {
-    const hash = tokenHash(token);
+  /** Whether the token whose `tokenHash` this is was logged out (and has not expired yet). */
+  async isRevoked(hash: string): Promise<boolean> {
     const exp = this.revoked.get(hash);
     if (exp !== undefined) return exp > Date.now();
     if (this.synced) return false;

@@ -61,6 +61,7 @@ function userFrom(payload: JWTPayload, token: string): AuthenticatedUser {
     roles,
     exp: Number(p.exp),
     token,
+    tokenHash: tokenHash(token),
   };
 }
 
@@ -107,7 +108,7 @@ export class TokenVerifier {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token) || token.length > 16_384)
       throw new TokenRejected('malformed');
     const user = this.jwks ? await this.verifiedLocally(token) : await this.verifyUpstream(token);
-    if (await this.denylist.isRevoked(token)) throw new TokenRejected('revoked');
+    if (await this.denylist.isRevoked(user.tokenHash)) throw new TokenRejected('revoked');
     return user;
   }
 
@@ -192,7 +193,7 @@ export class TokenVerifier {
       this.remember(key, { until: now + NEGATIVE_CACHE_MS });
       throw new TokenRejected(exp && exp * 1000 <= now ? 'expired' : 'invalid');
     }
-    const user: AuthenticatedUser = { sub, email: null, name: null, roles: [], exp, token };
+    const user: AuthenticatedUser = { sub, email: null, name: null, roles: [], exp, token, tokenHash: key };
     this.remember(key, { until: Math.min(exp * 1000, now + VALIDATE_CACHE_MAX_MS), user });
     return user;
   }

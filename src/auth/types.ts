@@ -9,6 +9,8 @@ export interface AuthenticatedUser {
   exp: number;
   /** The raw access token, forwarded upstream; never logged, never put in events or workflows. */
   token: string;
+  /** SHA-256 of the token (hex): the key of the logout denylist and of per-token caches, computed once per verification. */
+  tokenHash: string;
 }
 
 /** The `user_context` the chat protocol carries (chat-kafka.md); org data comes from /v1/client/me. */

@@ -61,7 +61,7 @@ export default fp(
     app.decorate('userContext', async (request: FastifyRequest): Promise<UserContext> => {
       const user = request.user;
       if (!user) throw new HttpError('unauthorized', 'Not authenticated');
-      const key = tokenHash(user.token);
+      const key = user.tokenHash;
       const now = Date.now();
       let entry = meCache.get(key);
       if (!entry || entry.until <= now) {
