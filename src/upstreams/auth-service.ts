@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, type FieldError } from '../errors';
 import type { Logger } from '../logger';
@@ -80,6 +80,9 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 export class AuthServiceClient {
   readonly breaker: CircuitBreaker;
   private readonly dispatcher: Dispatcher;
+  /** AUTH_SERVICE_URL split once: undici's `request(url)` parsed the URL string on every call. */
+  private readonly origin: string;
+  private readonly basePath: string;
 
   constructor(
     private readonly config: Pick<
@@ -94,6 +97,9 @@ export class AuthServiceClient {
     private readonly logger: Logger,
   ) {
     this.breaker = new CircuitBreaker('auth-service', config.AUTH_BREAKER_THRESHOLD, config.AUTH_BREAKER_COOLDOWN_MS);
+    const base = new URL(config.AUTH_SERVICE_URL);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
@@ -160,11 +166,12 @@ export class AuthServiceClient {
       timeout,
     );
     try {
-      const res = await request(`${this.config.AUTH_SERVICE_URL}${path}${qs}`, {
+      const res = await this.dispatcher.request({
+        origin: this.origin,
+        path: `${this.basePath}${path}${qs}`,
         method,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        dispatcher: this.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,
         signal: deadline.signal,

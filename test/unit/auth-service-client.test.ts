@@ -1,0 +1,64 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthServiceClient } from '../../src/upstreams/auth-service';
+import { createLogger } from '../../src/logger';
+import { captureLog } from '../support/log-capture';
+
+/** A stand-in upstream on loopback that records what reaches it and answers JSON. */
+async function recordingUpstream(): Promise<{ server: Server; base: string; seen: IncomingMessage[] }> {
+  const seen: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function client(url: string) {
+  return new AuthServiceClient(
+    {
+      AUTH_SERVICE_URL: url,
+      AUTH_SERVICE_TIMEOUT_MS: 2_000,
+      AUTH_SERVICE_RETRIES: 0,
+      AUTH_BREAKER_THRESHOLD: 5,
+      AUTH_BREAKER_COOLDOWN_MS: 10_000,
+      INTERNAL_SERVICE_KEY: 'test-internal-key',
+    },
+    createLogger('warn', {}, captureLog().stream),
+  );
+}
+
+describe('AuthServiceClient request target', () => {
+  let up: Awaited<ReturnType<typeof recordingUpstream>>;
+  beforeEach(async () => {
+    up = await recordingUpstream();
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => up.server.close(resolve));
+  });
+
+  it('sends the path and query under the host of AUTH_SERVICE_URL', async () => {
+    const auth = client(up.base);
+    try {
+      const res = await auth.call('GET', '/v1/client/validate', { query: { token: 'a b&c' } });
+      expect(res).toEqual({ status: 200, body: { ok: true } });
+      expect(up.seen.map((r) => [r.method, r.url])).toEqual([['GET', '/v1/client/validate?token=a+b%26c']]);
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('keeps a base path of AUTH_SERVICE_URL (with or without a trailing slash) in front of every path', async () => {
+    for (const base of [`${up.base}/auth-prefix`, `${up.base}/auth-prefix/`]) {
+      const auth = client(base);
+      try {
+        await auth.call('GET', '/v1/client/me', { token: 'tkn' });
+      } finally {
+        await auth.close();
+      }
+    }
+    expect(up.seen.map((r) => r.url)).toEqual(['/auth-prefix/v1/client/me', '/auth-prefix/v1/client/me']);
+    expect(up.seen[0]!.headers.authorization).toBe('Bearer tkn');
+  });
+});
