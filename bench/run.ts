@@ -5,7 +5,10 @@
  * stack's other users are not disturbed), runs every scenario several times, interleaving the
  * variants that are compared, prints medians and same-run ratios, and stops everything it started.
  *
- *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse]
+ *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse] [--worker-profile]
+ *
+ * `--worker-profile` runs the worker (the publishing outbox relay) under `node --cpu-prof`; the
+ * profile is written to `worker-profile/` in the results directory when the worker stops.
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -43,6 +46,7 @@ import {
   addedFigure,
   cpuColumns,
   cpuOf,
+  cpuPerRequest,
   extraFigure,
   failedSum,
   figure,
@@ -71,6 +75,7 @@ import { Samples, fmt, summarise, type LatencySummary } from './lib/stats';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
+const WORKER_PROFILE = argv.includes('--worker-profile');
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const SCENARIOS = new Set((only ?? 'direct,light,scale,profile,chat,workflow,sse').split(','));
 
@@ -287,7 +292,8 @@ async function setUp(): Promise<World> {
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(loadConfig(env).TEMPORAL_CODEC_KEYS)] },
   });
-  const worker = start(DIR, 'worker', process.execPath, [join(DIST, 'src/workers/main.js')], {
+  const workerProfile = WORKER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(DIR, 'worker-profile')}`] : [];
+  const worker = start(DIR, 'worker', process.execPath, [...workerProfile, join(DIST, 'src/workers/main.js')], {
     ...env,
     ...RUNTIME_ENV,
   });
@@ -1037,6 +1043,27 @@ function report(w: World) {
         const x = pick('direct', `gateway x${n}`);
         if (x.length) md.line(`- ${n} gateway processes / 1: ${fmt(med(x, (r) => r.rps) / med(gw, (r) => r.rps), 2)}×`);
       }
+      // Where the machine's CPU goes per request: the 2 cores are shared, so a target's
+      // throughput follows what one of its requests costs everywhere, not in its own process only.
+      md.line();
+      md.line('CPU time per answered request, µs (median over rounds of cores / req/s):');
+      md.line();
+      const proxyCpu = (r: Runs) =>
+        r.name === 'nginx' ? cpuPerRequest(r.rs, 'nginx') : cpuPerRequest(r.rs, 'gateway');
+      md.table<Runs>(
+        [
+          ['target', ({ name }) => (name === 'upstream' ? 'auth fake directly' : name)],
+          ['proxy process', (r) => (r.name === 'upstream' ? '–' : proxyCpu(r))],
+          ['worker (outbox relay)', ({ rs }) => cpuPerRequest(rs, 'worker')],
+          ['auth fake', ({ rs }) => cpuPerRequest(rs, 'authFake')],
+          ['PostgreSQL', ({ rs }) => cpuPerRequest(rs, 'postgres')],
+          ['Kafka', ({ rs }) => cpuPerRequest(rs, 'kafka')],
+          ['load gen', ({ rs }) => cpuPerRequest(rs, 'loadgen')],
+          ['unattributed', ({ rs }) => cpuPerRequest(rs, 'other')],
+          ['machine', ({ rs }) => cpuPerRequest(rs, 'machine')],
+        ],
+        withRuns(['upstream', 'nginx', 'floor', 'gateway'], (v) => pick('direct', v)),
+      );
     }
     md.line();
   }

@@ -73,6 +73,10 @@ export const addedFigure = (rs: Measurement[], base: Measurement[], key: 'p50' |
 /** Median CPU (cores) of a process group. */
 export const cpuOf = (rs: Measurement[], group: string) => medFmt(rs, (r) => r.cpu[group] ?? NaN, 2);
 
+/** Median CPU time per answered request (µs) of a process group: cores / (req/s), per run. */
+export const cpuPerRequest = (rs: Measurement[], group: string) =>
+  medFmt(rs, (r) => ((r.cpu[group] ?? NaN) * 1e6) / r.rps, 0);
+
 /** Largest gateway peak RSS (MB) of the runs. */
 export const peakRss = (rs: Measurement[]) => fmt(Math.max(...rs.map((r) => r.gatewayPeakRssMb)), 0);
 
