@@ -1,7 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
-import { request } from 'undici';
 import type { Config } from '../config';
 import { initOrm } from '../db/orm';
 import { createKafka } from '../kafka/client';
@@ -108,12 +107,8 @@ export async function createDependencies(config: Config, logger: Logger): Promis
       name: 'auth-service',
       critical: false,
       check: async () => {
-        const res = await request(`${config.AUTH_SERVICE_URL}/health`, {
-          headersTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
-          bodyTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
-        });
-        await res.body.dump();
-        if (res.statusCode >= 500) throw new Error(`HTTP ${res.statusCode}`);
+        const status = await authService.probe(config.HEALTH_CHECK_TIMEOUT_MS);
+        if (status >= 500) throw new Error(`HTTP ${status}`);
       },
     },
   ];

@@ -1,8 +1,9 @@
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, type FieldError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
+import { Agent, errors as undiciErrors, request } from './undici-lean';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -144,6 +145,19 @@ export class AuthServiceClient {
     await this.dispatcher.close();
   }
 
+  /** Readiness probe: the status of `GET /health`, outside the circuit breaker and without retries. */
+  async probe(timeoutMs: number): Promise<number> {
+    const res = await request(this.dispatcher, {
+      origin: this.origin,
+      path: `${this.basePath}/health`,
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
   private async once<T>(method: Method, path: string, opts: CallOptions): Promise<UpstreamResponse<T>> {
     if (!this.breaker.allow()) {
       // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
@@ -166,7 +180,7 @@ export class AuthServiceClient {
       timeout,
     );
     try {
-      const res = await this.dispatcher.request({
+      const res = await request(this.dispatcher, {
         origin: this.origin,
         path: `${this.basePath}${path}${qs}`,
         method,
