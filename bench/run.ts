@@ -332,13 +332,14 @@ async function setUp(): Promise<World> {
 
 /**
  * The gateway and the worker run with the memory settings of the container image, read from the
- * Dockerfile's `ENV NODE_OPTIONS=… MALLOC_ARENA_MAX=…` line, so RSS here is what production sees.
+ * Dockerfile's `ENV NODE_OPTIONS=… MALLOC_ARENA_MAX=… MALLOC_MMAP_THRESHOLD_=…` line, so RSS here is
+ * what production sees.
  */
 const RUNTIME_ENV: Record<string, string> = (() => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const m = /^ENV NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+)\s*$/m.exec(dockerfile);
-  if (!m) throw new Error('Dockerfile: no `ENV NODE_OPTIONS="…" MALLOC_ARENA_MAX=n` line');
-  return { NODE_OPTIONS: m[1]!, MALLOC_ARENA_MAX: m[2]! };
+  const m = /^ENV NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+) MALLOC_MMAP_THRESHOLD_=(\d+)\s*$/m.exec(dockerfile);
+  if (!m) throw new Error('Dockerfile: no `ENV NODE_OPTIONS="…" MALLOC_ARENA_MAX=n MALLOC_MMAP_THRESHOLD_=n` line');
+  return { NODE_OPTIONS: m[1]!, MALLOC_ARENA_MAX: m[2]!, MALLOC_MMAP_THRESHOLD_: m[3]! };
 })();
 
 async function startGateway(
@@ -928,7 +929,7 @@ function versions(w: World): Record<string, string> {
   void w;
   return {
     node: process.version,
-    'gateway/worker runtime': `NODE_OPTIONS="${RUNTIME_ENV.NODE_OPTIONS}" MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX}`,
+    'gateway/worker runtime': `NODE_OPTIONS="${RUNTIME_ENV.NODE_OPTIONS}" MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX} MALLOC_MMAP_THRESHOLD_=${RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_}`,
     nginx: nginxVersion(),
     kafka: kafkaVersion,
     'temporal CLI': temporalCli.replace(/\s+/g, ' '),

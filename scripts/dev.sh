@@ -55,7 +55,7 @@ log "applying migrations"
 node dist/src/db/migrate.js
 
 # The worker and the gateway get the memory settings of the container image (Dockerfile: ENV
-# NODE_OPTIONS and MALLOC_ARENA_MAX; keep the two in sync), so RSS here matches production. An
+# NODE_OPTIONS, MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_; keep the two in sync), so RSS here matches production. An
 # outer NODE_OPTIONS is appended (later flags win); the fakes run with Node's defaults.
 RUNTIME_NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
 
@@ -70,7 +70,11 @@ for name in "${PROCS[@]}"; do
   esac
   case "$name" in
     worker | gateway)
-      runtime_env=("NODE_OPTIONS=$RUNTIME_NODE_OPTIONS${NODE_OPTIONS:+ $NODE_OPTIONS}" "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}")
+      runtime_env=(
+        "NODE_OPTIONS=$RUNTIME_NODE_OPTIONS${NODE_OPTIONS:+ $NODE_OPTIONS}"
+        "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}"
+        "MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-16384}"
+      )
       ;;
   esac
   log "starting $name (log: $STACK_DIR/$name.log)"

@@ -455,7 +455,7 @@ describe('Dockerfile', () => {
     const runtime = finalLineage()[0]!;
     const env = runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args);
     const line = env.find((e) => e.startsWith('NODE_OPTIONS='));
-    const m = /^NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+)$/.exec(line ?? '');
+    const m = /^NODE_OPTIONS="([^"]+)" MALLOC_ARENA_MAX=(\d+) MALLOC_MMAP_THRESHOLD_=(\d+)$/.exec(line ?? '');
     expect(m).not.toBeNull();
     const options = m![1]!;
     expect(options).toMatch(/--max-old-space-size=\d+/);
@@ -466,6 +466,7 @@ describe('Dockerfile', () => {
     const devSh = readFileSync(join(ROOT, 'scripts/dev.sh'), 'utf8');
     expect(devSh).toContain(`RUNTIME_NODE_OPTIONS="${options}"`);
     expect(devSh).toContain(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${m![2]}}`);
+    expect(devSh).toContain(`MALLOC_MMAP_THRESHOLD_=\${MALLOC_MMAP_THRESHOLD_:-${m![3]}}`);
     // The benchmark reads the line itself (bench/run.ts RUNTIME_ENV).
     expect(readFileSync(join(ROOT, 'bench/run.ts'), 'utf8')).toContain("readFileSync(join(ROOT, 'Dockerfile')");
   });
