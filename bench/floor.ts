@@ -8,6 +8,7 @@
  */
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
+import { AUTH_AGENT_OPTIONS } from '../src/upstreams/auth-service';
 
 const port = Number(process.env.PORT);
 const upstream = process.env.AUTH_SERVICE_URL;
@@ -16,12 +17,7 @@ if (!Number.isInteger(port) || !upstream) {
   process.exit(2);
 }
 
-const dispatcher = new Agent({
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 60_000,
-  connections: 256,
-  connect: { timeout: 3_000 },
-});
+const dispatcher = new Agent(AUTH_AGENT_OPTIONS);
 const app = Fastify({ logger: false, keepAliveTimeout: 72_000 });
 
 app.get('/health', async () => ({ status: 'ok' }));

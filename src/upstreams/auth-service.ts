@@ -78,6 +78,14 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
  * a timeout on every call, retries with exponential backoff and jitter only where safe, and a
  * circuit breaker. It never follows redirects (the upstream's trailing-slash 307s point at itself).
  */
+/** Keep-alive pool to the auth service (bench/floor.ts uses the same, so the two are comparable). */
+export const AUTH_AGENT_OPTIONS = {
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 60_000,
+  connections: 256,
+  connect: { timeout: 3_000 },
+};
+
 export class AuthServiceClient {
   readonly breaker: CircuitBreaker;
   private readonly dispatcher: Dispatcher;
@@ -101,12 +109,7 @@ export class AuthServiceClient {
     const base = new URL(config.AUTH_SERVICE_URL);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
-    this.dispatcher = new Agent({
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 60_000,
-      connections: 256,
-      connect: { timeout: 3_000 },
-    });
+    this.dispatcher = new Agent(AUTH_AGENT_OPTIONS);
   }
 
   /** Sends one call; answers any upstream status (the caller decides), throws on transport failure. */
