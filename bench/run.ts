@@ -1,9 +1,10 @@
 /**
  * The benchmark harness (`npm run bench`, `npm run bench -- --quick`; see README, Performance).
- * Starts on 127.0.0.1 everything it measures — auth fake, chat fake, worker, gateway(s), nginx —
- * against the local stack (its own database, Kafka topics, consumer groups and task queue, so the
- * stack's other users are not disturbed), runs every scenario several times, interleaving the
- * variants that are compared, prints medians and same-run ratios, and stops everything it started.
+ * Starts on 127.0.0.1 everything it measures — auth fake, chat fake, worker, gateway(s), nginx, the
+ * floor proxy (bench/floor.ts) and the sink relay (bench/sink-relay.ts) — against the local stack
+ * (its own databases, Kafka topics, consumer groups and task queue, so the stack's other users are
+ * not disturbed), runs every scenario several times, interleaving the variants that are compared,
+ * prints medians and same-run ratios, and stops everything it started.
  *
  *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse] [--worker-profile]
  *
@@ -224,12 +225,7 @@ async function setUp(): Promise<World> {
   // Own database on the stack's PostgreSQL server: outbox rows and relay locks stay out of the
   // database the tests use.
   const dbName = RUN_ID.replace(/-/g, '_');
-  const pg = new PgClient({ connectionString: stackDbUrl });
-  await pg.connect();
-  await pg.query(`create database ${dbName}`);
-  await pg.end();
-  const dbUrl = new URL(stackDbUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const dbUrl = await createDatabase(stackDbUrl, dbName);
 
   const authPort = await freePort();
   const authUrl = `http://127.0.0.1:${authPort}`;
@@ -265,9 +261,7 @@ async function setUp(): Promise<World> {
     CHAT_FAKE_GROUP_ID: `${RUN_ID}-chat-fake`,
   };
 
-  say(`database ${dbName}: migrating`);
-  const migrate = start(DIR, 'migrate', process.execPath, [join(DIST, 'src/db/migrate.js')], env);
-  if ((await migrate.exited) !== 0) throw new Error(`migration failed:\n${tail(migrate)}`);
+  await migrateDatabase(env);
 
   const kafka = new Kafka({ clientId: `${RUN_ID}-admin`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const kafkaAdmin = kafka.admin();
@@ -399,21 +393,45 @@ async function tearDown(w: Partial<World>) {
     if (ours.length) await w.kafkaAdmin.deleteGroups(ours).catch(() => undefined);
     await w.kafkaAdmin.disconnect();
   }
-  if (w.dbName && w.adminDbUrl) {
-    const pg = new PgClient({ connectionString: w.adminDbUrl });
-    try {
-      await pg.connect();
-      await pg.query(`drop database if exists ${w.dbName} with (force)`);
-    } catch (err) {
-      say(`database ${w.dbName} not dropped: ${String(err)}`);
-    } finally {
-      await pg.end().catch(() => undefined);
-    }
-  }
+  if (w.dbName && w.adminDbUrl) await dropDatabase(w.adminDbUrl, w.dbName);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** Creates an empty database on the stack's PostgreSQL server; returns its URL. */
+async function createDatabase(adminUrl: string, name: string): Promise<URL> {
+  const pg = new PgClient({ connectionString: adminUrl });
+  await pg.connect();
+  try {
+    await pg.query(`create database ${name}`);
+  } finally {
+    await pg.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url;
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const pg = new PgClient({ connectionString: adminUrl });
+  try {
+    await pg.connect();
+    await pg.query(`drop database if exists ${name} with (force)`);
+  } catch (err) {
+    say(`database ${name} not dropped: ${String(err)}`);
+  } finally {
+    await pg.end().catch(() => undefined);
+  }
+}
+
+/** Runs the gateway's migrations on `env.DATABASE_URL`. */
+async function migrateDatabase(env: Record<string, string>): Promise<void> {
+  const name = new URL(env.DATABASE_URL!).pathname.slice(1);
+  say(`database ${name}: migrating`);
+  const migrate = start(DIR, `migrate-${name}`, process.execPath, [join(DIST, 'src/db/migrate.js')], env);
+  if ((await migrate.exited) !== 0) throw new Error(`migration failed:\n${tail(migrate)}`);
+}
 
 async function json<T>(method: string, url: string, body?: unknown, token?: string): Promise<T> {
   const headers: Record<string, string> = {};
@@ -454,7 +472,7 @@ async function measured<T extends RunResult>(
   const gwPids = m.gatewayPids ?? (() => [w.gateway.pid]);
   const meters: Record<string, GroupMeter> = {
     gateway: new GroupMeter(gwPids),
-    worker: new GroupMeter(() => [w.worker.pid]),
+    worker: new GroupMeter(m.workerPids ?? (() => [w.worker.pid])),
     authFake: new GroupMeter(() => [w.authFake.pid]),
     chatFake: new GroupMeter(() => [w.chatFake.pid]),
     nginx: new GroupMeter(() => [w.nginx.pid, ...childrenOf(w.nginx.pid)]),
@@ -499,6 +517,7 @@ async function measured<T extends RunResult>(
     extra: extra?.(r),
   };
   delete (rec as { gatewayPids?: unknown }).gatewayPids;
+  delete (rec as { workerPids?: unknown }).workerPids;
   if (!m.gatewayPids) {
     // V8 heap of the (single) gateway right after the run, to tell live data from reserved memory.
     try {
@@ -569,6 +588,9 @@ const meGet = (url: string, token: string) => autocannonGet(`${url}/v1/client/me
 // ---------------------------------------------------------------------------------------------
 // Scenario 1: direct proxy, against the upstream itself and nginx
 
+/** The direct-scenario variant whose events are stored but not published (bench/sink-relay.ts). */
+const UNPUBLISHED = 'gateway, events not published';
+
 async function scenarioDirect(w: World, token: string) {
   if (SCENARIOS.has('direct')) {
     // The floor (bench/floor.ts): a bare Fastify + undici proxy with the gateway's runtime settings.
@@ -580,7 +602,26 @@ async function scenarioDirect(w: World, token: string) {
     });
     const floorUrl = `http://127.0.0.1:${port}`;
     await waitFor(floor, 'the floor proxy', () => httpOk(`${floorUrl}/health`));
+    // The bound (bench/sink-relay.ts): a second gateway on a database of its own, whose outbox is
+    // relayed by the sink relay, which marks rows published and sends nothing. It does all the
+    // gateway's work and all the outbox's PostgreSQL work; only the Kafka publish is missing.
+    const boundDb = `${w.dbName}_unpublished`;
+    const boundEnv = {
+      ...w.env,
+      DATABASE_URL: (await createDatabase(w.adminDbUrl, boundDb)).toString(),
+      OUTBOX_RELAY_ENABLED: 'false',
+    };
+    let sink: Proc | undefined;
+    let bound: Awaited<ReturnType<typeof startGateway>> | undefined;
     try {
+      await migrateDatabase(boundEnv);
+      sink = start(DIR, 'sink-relay', process.execPath, [join(DIST, 'bench/sink-relay.js')], {
+        ...boundEnv,
+        ...RUNTIME_ENV,
+      });
+      await waitFor(sink, 'the sink relay to lead', async () => tail(sink!, 20).includes('sink relay leading'));
+      bound = await startGateway(boundEnv, 'gateway-unpublished');
+      const boundProcs = bound;
       await compare(w, {
         scenario: 'direct',
         variants: [
@@ -588,12 +629,24 @@ async function scenarioDirect(w: World, token: string) {
           { variant: 'nginx', load: meGet(w.nginxUrl, token) },
           { variant: 'floor', load: meGet(floorUrl, token), gatewayPids: () => [floor.pid] },
           { variant: 'gateway', load: meGet(w.gatewayUrl, token) },
+          {
+            variant: UNPUBLISHED,
+            load: meGet(boundProcs.url, token),
+            gatewayPids: () => [boundProcs.proc.pid],
+            workerPids: () => [sink!.pid],
+          },
         ],
         points: [{ clients: P.directConc, sec: P.directSec }],
         warm: { clients: P.directConc, sec: P.warmSec },
       });
     } finally {
       await stop(floor);
+      if (bound) await stop(bound.proc);
+      if (sink) {
+        await stop(sink);
+        say(`  ${tail(sink, 1).trim()}`);
+      }
+      await dropDatabase(w.adminDbUrl, boundDb);
     }
   }
   // Light load: a fixed rate far below every target's capacity, paced (pacedGet): at 300 req/s over
@@ -1020,7 +1073,7 @@ function report(w: World) {
             isGateway(r) ? `${peakRss(r.rs)} (${fmt(Math.max(...r.rs.map((x) => x.gatewayPeakRssSumMb)), 0)})` : '–',
         ],
       ],
-      withRuns(['upstream', 'nginx', 'floor', 'gateway', ...P.scale.map((n) => `gateway x${n}`)], (v) =>
+      withRuns(['upstream', 'nginx', 'floor', 'gateway', UNPUBLISHED, ...P.scale.map((n) => `gateway x${n}`)], (v) =>
         pick('direct', v),
       ),
     );
@@ -1040,6 +1093,12 @@ function report(w: World) {
           `- gateway / floor: ${fmt(100 * roundRatio(gw, fl, (r) => r.rps), 0)} % (the cost of the gateway's own work)`,
         );
       }
+      const un = pick('direct', UNPUBLISHED);
+      if (un.length)
+        md.line(
+          `- ${UNPUBLISHED} / nginx: ${fmt(100 * roundRatio(un, ng, (r) => r.rps), 0)} % ` +
+            `(the most any Kafka producer in the relay could give; gateway / this: ${fmt(100 * roundRatio(gw, un, (r) => r.rps), 0)} %)`,
+        );
       for (const n of P.scale) {
         const x = pick('direct', `gateway x${n}`);
         if (x.length) md.line(`- ${n} gateway processes / 1: ${fmt(med(x, (r) => r.rps) / med(gw, (r) => r.rps), 2)}×`);
@@ -1063,7 +1122,7 @@ function report(w: World) {
           ['unattributed', ({ rs }) => cpuPerRequest(rs, 'other')],
           ['machine', ({ rs }) => cpuPerRequest(rs, 'machine')],
         ],
-        withRuns(['upstream', 'nginx', 'floor', 'gateway'], (v) => pick('direct', v)),
+        withRuns(['upstream', 'nginx', 'floor', 'gateway', UNPUBLISHED], (v) => pick('direct', v)),
       );
     }
     md.line();
@@ -1261,6 +1320,7 @@ function report(w: World) {
         (r) =>
           r.scenario === s &&
           r.variant !== 'floor' &&
+          r.variant !== UNPUBLISHED &&
           !r.variant.startsWith('echo') &&
           !r.variant.startsWith('gateway x'),
       ),

@@ -30,6 +30,8 @@ export interface Variant<T extends RunResult = RunResult> {
   extra?(result: T): Record<string, number>;
   /** The gateway processes to meter, when they are not the harness's one shared gateway. */
   gatewayPids?(): number[];
+  /** The outbox relay's processes to meter, when they are not the harness's worker. */
+  workerPids?(): number[];
 }
 
 export interface Plan {
@@ -50,6 +52,7 @@ export interface RunLabel {
   /** Offered requests per second, for runs at a fixed rate. */
   rate?: number;
   gatewayPids?: () => number[];
+  workerPids?: () => number[];
 }
 
 /** Meters one load run (CPU, RSS) and records it under `label`. */
@@ -68,6 +71,7 @@ export async function interleavedRounds(plan: Plan, meter: Meter): Promise<void>
         const label: RunLabel = { scenario: plan.scenario, variant: v.variant, round, concurrency: at.clients };
         if (at.rate !== undefined) label.rate = at.rate;
         if (v.gatewayPids) label.gatewayPids = () => v.gatewayPids!();
+        if (v.workerPids) label.workerPids = () => v.workerPids!();
         await meter(label, () => v.load(at), v.extra && ((r) => v.extra!(r)));
       }
     }

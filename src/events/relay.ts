@@ -58,7 +58,16 @@ export interface OutboxRelayOptions {
   registry?: Registry;
   /** Name of the advisory lock relays compete for; only relays sharing it exclude each other. */
   lockName?: string;
+  /**
+   * Makes the producer in place of the relay's own kafkajs producer (idempotent, acks=all, one
+   * request in flight). For measurement only: the benchmark's "events not published" bound uses a
+   * producer that sends nothing, to price everything of the event path except the publish.
+   */
+  createProducer?: () => RelayProducer;
 }
+
+/** What the relay needs of a producer. */
+export type RelayProducer = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>;
 
 interface OutboxRow {
   id: string;
@@ -126,7 +135,7 @@ export class OutboxRelay {
 
   private client: PgClient | null = null;
   private connecting: Promise<PgClient> | null = null;
-  private producer: Producer | null = null;
+  private producer: RelayProducer | null = null;
   private leader = false;
   private loop: Promise<void> | null = null;
   private stopping = false;
@@ -547,8 +556,20 @@ export class OutboxRelay {
     );
   }
 
-  private async producerReady(): Promise<Producer> {
+  private async producerReady(): Promise<RelayProducer> {
     if (this.producer) return this.producer;
+    const producer = this.options.createProducer?.() ?? this.kafkaProducer();
+    try {
+      await producer.connect();
+    } catch (err) {
+      void producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.producer = producer;
+    return producer;
+  }
+
+  private kafkaProducer(): RelayProducer {
     const kafkaLog = this.log.child({ component: 'kafkajs' });
     // kafkajs logs every retry of an outage at error level; the relay reports outages itself.
     const kafka = createKafka(this.options.brokers, this.options.clientId, this.log, {
@@ -563,20 +584,12 @@ export class OutboxRelay {
     });
     // Bounded retries: the relay retries itself, with backoff, and rebuilds the producer after a
     // failure, so a batch is never stuck inside kafkajs while Kafka is down.
-    const producer = kafka.producer({
+    return kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
-    try {
-      await producer.connect();
-    } catch (err) {
-      void producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.producer = producer;
-    return producer;
   }
 
   private async resetProducer(): Promise<void> {

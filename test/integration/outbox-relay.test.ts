@@ -12,7 +12,7 @@ import {
   recordEventNow,
   type RecordEventInput,
 } from '../../src/events/outbox';
-import { OutboxRelay } from '../../src/events/relay';
+import { OutboxRelay, type OutboxRelayOptions, type RelayProducer } from '../../src/events/relay';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
@@ -46,7 +46,7 @@ let admin: Admin;
 const relays: OutboxRelay[] = [];
 const consumers: Consumer[] = [];
 
-function newRelay(extra: { batchSize?: number; retentionMs?: number } = {}) {
+function newRelay(extra: Partial<OutboxRelayOptions> = {}) {
   const registry = new Registry();
   const relay = OutboxRelay.fromConfig(config, logger, {
     registry,
@@ -497,5 +497,41 @@ describe('outbox relay', () => {
     expect(await relay.prune()).toBe(2);
     expect(await remaining()).toEqual(new Set([recentPublished]));
     expect(await gauge(registry, 'gateway_outbox_pruned_total')).toBe(3);
+  });
+
+  it('hands rows to an injected producer (the benchmark sink) in order, as stored, and marks them published', async () => {
+    const sent: { topic: string; key: string; value: string; headers: Record<string, string>; acks: number }[] = [];
+    let connects = 0;
+    const producer: RelayProducer = {
+      connect: async () => {
+        connects += 1;
+      },
+      disconnect: async () => undefined,
+      sendBatch: async ({ topicMessages, acks }) => {
+        for (const { topic, messages } of topicMessages ?? [])
+          for (const m of messages)
+            sent.push({
+              topic,
+              key: String(m.key),
+              value: String(m.value),
+              headers: m.headers as Record<string, string>,
+              acks: acks ?? NaN,
+            });
+        return [];
+      },
+    };
+    const { relay } = newRelay({ createProducer: () => producer });
+    const user = randomUUID();
+    const ids: string[] = [];
+    for (const eventType of ['user_logged_in', 'token_refreshed', 'user_logged_out'] as const)
+      ids.push((await recordEventNow(orm, config, input(eventType, { user_id: user }))).eventId);
+    relay.start();
+
+    await waitFor('the rows to be marked published', async () => (await unpublished(ids)).length === 0);
+    const mine = sent.filter((m) => m.key === user);
+    expect(mine.map((m) => JSON.parse(m.value).event_id)).toEqual(ids);
+    expect(mine.map((m) => m.headers.event_type)).toEqual(['user_logged_in', 'token_refreshed', 'user_logged_out']);
+    expect(mine.every((m) => m.topic === TOPICS.KAFKA_AUTH_EVENTS_TOPIC && m.acks === -1)).toBe(true);
+    expect(connects).toBe(1);
   });
 });
