@@ -42,7 +42,7 @@ function accountOf(request: FastifyRequest): string | undefined {
   const body = request.body as { email?: unknown } | undefined;
   if (body && typeof body.email === 'string') return body.email.trim().toLowerCase();
   if (request.user) return request.user.sub;
-  // Runs before the route's authentication: key by the presented token instead.
+  // Outside the authenticated scope there is no verified user: key by the presented token instead.
   const token = bearerToken(request);
   return token ? tokenHash(token) : undefined;
 }
