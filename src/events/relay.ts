@@ -111,7 +111,8 @@ function errorText(err: unknown): string {
   return text.slice(0, 1000);
 }
 
-function isRecordRejected(err: unknown): boolean {
+/** A Kafka refusal of the records themselves (too large, invalid), as opposed to an outage. */
+export function isRecordRejected(err: unknown): boolean {
   const e = err as { name?: string; retriable?: boolean; type?: string; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isRecordRejected(e.cause);
