@@ -31,8 +31,6 @@ export interface AccessEventPublisherOptions {
   drainTimeoutMs?: number;
   /** Messages per produce request. Default 500. */
   maxBatch?: number;
-  /** For tests and the benchmark: the producer in place of kafkajs' own. */
-  createProducer?: () => RelayProducer;
 }
 
 const MIN_BACKOFF_MS = 200;
@@ -248,7 +246,7 @@ export class AccessEventPublisher {
 
   private async producerReady(): Promise<RelayProducer> {
     if (this.producer) return this.producer;
-    const producer = this.options.createProducer?.() ?? this.kafkaProducer();
+    const producer = this.kafkaProducer();
     try {
       await producer.connect();
     } catch (err) {

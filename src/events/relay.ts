@@ -60,8 +60,7 @@ export interface OutboxRelayOptions {
   lockName?: string;
   /**
    * Makes the producer in place of the relay's own kafkajs producer (idempotent, acks=all, one
-   * request in flight). For measurement only: the benchmark's "events not published" bound uses a
-   * producer that sends nothing, to price everything of the event path except the publish.
+   * request in flight). For tests only: a producer that records what it is given, or fails.
    */
   createProducer?: () => RelayProducer;
 }
