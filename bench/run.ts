@@ -4,7 +4,9 @@
  * against the local stack, with its own database, topics, consumer groups and task queue, runs
  * each scenario (bench/scenarios/*) in interleaved rounds, prints the report and stops everything.
  *
- *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse] [--sec=N] [--worker-profile]
+ *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse,outage] [--sec=N] [--worker-profile]
+ *
+ * `outage` is opt-in (not in the default list): it stops and starts the local stack's Kafka.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -19,12 +21,13 @@ import { setUp, tearDown, type World } from './lib/world';
 import { chat } from './scenarios/chat';
 import { direct } from './scenarios/direct';
 import { light } from './scenarios/light';
+import { outage } from './scenarios/outage';
 import { profile, profileSummary } from './scenarios/profile';
 import { scale } from './scenarios/scale';
 import { sse } from './scenarios/sse';
 import { workflow } from './scenarios/workflow';
 
-const ALL: Scenario[] = [direct, light, scale, profile, chat, sse, workflow];
+const ALL: Scenario[] = [direct, light, outage, scale, profile, chat, sse, workflow];
 
 /** CPU the machine spends before we start (other users): every figure competes with it. */
 async function busyBefore(): Promise<number> {
@@ -46,6 +49,7 @@ async function main() {
   const busy = await busyBefore();
   const world: Partial<World> = {};
   const cleanUp = async () => {
+    for (const s of ALL) await s.cleanUp?.().catch((err: unknown) => say(`${s.name}: ${String(err)}`));
     await closePacer();
     await tearDown(world);
   };

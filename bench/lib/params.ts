@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 
 /**
  * The run's parameters, from the command line:
- *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse] [--sec=N] [--worker-profile]
+ *   node dist/bench/run.js [--quick] [--only=direct,light,scale,profile,chat,workflow,sse,outage] [--sec=N] [--worker-profile]
  * `--sec=N` overrides every run's duration (a smoke test of the harness, not a measurement).
  */
 const argv = process.argv.slice(2);

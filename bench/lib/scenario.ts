@@ -8,4 +8,6 @@ export interface Scenario {
   run(w: World): Promise<void>;
   /** Writes its section (only called when it ran). */
   report(md: Markdown): void;
+  /** Undoes what an interrupted run may have left (called on every exit). */
+  cleanUp?(): Promise<void>;
 }
