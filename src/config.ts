@@ -257,15 +257,20 @@ export const VARIABLES = {
     duration,
     'How long published events stay in the outbox table for audit and replay before the relay deletes them',
   ),
-  OUTBOX_READ_EVENT_LINGER_MS: v(
-    '50',
-    integer(0, 1_000),
-    'Longest wait of a read event (user_info_requested, members_listed…) before its outbox insert; fewer, larger inserts under load',
-  ),
   OUTBOX_WRITE_BUFFER_EVENTS: v(
     '20000',
     integer(1, 1_000_000),
     'Events a process holds while PostgreSQL is away; when full, requests that emit events answer 503',
+  ),
+  ACCESS_EVENTS_BUFFER: v(
+    '50000',
+    integer(1, 10_000_000),
+    'Access events (token_validated, user_info_requested…) one process holds while Kafka is away; when full, the oldest are dropped',
+  ),
+  ACCESS_EVENTS_LINGER_MS: v(
+    '20',
+    integer(0, 1_000),
+    'How long an access event waits for company before its Kafka request: fewer, larger requests under load',
   ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
   INTERNAL_SERVICE_KEY: v(

@@ -80,6 +80,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
+    deps.accessEvents.registerMetrics(app.metrics);
     await app.register(idempotency, { orm: deps.orm, config });
     // The API answers the front ends' origins; the codec endpoint only Temporal UI's.
     await app.register(cors, {
