@@ -83,6 +83,11 @@ export function operationError(err: unknown): OperationError {
       // 5xx details are ours (activities only put safe text there), 4xx come from the upstream's message.
       return { code, detail: cause.message };
     }
+    // An upstream refusal (UpstreamRejected) names its gateway code in its details.
+    const detailCode =
+      cause instanceof ApplicationFailure ? (cause.details?.[0] as { code?: unknown })?.code : undefined;
+    if (typeof detailCode === 'string' && Object.hasOwn(ERROR_STATUS, detailCode))
+      return { code: detailCode as ErrorCode, detail: cause.message };
     cause = cause.cause;
   }
   return { code: 'internal', detail: 'The operation failed' };

@@ -111,6 +111,31 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
     expect(text).not.toContain(password);
   });
 
+  it('a sign-up that fails while the caller waits on its 202 shows 409 conflict on its operation', async () => {
+    const email = `lost-${uniqueSuffix()}@example.com`;
+    await s.fake.setDown(true, 'refuse');
+    let first: Res;
+    try {
+      first = await signUp(email, 'first-password-1');
+      expect(first.status).toBe(202);
+    } finally {
+      await s.fake.setDown(false);
+    }
+    // Someone registers the address directly at the auth service meanwhile, with another password.
+    s.fake.createUser({ email, password: 'someone-else-1' });
+    const deadline = Date.now() + 60_000;
+    let op: Res;
+    do {
+      await new Promise((r) => setTimeout(r, 1000));
+      op = await call(s.gw.url, 'GET', String(first.headers.location));
+    } while (op.body.status === 'running' && Date.now() < deadline);
+    expect(op.body).toMatchObject({
+      kind: 'sign-up',
+      status: 'failed',
+      error: { code: 'conflict', detail: 'This e-mail address is already registered' },
+    });
+  });
+
   it('a completed sign-up decoded with the codec shows the e-mail and request id, never the password or a token', async () => {
     const email = `history-${uniqueSuffix()}@example.com`;
     const password = `history-secret-${uniqueSuffix()}`;
