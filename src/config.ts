@@ -307,6 +307,12 @@ export const VARIABLES = {
     'Payload encryption keys keyId:base64(32 bytes)[,...]; first encrypts, all decrypt; required in production',
     true,
   ),
+  TEMPORAL_SECRETS_KEYS: v(
+    '',
+    codecKeys,
+    'Keys sealing passwords and tokens inside Temporal payloads (only the API and worker hold them, never the codec endpoint) and keying the sign-up credential proof; keyId:base64(32 bytes)[,...]; first seals, all open; required in production',
+    true,
+  ),
   TEMPORAL_UI_ORIGINS: v(
     'http://localhost:8080,http://127.0.0.1:8080,http://localhost:18233,http://127.0.0.1:18233',
     list,
@@ -322,6 +328,11 @@ export const VARIABLES = {
     '10000',
     integer(100, 600_000),
     'How long an HTTP call waits for a workflow before answering 202',
+  ),
+  SIGN_UP_CLOCK_SKEW_MS: v(
+    '60000',
+    integer(0, 3_600_000),
+    'Clock skew allowed between Temporal and the auth service: an account created more than this before its sign-up run started was already registered (409)',
   ),
   INVITE_TTL: v('7d', duration, 'Lifetime of an organisation invite (e.g. 7d, 15m, 30s)'),
   CORS_ORIGINS: v('', list, 'Browser origins allowed to call the API (comma list; empty = none)'),
@@ -362,6 +373,17 @@ export function loadConfig(env: Env = process.env): Config {
     }
     if (config.TEMPORAL_CODEC_KEYS.length === 0) {
       problems.push('TEMPORAL_CODEC_KEYS must be set in production (payloads would otherwise use the development key)');
+    }
+    if (config.TEMPORAL_SECRETS_KEYS.length === 0) {
+      problems.push(
+        'TEMPORAL_SECRETS_KEYS must be set in production (secrets would otherwise use the development key)',
+      );
+    }
+    const codecKeys = new Set(config.TEMPORAL_CODEC_KEYS.map((k) => k.key.toString('base64')));
+    if (config.TEMPORAL_SECRETS_KEYS.some((k) => codecKeys.has(k.key.toString('base64')))) {
+      problems.push(
+        'TEMPORAL_SECRETS_KEYS must differ from TEMPORAL_CODEC_KEYS (the codec endpoint must not open secrets)',
+      );
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -63,11 +63,12 @@ const REQUIRED_APP_VARIABLES = [
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
   'TEMPORAL_CODEC_KEYS',
+  'TEMPORAL_SECRETS_KEYS',
   'TEMPORAL_UI_ORIGINS',
   'CORS_ORIGINS',
 ];
 /** Secrets NODE_ENV=production refuses to default: compose must demand them (`${NAME:?message}`). */
-const REQUIRED_SECRETS = ['INTERNAL_SERVICE_KEY', 'TEMPORAL_CODEC_KEYS'];
+const REQUIRED_SECRETS = ['INTERNAL_SERVICE_KEY', 'TEMPORAL_CODEC_KEYS', 'TEMPORAL_SECRETS_KEYS'];
 
 /**
  * `${NAME}` interpolations of the compose file whose NAME is not a VARIABLES key of src/config.ts,
@@ -199,7 +200,11 @@ function resolve(text: string, env: Record<string, string | undefined>): string 
 }
 
 const TEST_CODEC_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
-const OPERATOR_ENV = { INTERNAL_SERVICE_KEY: 'compose-test-internal-key', TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS };
+const OPERATOR_ENV = {
+  INTERNAL_SERVICE_KEY: 'compose-test-internal-key',
+  TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
+  TEMPORAL_SECRETS_KEYS: `s1:${Buffer.alloc(32, 8).toString('base64')}`,
+};
 
 function resolvedEnv(svc: Service, operatorEnv: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, resolve(v, operatorEnv)]));

@@ -56,9 +56,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       /INTERNAL_SERVICE_KEY must be changed.*TEMPORAL_CODEC_KEYS must be set/,
     );
+    const secrets = `s1:${Buffer.alloc(32, 3).toString('base64')}`;
     expect(() =>
-      loadConfig({ NODE_ENV: 'production', INTERNAL_SERVICE_KEY: 's3cret', TEMPORAL_CODEC_KEYS: `k1:${KEY}` }),
+      loadConfig({
+        NODE_ENV: 'production',
+        INTERNAL_SERVICE_KEY: 's3cret',
+        TEMPORAL_CODEC_KEYS: `k1:${KEY}`,
+        TEMPORAL_SECRETS_KEYS: secrets,
+      }),
     ).not.toThrow();
+  });
+
+  it('refuses production without a secrets key, or with one the codec endpoint also holds', () => {
+    const base = { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: 's3cret', TEMPORAL_CODEC_KEYS: `k1:${KEY}` };
+    expect(() => loadConfig(base)).toThrow(/TEMPORAL_SECRETS_KEYS must be set in production/);
+    expect(() => loadConfig({ ...base, TEMPORAL_SECRETS_KEYS: `s1:${KEY}` })).toThrow(
+      /TEMPORAL_SECRETS_KEYS must differ from TEMPORAL_CODEC_KEYS/,
+    );
   });
 
   it('parses codec keys in order, first one active', () => {
