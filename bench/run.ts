@@ -177,6 +177,7 @@ interface World {
   worker: Proc;
   gateway: Proc;
   gatewayUrl: string;
+  gatewayAdminUrl: string;
   nginx: Proc;
   nginxUrl: string;
   temporal: TemporalClient;
@@ -300,7 +301,7 @@ async function setUp(): Promise<World> {
     return (res.pollers?.length ?? 0) > 0;
   });
 
-  const { proc: gateway, url: gatewayUrl } = await startGateway(env, 'gateway');
+  const { proc: gateway, url: gatewayUrl, adminUrl: gatewayAdminUrl } = await startGateway(env, 'gateway');
 
   const nginxPort = await freePort();
   const nginx = await startNginx(DIR, 'nginx', nginxPort, [`127.0.0.1:${authPort}`]);
@@ -316,6 +317,7 @@ async function setUp(): Promise<World> {
     worker,
     gateway,
     gatewayUrl,
+    gatewayAdminUrl,
     nginx,
     nginxUrl: `http://127.0.0.1:${nginxPort}`,
     temporal,
@@ -340,8 +342,9 @@ async function startGateway(
   env: Record<string, string>,
   name: string,
   opts: { processes?: number; nodeArgs?: string[] } = {},
-): Promise<{ proc: Proc; url: string; port: number }> {
+): Promise<{ proc: Proc; url: string; port: number; adminUrl: string }> {
   const port = await freePort();
+  const adminPort = await freePort();
   const script = opts.processes
     ? [join(DIST, 'bench/cluster.js'), String(opts.processes)]
     : [join(DIST, 'src/api/server.js')];
@@ -349,6 +352,7 @@ async function startGateway(
     ...env,
     ...RUNTIME_ENV,
     PORT: String(port),
+    ADMIN_PORT: String(adminPort),
   });
   const url = `http://127.0.0.1:${port}`;
   // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
@@ -358,7 +362,7 @@ async function startGateway(
     streak = (await httpOk(`${url}/health/ready`).catch(() => false)) ? streak + 1 : 0;
     return streak >= want;
   });
-  return { proc, url, port };
+  return { proc, url, port, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
 async function tearDown(w: Partial<World>) {
@@ -521,7 +525,7 @@ async function measured<T extends RunResult>(
   if (!m.gatewayPids) {
     // V8 heap of the (single) gateway right after the run, to tell live data from reserved memory.
     try {
-      const text = await (await fetch(`${w.gatewayUrl}/metrics`)).text();
+      const text = await (await fetch(`${w.gatewayAdminUrl}/metrics`)).text();
       const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
       rec.extra = {
         ...rec.extra,

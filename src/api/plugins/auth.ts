@@ -4,8 +4,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenHash } from '../../auth/denylist';
 import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/types';
 
-import { setBounded } from '../../bounded-map';
+import { LruMap } from '../../bounded-map';
 import { HttpError } from '../../errors';
+import { crossSiteCookieAllowed } from './cors';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,7 +39,8 @@ export default fp(
   async (app) => {
     const { tokenVerifier, authService } = app.deps;
     const ttl = app.config.USER_CONTEXT_CACHE_TTL_MS;
-    const meCache = new Map<string, { until: number; me: Promise<MeResponse> }>();
+    const meCache = new LruMap<string, { until: number; me: Promise<MeResponse> }>(10_000);
+    const corsOrigins = app.config.CORS_ORIGINS;
 
     await app.register(cookie);
     app.decorateRequest('user', undefined);
@@ -45,6 +49,10 @@ export default fp(
       const token = bearerToken(request);
       if (!token) {
         throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
+      }
+      const byCookie = request.headers.authorization === undefined;
+      if (byCookie && !SAFE_METHODS.has(request.method) && !crossSiteCookieAllowed(request.headers, corsOrigins)) {
+        throw new HttpError('forbidden', 'Cookie-authenticated requests need an allowed Origin (CSRF protection)');
       }
       request.user = await tokenVerifier.verify(token);
     });
@@ -66,7 +74,7 @@ export default fp(
       let entry = meCache.get(key);
       if (!entry || entry.until <= now) {
         entry = { until: Math.min(now + ttl, user.exp * 1000), me: fetchMe(user.token) };
-        setBounded(meCache, key, entry, 10_000);
+        meCache.set(key, entry);
         entry.me.catch(() => meCache.delete(key));
       }
       const me = await entry.me;

@@ -63,7 +63,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof SignInBody> }>(
     '/v1/client/sign-in/password',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with e-mail and password',
@@ -87,7 +87,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
     '/v1/client/refresh_token',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       preValidation: emptyBodyIsObject,
       schema: {
         tags: ['auth'],
@@ -218,7 +218,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
     '/v1/client/change-password',
     {
       preHandler: app.authenticate,
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       schema: {
         tags: ['auth'],
         summary: 'Change the password',

@@ -56,7 +56,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
     '/v1/org/:id/invite',
     {
       preHandler: app.authenticate,
-      config: { rateLimit: 'auth', idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['organizations'],
         summary:
