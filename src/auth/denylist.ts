@@ -8,6 +8,8 @@ const CHANNEL = 'gateway_token_revoked';
 const HEARTBEAT_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 5_000;
 const KEEPALIVE_DELAY_MS = 10_000;
+/** Names the LISTEN session in pg_stat_activity (operators, tests). */
+export const LISTENER_APPLICATION_NAME = 'gateway-denylist-listener';
 
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -90,6 +92,7 @@ export class TokenDenylist {
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+      application_name: LISTENER_APPLICATION_NAME,
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
