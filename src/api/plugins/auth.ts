@@ -6,9 +6,7 @@ import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/type
 
 import { LruMap } from '../../bounded-map';
 import { HttpError } from '../../errors';
-import { crossSiteCookieAllowed } from './cors';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { refuseCrossSiteCookie } from './cors';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,19 +38,15 @@ export default fp(
     const { tokenVerifier, authService } = app.deps;
     const ttl = app.config.USER_CONTEXT_CACHE_TTL_MS;
     const meCache = new LruMap<string, { until: number; me: Promise<MeResponse> }>(10_000);
-    const corsOrigins = app.config.CORS_ORIGINS;
 
     await app.register(cookie);
     app.decorateRequest('user', undefined);
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
+      refuseCrossSiteCookie(request, app.config.CORS_ORIGINS);
       const token = bearerToken(request);
       if (!token) {
         throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
-      }
-      const byCookie = request.headers.authorization === undefined;
-      if (byCookie && !SAFE_METHODS.has(request.method) && !crossSiteCookieAllowed(request.headers, corsOrigins)) {
-        throw new HttpError('forbidden', 'Cookie-authenticated requests need an allowed Origin (CSRF protection)');
       }
       request.user = await tokenVerifier.verify(token);
     });

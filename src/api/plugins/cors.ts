@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
+import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors';
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'X-Total-Count', 'Location', 'Retry-After'];
@@ -32,14 +33,17 @@ export default fp<{ origins: string[] }>(
   { name: 'cors-policy', dependencies: ['errors'] },
 );
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
- * CSRF: whether an unsafe request may be authenticated by its cookie alone. Browsers send the
- * page's Origin and a Sec-Fetch-Site they do not let scripts forge.
+ * CSRF: an unsafe request authenticated by the access_token cookie alone (no Authorization header)
+ * needs an Origin in `origins` or `Sec-Fetch-Site: same-origin`, which browsers do not let pages forge.
  */
-export function crossSiteCookieAllowed(
-  headers: Record<string, string | string[] | undefined>,
-  origins: readonly string[],
-): boolean {
-  const origin = headers.origin;
-  return (typeof origin === 'string' && origins.includes(origin)) || headers['sec-fetch-site'] === 'same-origin';
+export function refuseCrossSiteCookie(request: FastifyRequest, origins: readonly string[]): void {
+  if (SAFE_METHODS.has(request.method) || request.headers.authorization !== undefined) return;
+  if (!request.cookies?.access_token) return;
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && origins.includes(origin)) return;
+  if (request.headers['sec-fetch-site'] === 'same-origin') return;
+  throw new HttpError('forbidden', 'Cookie-authenticated requests need an allowed Origin (CSRF protection)');
 }
