@@ -20,16 +20,16 @@ import { publicOnly, type InternalDocs } from './openapi';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
-import chatRoutes from './routes/chat';
+// `/index`: a build output from before the split (routes/chat.js) would otherwise win the lookup.
+import { chatSettingsRoutes } from './routes/chat/index';
 import asyncApiRoutes from './routes/asyncapi';
 import auth from './plugins/auth';
 import rateLimit from './plugins/rate-limit';
 import clientRoutes from './routes/client';
-import orgRoutes from './routes/orgs';
+import authenticatedRoutes from './routes/authenticated';
 import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
-import inviteRoutes from './routes/invites';
 import { ErrorResponse } from './schemas';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -101,12 +101,11 @@ export const gatewayApp = fp<GatewayAppOptions>(
 
     await app.register(healthRoutes);
     await app.register(clientRoutes);
-    await app.register(orgRoutes);
+    await app.register(authenticatedRoutes);
     await app.register(internalRoutes);
     await app.register(signUpRoutes);
     await app.register(operationRoutes);
-    await app.register(inviteRoutes);
-    await app.register(chatRoutes);
+    await app.register(chatSettingsRoutes);
     await app.register(asyncApiRoutes);
   },
   { name: 'gateway-app' },

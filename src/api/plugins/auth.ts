@@ -10,7 +10,10 @@ import { refuseCrossSiteCookie } from './cors';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for user routes: verifies the bearer token (or access_token cookie) and sets request.user. */
+    /**
+     * Verifies the bearer token (or access_token cookie) and sets request.user. The onRequest hook of
+     * the authenticated scope (routes/authenticated.ts), so it runs before any body is read.
+     */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** The chat `user_context`: token identity plus active org and role from /v1/client/me (cached). */
     userContext: (request: FastifyRequest) => Promise<UserContext>;
@@ -33,6 +36,17 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return typeof fromCookie === 'string' && fromCookie ? fromCookie : undefined;
 }
 
+/**
+ * Makes a refusal end the connection when the request still has a body to send: after the answer,
+ * Node would otherwise read the whole unread body (up to DOCUMENT_BODY_LIMIT_BYTES) to keep the
+ * connection alive.
+ */
+export function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
+  const { headers } = request;
+  const length = Number(headers['content-length'] ?? 0);
+  if (headers['transfer-encoding'] !== undefined || length > 0) void reply.header('connection', 'close');
+}
+
 export default fp(
   async (app) => {
     const { tokenVerifier, authService } = app.deps;
@@ -42,13 +56,18 @@ export default fp(
     await app.register(cookie);
     app.decorateRequest('user', undefined);
 
-    app.decorate('authenticate', async (request: FastifyRequest) => {
-      refuseCrossSiteCookie(request, app.config.CORS_ORIGINS);
+    app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearerToken(request);
-      if (!token) {
-        throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
+      try {
+        refuseCrossSiteCookie(request, app.config.CORS_ORIGINS);
+        if (!token) {
+          throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
+        }
+        request.user = await tokenVerifier.verify(token);
+      } catch (err) {
+        closeIfBodyPending(request, reply);
+        throw err;
       }
-      request.user = await tokenVerifier.verify(token);
     });
 
     async function fetchMe(token: string): Promise<MeResponse> {

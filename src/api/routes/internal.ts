@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
 import { safeEqual } from '../../security';
+import { closeIfBodyPending } from '../plugins/auth';
 import { emitEvent } from '../events';
 import { Member, Uuid, withErrors } from '../schemas';
 
@@ -39,9 +40,10 @@ const InternalMembership = Type.Object({
 const internalRoutes: FastifyPluginAsync = async (app) => {
   const { authService, tokenVerifier } = app.deps;
 
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers['x-internal-key'];
     if (typeof key !== 'string' || !safeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
+      closeIfBodyPending(request, reply);
       throw new HttpError('unauthorized', 'Missing or invalid X-Internal-Key');
     }
   });

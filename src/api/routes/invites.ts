@@ -55,7 +55,6 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof InviteBody> }>(
     '/v1/org/:id/invite',
     {
-      preHandler: app.authenticate,
       config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['organizations'],
@@ -114,7 +113,6 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof AcceptBody> }>(
     '/v1/invite/accept',
     {
-      preHandler: app.authenticate,
       config: { idempotent: true },
       schema: {
         tags: ['organizations'],
@@ -169,7 +167,6 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.delete<{ Params: Static<typeof RevokeParams> }>(
     '/v1/org/:id/invite/:invite_id',
     {
-      preHandler: app.authenticate,
       schema: {
         tags: ['organizations'],
         summary: 'Revoke a pending invite (owner only)',

@@ -38,7 +38,7 @@ const operationRoutes: FastifyPluginAsync = async (app) => {
         response: withErrors({ 200: OperationView }, 401, 404, 503),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       let id: string;
       try {
         id = decodeURIComponent(request.params['*']);
@@ -50,7 +50,7 @@ const operationRoutes: FastifyPluginAsync = async (app) => {
       if (!signUp) {
         if (!bearerToken(request))
           throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
-        await app.authenticate(request, undefined as never);
+        await app.authenticate(request, reply);
       }
       let described;
       try {

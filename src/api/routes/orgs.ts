@@ -20,7 +20,6 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof CreateOrgBody> }>(
     '/v1/org',
     {
-      preHandler: app.authenticate,
       schema: {
         tags: ['organizations'],
         summary: 'Create an organisation (the caller becomes its owner)',
@@ -54,7 +53,6 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: Static<typeof OrgParams> }>(
     '/v1/org/:id/members',
     {
-      preHandler: app.authenticate,
       schema: {
         tags: ['organizations'],
         summary: 'Members of an organisation (caller must be a member)',
@@ -80,7 +78,6 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.delete<{ Params: Static<typeof MemberParams> }>(
     '/v1/org/:id/member/:user_id',
     {
-      preHandler: app.authenticate,
       schema: {
         tags: ['organizations'],
         summary: 'Remove a member (owner only)',
@@ -105,7 +102,6 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.patch<{ Params: Static<typeof MemberParams>; Body: Static<typeof RoleBody> }>(
     '/v1/org/:id/member/:user_id/role',
     {
-      preHandler: app.authenticate,
       schema: {
         tags: ['organizations'],
         summary: "Change a member's role to admin or member (owner only)",

@@ -1,0 +1,116 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { DataUrl, DocumentSchema, PerUserId } from '../../../chat/schemas';
+import { withErrors } from '../../schemas';
+import { COMMON_ERRORS, NoContent, Page, USER, ask, deleteAll, deleteAllSchema, list, listOf } from './shared';
+
+const DocumentBody = Type.Object({ title: Type.String({ minLength: 1 }), file: DataUrl });
+const DocumentParams = Type.Object({ document_id: PerUserId });
+
+/** Embedding documents: the only chat routes that take multipart and large bodies (own scope for the parser). */
+const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { config } = app;
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: config.DOCUMENT_BODY_LIMIT_BYTES, files: 1, fields: 10 },
+    // The file becomes the same data URL a JSON upload carries, so one schema validates both.
+    onFile: async (part) => {
+      const data = await part.toBuffer();
+      (part as unknown as { value: string }).value =
+        `data:${part.mimetype || 'application/octet-stream'};base64,${data.toString('base64')}`;
+    },
+  });
+
+  app.get(
+    '/api/chat/embedding_document/',
+    {
+      schema: {
+        ...USER,
+        summary: 'List embedding documents',
+        querystring: Page,
+        response: withErrors({ 200: listOf(DocumentSchema) }, ...COMMON_ERRORS),
+      },
+    },
+    async (request, reply) => list(reply, await ask(request, 'chat_get_documents', request.query)),
+  );
+
+  app.post(
+    '/api/chat/embedding_document/',
+    {
+      config: { idempotent: true },
+      bodyLimit: config.DOCUMENT_BODY_LIMIT_BYTES,
+      schema: {
+        ...USER,
+        summary: 'Upload a document: JSON {title, file: data URL} or multipart/form-data (title, file)',
+        body: {
+          content: {
+            'application/json': { schema: DocumentBody },
+            'multipart/form-data': { schema: DocumentBody },
+          },
+        },
+        response: withErrors({ 201: DocumentSchema }, ...COMMON_ERRORS, 413, 415),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof DocumentBody>;
+      return reply.status(201).send(await ask(request, 'chat_upload_document', { title: body.title, file: body.file }));
+    },
+  );
+
+  app.delete(
+    '/api/chat/embedding_document/delete_all/',
+    { config: { idempotent: true }, schema: deleteAllSchema('embedding documents') },
+    async (request, reply) => deleteAll(request, reply, 'documents'),
+  );
+
+  app.get(
+    '/api/chat/embedding_document/:document_id/',
+    {
+      schema: {
+        ...USER,
+        summary: 'Get a document',
+        params: DocumentParams,
+        response: withErrors({ 200: DocumentSchema }, ...COMMON_ERRORS, 404),
+      },
+    },
+    async (request) => ask(request, 'chat_get_document', { document_id: request.params.document_id }),
+  );
+
+  app.put(
+    '/api/chat/embedding_document/:document_id/',
+    {
+      schema: {
+        ...USER,
+        summary: 'Rename a document',
+        params: DocumentParams,
+        body: Type.Object({ title: Type.String({ minLength: 1, maxLength: 1000 }) }),
+        response: withErrors({ 200: DocumentSchema }, ...COMMON_ERRORS, 404),
+      },
+    },
+    async (request) =>
+      ask(request, 'chat_update_document', {
+        document_id: request.params.document_id,
+        title: request.body.title,
+      }),
+  );
+
+  app.delete(
+    '/api/chat/embedding_document/:document_id/',
+    {
+      config: { idempotent: true },
+      schema: {
+        ...USER,
+        summary: 'Delete a document',
+        params: DocumentParams,
+        response: withErrors({ 204: NoContent }, ...COMMON_ERRORS, 404),
+      },
+    },
+    async (request, reply) => {
+      await ask(request, 'chat_delete_document', { document_id: request.params.document_id });
+      return reply.status(204).send();
+    },
+  );
+};
+
+export default documentRoutes;
