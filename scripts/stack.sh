@@ -279,7 +279,7 @@ temporal_start() {
   pid="$(read_file "$dir/pid")"
   port="$(choose_port temporal "${GATEWAY_STACK_TEMPORAL_PORT:-17233}")"
   uiport="$(choose_port temporal-ui "${GATEWAY_STACK_TEMPORAL_UI_PORT:-18233}")"
-  local codec_endpoint="${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:${PORT:-8002}/codec}"
+  local codec_endpoint="${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:${ADMIN_PORT:-9002}/codec}"
   if pid_alive "$pid"; then
     log "temporal: already running on $port"
   else

@@ -74,7 +74,7 @@ async function measured<T extends RunResult>(
     gatewayPeakRssSumMb: rss.peakRssSumMb,
     extra: extra?.(r),
   };
-  if (!m.gatewayPids) rec.extra = { ...rec.extra, ...(await heapOf(w.gatewayUrl)) };
+  if (!m.gatewayPids) rec.extra = { ...rec.extra, ...(await heapOf(w.gatewayAdminUrl)) };
   results.push(rec);
   const at = m.rate === undefined ? '' : ` @${m.rate}/s`;
   say(
@@ -86,9 +86,9 @@ async function measured<T extends RunResult>(
 }
 
 /** V8 heap of the (single) gateway right after a run, to tell live data from reserved memory. */
-async function heapOf(gatewayUrl: string): Promise<Record<string, number>> {
+async function heapOf(adminUrl: string): Promise<Record<string, number>> {
   try {
-    const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
     const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
     return { heapUsedMb: metric('nodejs_heap_size_used_bytes'), heapTotalMb: metric('nodejs_heap_size_total_bytes') };
   } catch {

@@ -29,6 +29,8 @@ export interface World {
   /** The gateway → auth fake (chat, SSE, workflows and the direct row "through the auth fake"). */
   gateway: Proc;
   gatewayUrl: string;
+  /** The gateway's admin listener (/metrics). */
+  gatewayAdminUrl: string;
   nginx: Proc;
   nginxUrl: string;
   /** The static responder and the gateway and nginx in front of it (the direct scenario's rows). */
@@ -141,7 +143,7 @@ export async function setUp(w: Partial<World>): Promise<World> {
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(loadConfig(env).TEMPORAL_CODEC_KEYS)] },
   });
   w.worker = await startWorker(w as World);
-  ({ proc: w.gateway, url: w.gatewayUrl } = await startGateway(env, 'gateway'));
+  ({ proc: w.gateway, url: w.gatewayUrl, adminUrl: w.gatewayAdminUrl } = await startGateway(env, 'gateway'));
   w.user = await fakeUser(w as World, 'direct');
   let port = await freePort();
   w.nginx = await startNginx(DIR, 'nginx', port, [`127.0.0.1:${authPort}`]);
@@ -187,8 +189,9 @@ export async function startGateway(
   env: Record<string, string>,
   name: string,
   opts: { processes?: number; nodeArgs?: string[] } = {},
-): Promise<{ proc: Proc; url: string }> {
+): Promise<{ proc: Proc; url: string; adminUrl: string }> {
   const port = await freePort();
+  const adminPort = await freePort();
   const script = opts.processes
     ? [join(DIST, 'bench/cluster.js'), String(opts.processes)]
     : [join(DIST, 'src/api/server.js')];
@@ -196,6 +199,7 @@ export async function startGateway(
     ...env,
     ...RUNTIME_ENV,
     PORT: String(port),
+    ADMIN_PORT: String(adminPort),
   });
   const url = `http://127.0.0.1:${port}`;
   // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
@@ -205,7 +209,7 @@ export async function startGateway(
     streak = (await httpOk(`${url}/health/ready`).catch(() => false)) ? streak + 1 : 0;
     return streak >= want;
   });
-  return { proc, url };
+  return { proc, url, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
 export async function tearDown(w: Partial<World>) {

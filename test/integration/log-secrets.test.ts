@@ -74,6 +74,11 @@ describe('no secret reaches a log line', () => {
       (await call(s.gw.url, 'GET', `/auth/validate?token=${token}`, { headers: { 'x-internal-key': internalKey } }))
         .status,
     ).toBe(200);
+    // The query parser decodes parameter names, so `%74oken` is `token` too.
+    const encoded = await call(s.gw.url, 'GET', `/auth/validate?%74oken=${token}`, {
+      headers: { 'x-internal-key': internalKey },
+    });
+    expect(encoded.body.valid).toBe(true);
     expect(
       (await call(s.gw.url, 'GET', '/auth/validate', { headers: { 'x-internal-key': `${internalKey}-wrong` } })).status,
     ).toBe(401);
@@ -112,6 +117,7 @@ describe('no secret reaches a log line', () => {
     // The capture is real: it holds the access lines of these requests.
     expect(gatewayLog.text()).toContain('request completed');
     expect(gatewayLog.text()).toContain('/auth/validate?token=[REDACTED]');
+    expect(gatewayLog.text()).toContain('/auth/validate?%74oken=[REDACTED]');
     for (const secret of secrets) expect(logs).not.toContain(secret);
   });
 });

@@ -75,6 +75,24 @@ describe('configuration', () => {
     );
   });
 
+  it('takes TRUST_PROXY as a hop count or a CIDR list, never "trust every hop"', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,fd00::/8' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7',
+      'fd00::/8',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be a hop count or a CIDR list/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY "10.0.0.0\/33" is not an IP/);
+    expect(() => loadConfig({ TRUST_PROXY: 'loadbalancer' })).toThrow(/is not an IP address or CIDR/);
+  });
+
+  it('needs a JWKS for CODEC_AUTH=jwt', () => {
+    expect(() => loadConfig({ CODEC_AUTH: 'jwt' })).toThrow(/CODEC_AUTH=jwt needs CODEC_JWKS_URL or AUTH_JWKS_URL/);
+    expect(loadConfig({ CODEC_AUTH: 'jwt', AUTH_JWKS_URL: 'http://idp/certs' }).CODEC_AUTH).toBe('jwt');
+  });
+
   it('parses codec keys in order, first one active', () => {
     const c = loadConfig({ TEMPORAL_CODEC_KEYS: `new:${KEY}, old:${Buffer.alloc(32, 1).toString('base64')}` });
     expect(c.TEMPORAL_CODEC_KEYS.map((k) => k.id)).toEqual(['new', 'old']);

@@ -57,7 +57,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof InviteBody> }>(
     '/v1/org/:id/invite',
     {
-      config: { rateLimit: 'auth', idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['organizations'],
         summary:

@@ -36,7 +36,7 @@ const operationRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { '*': string } }>(
     '/v1/operations/*',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       schema: {
         tags: ['operations'],
         summary: 'State of a workflow-backed operation (status, progress, result or error)',

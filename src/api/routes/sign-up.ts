@@ -37,7 +37,7 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof SignUpBody> }>(
     '/v1/client/sign-up',
     {
-      config: { rateLimit: 'auth', idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['auth'],
         summary:
