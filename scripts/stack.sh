@@ -193,7 +193,10 @@ kafka_start() {
     log "kafka: already running on $port"
   else
     port="$(relocate_if_taken kafka "$port")"
-    cport="$(relocate_if_taken kafka-controller "$cport")"
+    if [ "$cport" = "$port" ] || port_in_use "$cport"; then
+      rm -f "$STACK_DIR/kafka-controller.port"
+      cport="$(choose_port kafka-controller "$((port + 1))")"
+    fi
     cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
