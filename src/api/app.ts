@@ -29,6 +29,9 @@ import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
 import inviteRoutes from './routes/invites';
+import routeTable from './plugins/route-table';
+import billingRoutes from './routes/billing';
+import { withRouteTable } from '../route-table/openapi';
 import { ErrorResponse } from './schemas';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -109,6 +112,12 @@ export const gatewayApp = fp<GatewayAppOptions>(
           },
         },
       },
+      transformObject: (doc) =>
+        'openapiObject' in doc
+          ? withRouteTable(doc.openapiObject, () =>
+              app.hasDecorator('routeTable') ? app.routeTable.current : undefined,
+            )
+          : doc.swaggerObject,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -126,6 +135,8 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(inviteRoutes);
     await app.register(chatRoutes);
     await app.register(asyncApiRoutes);
+    await app.register(routeTable);
+    await app.register(billingRoutes);
   },
   { name: 'gateway-app' },
 );

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 /** Fixed-window counters in memory. Each replica limits on its own; see README (Rate limits). */
-class WindowCounter {
+export class WindowCounter {
   private counts = new Map<string, { n: number; resetAt: number }>();
 
   constructor(
