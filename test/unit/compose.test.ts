@@ -473,7 +473,9 @@ describe('Dockerfile', () => {
   });
 
   it('ships the route table the gateway loads at start (ROUTES_FILE)', () => {
-    const copies = finalLineage()[0]!.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    const copies = finalLineage()[0]!
+      .instructions.filter((i) => i.keyword === 'COPY')
+      .map((i) => i.args);
     expect(copies).toContain('config ./config');
     expect(VARIABLES.ROUTES_FILE.default).toBe('config/routes.yaml');
   });
