@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { isIdempotent } from '../upstreams/http-upstream';
-import { RouteTableFile } from './schema';
+import { RouteTableFile, UpstreamSpec } from './schema';
 import { TRANSFORMS } from './transforms';
 
 /** A route table file that cannot be used; `message` is one line naming the entry and field. */
@@ -50,6 +50,15 @@ const whereIn =
 
 function validate(doc: unknown, where: Where): RouteTableFile {
   const withDefaults = Value.Default(RouteTableFile, Value.Clone(doc));
+  // TypeBox does not descend into Record values: fill each upstream's defaults itself.
+  const upstreams = (withDefaults as { upstreams?: unknown } | null)?.upstreams;
+  if (upstreams && typeof upstreams === 'object') {
+    for (const [name, u] of Object.entries(upstreams)) {
+      if (u && typeof u === 'object') {
+        (upstreams as Record<string, unknown>)[name] = Value.Default(UpstreamSpec, { breaker: {}, ...u });
+      }
+    }
+  }
   const first = Value.Errors(RouteTableFile, withDefaults).First();
   if (first) {
     const at = first.path.split('/').filter(Boolean);
