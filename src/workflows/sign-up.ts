@@ -11,6 +11,7 @@ import {
 import type { GatewayActivities } from '../activities';
 import type { SignUpAnswer, SignUpInput } from '../auth/sign-up-types';
 import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY, UPSTREAM_LOCAL_ACTIVITY } from './policies';
+import { startBillingSetup } from './billing-setup';
 
 /** Answers the HTTP call as soon as the account exists (Update-with-Start early return). */
 export const signUpAnswer = defineUpdate<SignUpAnswer>('signUpAnswer');
@@ -44,6 +45,10 @@ export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: str
       answer = { tokens, user: await upstream.fetchUser(tokens.access_token) };
     }
     const { user } = answer;
+    // Billing setup runs on its own (billing may be down for long); runs from older code had none.
+    if (patched('billing-setup')) {
+      await startBillingSetup({ user_id: user.user_id, email: user.email, full_name: user.full_name }, input.requestId);
+    }
     const { workflowId, runId } = workflowInfo();
     await outbox.recordUserRegistered({
       eventKey: `${workflowId}/${runId}`,

@@ -30,4 +30,29 @@ describe('workflow histories of older code still replay', () => {
       ),
     ).resolves.toBeUndefined();
   });
+
+  const replay = (history: unknown, id: string) =>
+    Worker.runReplayHistory(
+      { workflowsPath: require.resolve('../../src/workflows'), dataConverter: { payloadCodecs: [codec] } },
+      history,
+      id,
+    );
+  const eventTypes = (history: { events: { eventType: string }[] }) => history.events.map((e) => e.eventType);
+
+  it('sign-up with the local activity, before billing setup (no child workflow)', async () => {
+    const history = fixture('sign-up-local-activity.history.json');
+    expect(eventTypes(history)).not.toContain('EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED');
+    await expect(replay(history, 'sign-up/local-activity')).resolves.toBeUndefined();
+  });
+
+  it('sign-up that starts billing-setup/<user_id> as an abandoned child', async () => {
+    const history = fixture('sign-up-billing-setup.history.json');
+    const child = history.events.find(
+      (e: { startChildWorkflowExecutionInitiatedEventAttributes?: unknown }) =>
+        e.startChildWorkflowExecutionInitiatedEventAttributes,
+    ).startChildWorkflowExecutionInitiatedEventAttributes;
+    expect(child.workflowId).toMatch(/^billing-setup\/[0-9a-f-]{36}$/);
+    expect(child.parentClosePolicy).toBe('PARENT_CLOSE_POLICY_ABANDON');
+    await expect(replay(history, 'sign-up/billing-setup')).resolves.toBeUndefined();
+  });
 });
