@@ -174,6 +174,14 @@ describe('billing through the route table', () => {
     expect(res.body.code).toBe('upstream_timeout');
   });
 
+  it('reports billing in /health/ready for information only', async () => {
+    const up = await call(s.gw.url, 'GET', '/health/ready');
+    expect(up.body.checks.billing).toMatchObject({ status: 'up', critical: false });
+    await billing.setDown(true);
+    const down = await call(s.gw.url, 'GET', '/health/ready');
+    expect(down.body.checks.billing).toMatchObject({ status: 'down', critical: false });
+  });
+
   it('lists the table routes in /docs with their auth', async () => {
     const res = await call(s.gw.url, 'GET', '/docs/json');
     const op = res.body.paths['/v1/billing/subscription'].get;

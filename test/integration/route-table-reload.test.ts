@@ -12,10 +12,14 @@ jest.setTimeout(60_000);
 async function startEcho(name: string): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
-    setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-echo': name, 'set-cookie': 'a=b' });
-      res.end(JSON.stringify({ upstream: name, url: req.url, headers: req.headers }));
-    }, delay);
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-echo': name, 'set-cookie': 'a=b' });
+        res.end(JSON.stringify({ upstream: name, url: req.url, headers: req.headers, body }));
+      }, delay),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address();
@@ -51,7 +55,12 @@ describe('route table reload without a restart', () => {
     two = await startEcho('two');
     process.env.ONE_URL = one.url;
     process.env.TWO_URL = two.url;
-    write(entry('old-route', '/v1/old/{id}', 'one') + entry('kept-route', '/v1/kept/{id}', 'one'));
+    write(
+      entry('old-route', '/v1/old/{id}', 'one') +
+        entry('kept-route', '/v1/kept/{id}', 'one') +
+        entry('limited-route', '/v1/limited/{id}', 'one', '\n    rate_limit_per_minute: 2') +
+        entry('upload-route', '/v1/upload/{id}', 'one', '\n    body_limit: 16').replace('[GET]', '[POST]'),
+    );
     s = await startAuthStack({ ROUTES_FILE: file, LOG_LEVEL: 'info' }, undefined, log.stream);
   });
   afterAll(async () => {
@@ -80,6 +89,23 @@ describe('route table reload without a restart', () => {
     for (const h of ['x-user-data', 'x-secret', 'cookie', 'authorization']) expect(res.body.headers[h]).toBeUndefined();
     expect(res.headers['x-echo']).toBe('one');
     expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('enforces the per-route body limit (413) and rate limit (429 + Retry-After), and forwards the body', async () => {
+    const small = await call(s.gw.url, 'POST', '/v1/upload/1', {
+      raw: 'twelve bytes',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(small.status).toBe(200);
+    expect(small.body).toMatchObject({ body: 'twelve bytes', headers: { 'content-type': 'text/plain' } });
+    const big = await call(s.gw.url, 'POST', '/v1/upload/1', { body: { text: 'more than sixteen bytes' } });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('payload_too_large');
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await call(s.gw.url, 'GET', '/v1/limited/1'));
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(statuses[2]!.body.code).toBe('rate_limited');
+    expect(Number(statuses[2]!.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('SIGHUP adds a route and removes another; requests in flight finish on the old table', async () => {
