@@ -12,7 +12,8 @@ async function main() {
   const app = await createServer(config, logger, deps);
 
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGHUP is not one of them: it reloads the route table (src/api/plugins/route-table.ts).
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     await app.close();
