@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/logger';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
@@ -5,9 +7,33 @@ import { billingSetupWorkflowId } from '../../src/workflows/billing-setup';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { startBillingFake, type BillingFake } from '../support/billing-fake';
-import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { ROOT, testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
-jest.setTimeout(120_000);
+jest.setTimeout(150_000);
+
+/** The real worker entrypoint (dist), as operators run it, so it can be SIGKILLed. */
+async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('worker started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+  });
+  child.stdout.resume();
+  return child;
+}
 
 /** Sign-up sets up billing in a workflow of its own: init, then the default plan, exactly once. */
 describe('sign-up initialises billing', () => {
@@ -31,12 +57,23 @@ describe('sign-up initialises billing', () => {
       { taskQueue },
     );
     running = worker.worker.run();
+    workerRunning = true;
   };
+  let workerRunning = false;
   const stopWorker = async () => {
+    if (!workerRunning) return;
+    workerRunning = false;
     worker.worker.shutdown();
     await running;
     await worker.close();
   };
+  const workerEnv = () => ({
+    ...overrides(),
+    AUTH_SERVICE_URL: s.fake.url,
+    INTERNAL_SERVICE_KEY: 'test-internal-key',
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'test',
+  });
 
   beforeAll(async () => {
     billing = await startBillingFake();
@@ -107,19 +144,28 @@ describe('sign-up initialises billing', () => {
     expect(decoded).not.toContain(user.token.split('.')[2]);
   });
 
-  it('applies the plan exactly once when its answer is lost and the worker restarts between the steps', async () => {
-    billing.setModes({ loseAnswerTo: '/internal/billing/plan/apply' });
-    const user = await signUp();
-    await waitFor('the first /plan/apply', async () => billing.callsTo('/internal/billing/plan/apply').length === 1);
-    await stopWorker();
-    await startWorker();
-
-    // The retry reads /user/status, finds the plan and stops: re-applying would remove it.
-    expect(await setup(user.userId).result()).toEqual({ plan: 'free', applied: false });
-    expect(billing.account(user.userId)?.planApplications).toEqual(['free']);
-    expect(billing.callsTo('/internal/billing/plan/apply').filter((c) => c.userData?.sub === user.userId)).toHaveLength(
-      1,
-    );
-    expect(billing.store.status(user.userId)).toMatchObject({ has_active_plan: true, active_plan_code: 'free' });
+  it('sets up billing exactly once when the worker is killed after each step and the answers are lost', async () => {
+    await stopWorker(); // from here on, real worker processes take the task queue
+    const init = '/internal/billing/user/init';
+    const apply = '/internal/billing/plan/apply';
+    billing.setModes({ loseAnswersTo: [init, apply] });
+    let child = await spawnWorker(workerEnv());
+    try {
+      const user = await signUp();
+      // Each step is carried out by billing, its answer lost, and the worker killed before a retry.
+      for (const path of [init, apply]) {
+        await waitFor(path, async () => billing.callsTo(path).some((c) => c.userData?.sub === user.userId));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        child = await spawnWorker(workerEnv());
+      }
+      // The retry reads /user/status, finds the plan and stops: re-applying would remove it.
+      expect(await setup(user.userId).result()).toEqual({ plan: 'free', applied: false });
+      expect(billing.account(user.userId)?.planApplications).toEqual(['free']);
+      expect(billing.callsTo(apply).filter((c) => c.userData?.sub === user.userId)).toHaveLength(1);
+      expect(billing.store.status(user.userId)).toMatchObject({ has_active_plan: true, active_plan_code: 'free' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -25,8 +25,8 @@ export interface BillingFakeModes {
   delayMs?: number;
   /** Accept requests and never answer. */
   silent?: boolean;
-  /** Carry out the next request to this path, then cut the connection: the caller never learns it worked. */
-  loseAnswerTo?: string;
+  /** Carry out the next request to each of these paths, then cut the connection: the caller never learns it worked. */
+  loseAnswersTo?: string[];
 }
 
 export interface BillingFake {
@@ -108,8 +108,8 @@ export async function startBillingFake(options: { port?: number; host?: string }
     try {
       const answer = handleUserCall(store, call.method, path, user.value.sub, body);
       if (!answer) return send(res, 404, { detail: 'Not Found' });
-      if (modes.loseAnswerTo === path) {
-        modes = { ...modes, loseAnswerTo: undefined };
+      if (modes.loseAnswersTo?.includes(path)) {
+        modes = { ...modes, loseAnswersTo: modes.loseAnswersTo.filter((p) => p !== path) };
         return void req.socket.destroy();
       }
       send(res, answer.status, modes.variance ? vary(answer.body) : answer.body);
