@@ -82,9 +82,10 @@ export class LiveRouteTable {
     return this.table?.upstreams.get(name);
   }
 
-  /** Informational readiness of every upstream of the current table. */
-  async readiness(timeoutMs: number): Promise<UpstreamReadiness[]> {
-    return Promise.all([...(this.table?.upstreams.values() ?? [])].map((u) => probe(u, timeoutMs)));
+  /** Informational readiness of every upstream of the current table (or of the one named). */
+  async readiness(timeoutMs: number, name?: string): Promise<UpstreamReadiness[]> {
+    const upstreams = [...(this.table?.upstreams.values() ?? [])].filter((u) => name === undefined || u.name === name);
+    return Promise.all(upstreams.map((u) => probe(u, timeoutMs)));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureLog } from '../support/log-capture';
@@ -157,5 +157,31 @@ describe('route table reload without a restart', () => {
     const wrong = await call(s.gw.url, 'POST', '/v1/client/me', { body: {} });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toContain('GET');
+  });
+});
+
+describe('route table in development', () => {
+  it('reloads when the file is replaced, without a signal', async () => {
+    const echo = await startEcho('dev');
+    process.env.DEV_URL = echo.url;
+    const dir = mkdtempSync(join(tmpdir(), 'routes-dev-'));
+    const file = join(dir, 'routes.yaml');
+    const write = (routes: string) =>
+      writeFileSync(file, `upstreams:\n  dev:\n    url: \${DEV_URL}\nroutes:${routes}\n`);
+    write(entry('first', '/v1/first/{id}', 'dev'));
+    const dev = await startAuthStack({ ROUTES_FILE: file, NODE_ENV: 'development' });
+    try {
+      // As editors save: a new file renamed over the old one.
+      writeFileSync(
+        `${file}.tmp`,
+        `upstreams:\n  dev:\n    url: \${DEV_URL}\nroutes:${entry('second', '/v1/second/{id}', 'dev')}\n`,
+      );
+      renameSync(`${file}.tmp`, file);
+      await waitFor('the watched reload', async () => (await call(dev.gw.url, 'GET', '/v1/second/1')).status === 200);
+      expect((await call(dev.gw.url, 'GET', '/v1/first/1')).status).toBe(404);
+    } finally {
+      await dev.close();
+      echo.server.close();
+    }
   });
 });

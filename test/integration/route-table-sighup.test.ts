@@ -33,6 +33,28 @@ describe('kill -HUP on the gateway process', () => {
     }
   });
 
+  it('refuses to start on an invalid table, with one line naming the file, entry and field', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'routes-bad-')), 'routes.yaml');
+    writeFileSync(
+      file,
+      'upstreams: {}\nroutes:\n  - name: broken\n    methods: [GET]\n    path: /v1/x\n    upstream: nowhere\n' +
+        '    upstream_path: /x\n    auth: none\n',
+    );
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'api', 'server.js')], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'test', PORT: String(await freePort()), ROUTES_FILE: file, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    // (kafkajs may add a warning of its own to stderr.)
+    expect(stderr.split('\n').filter((l) => l.startsWith('gateway failed to start'))).toEqual([
+      `gateway failed to start: ${file}: routes[0] (broken).upstream: no upstream named "nowhere"`,
+    ]);
+  });
+
   it('swaps the route table and keeps serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'routes-hup-'));
     const file = join(dir, 'routes.yaml');

@@ -1,10 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../../config';
 import { LiveRouteTable } from '../../route-table/live';
-import type { Lookup } from '../../route-table/load';
+import { RouteTableError, type Lookup } from '../../route-table/load';
 import dispatcher from '../routes/route-table';
 
 declare module 'fastify' {
@@ -43,7 +43,12 @@ export default fp(
     const live = new LiveRouteTable(file, lookupIn(app.config), app.log.child({ component: 'route-table' }), () =>
       failures.inc(),
     );
-    await live.load();
+    try {
+      await live.load();
+    } catch (err) {
+      if (err instanceof RouteTableError) throw new RouteTableError(`${file}: ${err.message}`);
+      throw err;
+    }
     version.set(live.current.version);
     app.decorate('routeTable', live);
 
@@ -57,7 +62,7 @@ export default fp(
           name,
           critical: false,
           check: async () => {
-            const [r] = (await live.readiness(app.config.HEALTH_CHECK_TIMEOUT_MS)).filter((u) => u.name === name);
+            const [r] = await live.readiness(app.config.HEALTH_CHECK_TIMEOUT_MS, name);
             if (!r) throw new Error('not in the route table');
             if (r.status === 'down') throw new Error(r.error ?? 'down');
           },
@@ -81,8 +86,10 @@ export default fp(
     let watcher: FSWatcher | undefined;
     if (app.config.NODE_ENV === 'development') {
       let timer: NodeJS.Timeout | undefined;
-      // Editors write a file in several steps: reload once it settles.
-      watcher = watch(file, () => {
+      // The directory, not the file: editors often save by replacing the file, which ends a watch
+      // on it. They also write in several steps: reload once the file settles.
+      watcher = watch(dirname(file), (_event, name) => {
+        if (name !== basename(file)) return;
         clearTimeout(timer);
         timer = setTimeout(onSighup, 200);
       });
