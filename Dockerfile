@@ -44,6 +44,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8" MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=16384
 # Code and dependencies stay owned by root and read-only for the process user.
 COPY --from=build /app/dist ./dist
+# The route table (ROUTES_FILE, relative to the working directory); mount another over it to change routes.
+COPY config ./config
 USER node
 EXPOSE 8002
 # Liveness of the API process (the slim image has no curl). The worker has no HTTP server:

@@ -20,11 +20,16 @@ if [ -z "${AUTH_SERVICE_URL:-}" ]; then
   export AUTH_ISSUER="$AUTH_SERVICE_URL/realms/auth-service"
   export AUTH_JWKS_URL="$AUTH_ISSUER/protocol/openid-connect/certs"
 fi
+# Likewise the billing fake (billing-service.md) on 127.0.0.1:8003, unless BILLING_SERVICE_URL is set.
+if [ -z "${BILLING_SERVICE_URL:-}" ]; then
+  PROCS=(billing-fake "${PROCS[@]}")
+  export BILLING_SERVICE_URL="http://127.0.0.1:${BILLING_FAKE_PORT:-8003}"
+fi
 # Likewise the chat-service fake on the local Kafka, unless GATEWAY_EXTERNAL_CHAT=1 (a real chat service is attached).
 if [ "${GATEWAY_EXTERNAL_CHAT:-}" != "1" ]; then PROCS=(chat-fake "${PROCS[@]}"); fi
 
 stop_procs() {
-  for name in gateway worker auth-fake chat-fake; do
+  for name in gateway worker auth-fake billing-fake chat-fake; do
     local file="$STACK_DIR/$name.pid" pid
     pid="$(cat "$file" 2>/dev/null || true)"
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -68,6 +73,7 @@ for name in "${PROCS[@]}"; do
     gateway) entry=dist/src/api/server.js ;;
     auth-fake) entry=dist/src/dev/auth-fake/main.js ;;
     chat-fake) entry=dist/src/dev/chat-fake/main.js ;;
+    billing-fake) entry=dist/src/dev/billing-fake/main.js ;;
   esac
   case "$name" in
     worker | gateway)
@@ -105,6 +111,7 @@ cat <<INFO
   Kafka          $KAFKA_BOOTSTRAP_SERVERS
   PostgreSQL     $(printf %s "$DATABASE_URL" | sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#')
   Auth service   $AUTH_SERVICE_URL$(case " ${PROCS[*]} " in *" auth-fake "*) echo " (local fake)" ;; esac)
+  Billing        $BILLING_SERVICE_URL$(case " ${PROCS[*]} " in *" billing-fake "*) echo " (local fake)" ;; esac)
   Chat service   $(case " ${PROCS[*]} " in *" chat-fake "*) echo "local fake on Kafka" ;; *) echo "external, over Kafka" ;; esac)
   Logs           $STACK_DIR/gateway.log, $STACK_DIR/worker.log
 

@@ -383,6 +383,17 @@ export const VARIABLES = {
   REQUEST_TIMEOUT_MS: v('30000', integer(1000, 3_600_000), 'Server-side limit for receiving a whole request'),
   SHUTDOWN_GRACE_MS: v('10000', integer(0, 600_000), 'Time in-flight requests get to finish on SIGTERM'),
   HEALTH_CHECK_TIMEOUT_MS: v('2000', integer(100, 60_000), 'Timeout of each dependency probe in /health/ready'),
+  ROUTES_FILE: v(
+    'config/routes.yaml',
+    nonEmpty,
+    'Route table of the proxied microservices (relative to the working directory); reloaded on SIGHUP',
+  ),
+  BILLING_SERVICE_URL: v(
+    'http://billing-service:8001',
+    httpUrl,
+    'Base URL of the billing service (the route table interpolates it; sign-up calls it)',
+  ),
+  BILLING_DEFAULT_PLAN: v('free', text, 'Plan sign-up applies to a new user in billing (empty = none)'),
 } as const;
 
 type Vars = typeof VARIABLES;

@@ -4,12 +4,16 @@ import type { ChatRequestReply } from '../chat/request-reply';
 import { createChatActivities } from './chat';
 import { createAuthActivities, type AuthActivityDependencies } from './auth';
 import { createInviteActivities } from './invites';
+import { createBillingActivities } from './billing';
+import type { BillingClient } from '../upstreams/billing';
 
 export interface ActivityDependencies extends AuthActivityDependencies {
   logger: Logger;
   workerIdentity: string;
   /** The worker's own chat request/reply client (connects on first use). */
   chat: ChatRequestReply;
+  /** Billing for the sign-up follow-up (billing-setup workflow). */
+  billing: BillingClient;
 }
 
 /** Builds the activity implementations with their dependencies (clients are shared, never global). */
@@ -22,6 +26,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createChatActivities(deps.chat),
     ...createAuthActivities(deps),
     ...createInviteActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

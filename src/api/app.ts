@@ -30,6 +30,9 @@ import authenticatedRoutes from './routes/authenticated';
 import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
+import routeTable from './plugins/route-table';
+import billingRoutes from './routes/billing';
+import { withRouteTable } from '../route-table/openapi';
 import { ErrorResponse } from './schemas';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -92,7 +95,12 @@ export const gatewayApp = fp<GatewayAppOptions>(
           },
         },
       },
-      transformObject: publicOnly(internalDocs),
+      transformObject: (doc) =>
+        'openapiObject' in doc
+          ? withRouteTable(publicOnly(internalDocs)(doc) as typeof doc.openapiObject, () =>
+              app.hasDecorator('routeTable') ? app.routeTable.current : undefined,
+            )
+          : doc.swaggerObject,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -108,6 +116,8 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(operationRoutes);
     await app.register(chatSettingsRoutes);
     await app.register(asyncApiRoutes);
+    await app.register(routeTable);
+    await app.register(billingRoutes);
   },
   { name: 'gateway-app' },
 );

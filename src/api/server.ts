@@ -14,7 +14,8 @@ async function main() {
   const admin = await createAdminServer(config, logger, app);
 
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGHUP is not one of them: it reloads the route table (src/api/plugins/route-table.ts).
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
     await Promise.all([app.close(), admin.close()]);

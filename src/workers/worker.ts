@@ -5,6 +5,8 @@ import { createActivities } from '../activities';
 import { ChatRequestReply } from '../chat/request-reply';
 import { initOrm } from '../db/orm';
 import { AuthServiceClient } from '../upstreams/auth-service';
+import { BillingClient } from '../upstreams/billing';
+import { HttpUpstream } from '../upstreams/http-upstream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
@@ -52,13 +54,26 @@ export async function createWorker(
   const chat = new ChatRequestReply({ config, logger, role: 'worker' });
   const authService = new AuthServiceClient(config, logger);
   const orm = await initOrm(config, logger);
+  const billingUpstream = new HttpUpstream(
+    {
+      name: 'billing',
+      url: config.BILLING_SERVICE_URL,
+      connections: 8,
+      keepAliveMs: 30_000,
+      // Temporal retries with backoff already; the breaker only spares a down billing the load.
+      breakerThreshold: 5,
+      breakerCooldownMs: 5_000,
+    },
+    logger,
+  );
+  const billing = new BillingClient(() => billingUpstream, config.INTERNAL_SERVICE_KEY);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     identity,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ logger, workerIdentity: identity, chat, authService, orm, config }),
+    activities: createActivities({ logger, workerIdentity: identity, chat, authService, orm, config, billing }),
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(config.TEMPORAL_CODEC_KEYS)] },
     shutdownGraceTime: '10s',
   });
@@ -69,7 +84,7 @@ export async function createWorker(
     authService,
     orm,
     async close() {
-      await Promise.allSettled([chat.close(), authService.close()]);
+      await Promise.allSettled([chat.close(), authService.close(), billingUpstream.close()]);
       await orm.close(true);
       await connection.close();
     },

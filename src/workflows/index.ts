@@ -5,3 +5,4 @@ export { echoWorkflow } from './diagnostics';
 export { chatUploadConversations, chatDeleteAll, progressQuery } from './chat';
 export { signUpWorkflow, signUpAnswer } from './sign-up';
 export { orgInviteWorkflow, inviteIssued, acceptInvite, revokeInvite } from './org-invite';
+export { billingSetupWorkflow } from './billing-setup';

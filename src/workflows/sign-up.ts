@@ -13,6 +13,7 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import type { GatewayActivities } from '../activities';
 import { SIGN_UP_CONFLICT, type SignUpAnswer, type SignUpInput } from '../auth/sign-up-types';
 import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY, UPSTREAM_LOCAL_ACTIVITY } from './policies';
+import { startBillingSetup } from './billing-setup';
 
 /**
  * Answers the HTTP call as soon as the account exists (Update-with-Start early return). Its
@@ -71,6 +72,10 @@ export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: str
       answer = { tokens, user: await upstream.fetchUser(tokens.access_token) };
     }
     const { user } = answer;
+    // Billing setup runs on its own (billing may be down for long); runs from older code had none.
+    if (patched('billing-setup')) {
+      await startBillingSetup({ user_id: user.user_id, email: user.email, full_name: user.full_name }, input.requestId);
+    }
     const { workflowId, runId } = workflowInfo();
     await outbox.recordUserRegistered({
       eventKey: `${workflowId}/${runId}`,

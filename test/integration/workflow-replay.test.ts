@@ -60,4 +60,21 @@ describe('workflow histories of older code still replay', () => {
       ),
     ).resolves.toBeUndefined();
   });
+
+  it('sign-up that starts billing-setup/<user_id> as an abandoned child', async () => {
+    const history = fixture('sign-up-billing-setup.history.json');
+    const child = history.events.find(
+      (e: { startChildWorkflowExecutionInitiatedEventAttributes?: unknown }) =>
+        e.startChildWorkflowExecutionInitiatedEventAttributes,
+    ).startChildWorkflowExecutionInitiatedEventAttributes;
+    expect(child.workflowId).toMatch(/^billing-setup\/[0-9a-f-]{36}$/);
+    expect(child.parentClosePolicy).toBe('PARENT_CLOSE_POLICY_ABANDON');
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../src/workflows'), dataConverter: { payloadCodecs: [codec] } },
+        history,
+        'sign-up/billing-setup',
+      ),
+    ).resolves.toBeUndefined();
+  });
 });

@@ -264,6 +264,7 @@ describe('docker-compose.yml', () => {
     expect(config.TEMPORAL_CODEC_KEYS.map((k) => k.id)).toEqual(['k1']);
     expect(config.INTERNAL_SERVICE_KEY).toBe(OPERATOR_ENV.INTERNAL_SERVICE_KEY);
     expect(config.AUTH_SERVICE_URL).toBe('http://auth-service:8000');
+    expect(config.BILLING_SERVICE_URL).toBe('http://billing-service:8001');
   });
 
   it('has healthchecks on postgres, kafka, temporal and gateway', () => {
@@ -491,6 +492,14 @@ describe('Dockerfile', () => {
     expect(devSh).toContain(`MALLOC_MMAP_THRESHOLD_=\${MALLOC_MMAP_THRESHOLD_:-${m![3]}}`);
     // The benchmark reads the line itself (bench/run.ts RUNTIME_ENV).
     expect(readFileSync(join(ROOT, 'bench/run.ts'), 'utf8')).toContain("readFileSync(join(ROOT, 'Dockerfile')");
+  });
+
+  it('ships the route table the gateway loads at start (ROUTES_FILE)', () => {
+    const copies = finalLineage()[0]!
+      .instructions.filter((i) => i.keyword === 'COPY')
+      .map((i) => i.args);
+    expect(copies).toContain('config ./config');
+    expect(VARIABLES.ROUTES_FILE.default).toBe('config/routes.yaml');
   });
 
   it('starts the API server by default', () => {

@@ -17,6 +17,8 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** The chat `user_context`: token identity plus active org and role from /v1/client/me (cached). */
     userContext: (request: FastifyRequest) => Promise<UserContext>;
+    /** The caller's cached /v1/client/me answer (orgs, full name), shared with `userContext`. */
+    userProfile: (request: FastifyRequest) => Promise<MeResponse>;
     /** Drops the cached /me answer of a token (after switch-org, update). */
     forgetUserContext: (token: string) => void;
   }
@@ -79,7 +81,7 @@ export default fp(
       meCache.delete(tokenHash(token));
     });
 
-    app.decorate('userContext', async (request: FastifyRequest): Promise<UserContext> => {
+    app.decorate('userProfile', async (request: FastifyRequest): Promise<MeResponse> => {
       const user = request.user;
       if (!user) throw new HttpError('unauthorized', 'Not authenticated');
       const key = user.tokenHash;
@@ -90,7 +92,13 @@ export default fp(
         meCache.set(key, entry);
         entry.me.catch(() => meCache.delete(key));
       }
-      const me = await entry.me;
+      return entry.me;
+    });
+
+    app.decorate('userContext', async (request: FastifyRequest): Promise<UserContext> => {
+      const user = request.user;
+      if (!user) throw new HttpError('unauthorized', 'Not authenticated');
+      const me = await app.userProfile(request);
       const active = me.orgs.find((o) => o.org_id === me.active_org_id);
       return {
         sub: user.sub,

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { SignJWT } from 'jose';
+import type { Config } from '../config';
+import type { BillingClient } from '../upstreams/billing';
+import { userDataHeader } from '../upstreams/user-data';
+import { UPSTREAM_REJECTED } from '../workflows/policies';
+import type { BillingUser } from '../workflows/billing-setup';
+
+export interface BillingActivityDependencies {
+  billing: BillingClient;
+  config: Pick<Config, 'BILLING_DEFAULT_PLAN' | 'INTERNAL_SERVICE_KEY'>;
+}
+
+/**
+ * Billing only decodes the JWT in X-User-Data for its `sub` (billing-service.md), so the activity
+ * acts as the user with a short-lived HS256 token of its own (issuer `api-gateway`, audience
+ * `billing-service`) instead of carrying the user's access token through Temporal. The gateway's
+ * own verifier accepts asymmetric algorithms only, so this token is worth nothing anywhere else.
+ */
+async function serviceToken(userId: string, internalKey: string): Promise<string> {
+  const key = createHash('sha256').update(`billing-x-user-data:${internalKey}`).digest();
+  return new SignJWT({ sub: userId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('api-gateway')
+    .setAudience('billing-service')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
+}
+
+/** A refusal (4xx) will not change on retry; anything else (5xx, no answer) is retried by Temporal. */
+function failure(step: string, status: number): Error {
+  if (status >= 400 && status < 500 && status !== 429) {
+    return ApplicationFailure.create({
+      type: UPSTREAM_REJECTED,
+      message: `billing ${step}: HTTP ${status}`,
+      nonRetryable: true,
+    });
+  }
+  return new Error(`billing ${step}: HTTP ${status}`);
+}
+
+export function createBillingActivities(deps: BillingActivityDependencies) {
+  const userData = async (user: BillingUser) =>
+    userDataHeader(await serviceToken(user.user_id, deps.config.INTERNAL_SERVICE_KEY), {
+      email: user.email,
+      full_name: user.full_name,
+      orgs: [],
+      active_org_id: null,
+    });
+
+  return {
+    /** POST /user/init; a user billing already knows counts as initialised (`balance_created: false`). */
+    async initBillingUser(user: BillingUser): Promise<{ balance_created: boolean }> {
+      const res = await deps.billing.initUser(await userData(user));
+      if (res.status !== 200) throw failure('user/init', res.status);
+      return { balance_created: res.body?.balance_created === true };
+    },
+
+    /**
+     * BILLING_DEFAULT_PLAN via /plan/apply, which is not idempotent (re-applying the current plan
+     * removes it): every attempt reads /user/status first, so a retry after an apply whose answer
+     * was lost finds the plan in place and stops.
+     */
+    async applyDefaultBillingPlan(user: BillingUser): Promise<{ plan: string | null; applied: boolean }> {
+      const plan = deps.config.BILLING_DEFAULT_PLAN;
+      if (!plan) return { plan: null, applied: false };
+      const header = await userData(user);
+      const status = await deps.billing.status(header);
+      if (status.status !== 200) throw failure('user/status', status.status);
+      if (status.body?.active_plan_code === plan) return { plan, applied: false };
+      const res = await deps.billing.applyPlan(header, plan, `billing-setup/${user.user_id}/${plan}`);
+      if (res.status !== 200) throw failure('plan/apply', res.status);
+      return { plan, applied: true };
+    },
+  };
+}

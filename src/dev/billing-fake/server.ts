@@ -1,0 +1,174 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pushBounded } from '../../bounded-map';
+import { handleUserCall } from './handlers';
+import { BillingError, BillingStore, type FakeAccount } from './store';
+import { readUserData, type ReceivedUserData } from './user-data';
+
+const MAX_LOGGED_CALLS = 50_000;
+
+export interface BillingFakeCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The decoded X-User-Data when it was acceptable. */
+  userData?: ReceivedUserData;
+  status?: number;
+}
+
+export type BillingDownMode = 'refuse' | '503';
+
+export interface BillingFakeModes {
+  /** Liberal-reader test: nulls in optional fields, extra fields, ids as digit strings. */
+  variance?: boolean;
+  /** Delay before every answer. */
+  delayMs?: number;
+  /** Accept requests and never answer. */
+  silent?: boolean;
+  /** Carry out the next request to each of these paths, then cut the connection: the caller never learns it worked. */
+  loseAnswersTo?: string[];
+}
+
+export interface BillingFake {
+  readonly url: string;
+  readonly port: number;
+  readonly calls: BillingFakeCall[];
+  callsTo(path: string, method?: string): BillingFakeCall[];
+  account(sub: string): FakeAccount | undefined;
+  readonly store: BillingStore;
+  setModes(modes: BillingFakeModes): void;
+  /** 'refuse' closes the listener (connections fail); '503' answers every request 503. */
+  setDown(down: boolean, mode?: BillingDownMode): Promise<void>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const OPTIONAL_FIELDS = new Set(['tariff_properties', 'message', 'initial_balance', 'auto_renew']);
+
+/** The variance mode's rewrite of a JSON answer (deep). */
+function vary(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(vary);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = { server_version: '2.3.1' };
+  for (const [k, v] of Object.entries(value)) {
+    if (OPTIONAL_FIELDS.has(k)) out[k] = null;
+    else if ((k === 'id' || k.endsWith('_id')) && typeof v === 'number') out[k] = String(v);
+    else out[k] = vary(v);
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (!chunks.length) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    // What a careless upstream might send: the gateway must not pass these on.
+    'set-cookie': 'billing_session=1; Path=/',
+    'access-control-allow-origin': '*',
+  });
+  res.end(text);
+}
+
+/** A fake of the billing service (billing-service.md), on an ephemeral loopback port by default. */
+export async function startBillingFake(options: { port?: number; host?: string } = {}): Promise<BillingFake> {
+  const host = options.host ?? '127.0.0.1';
+  let port = options.port ?? 0;
+  let store = new BillingStore();
+  const calls: BillingFakeCall[] = [];
+  let modes: BillingFakeModes = {};
+  let down: BillingDownMode | null = null;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const call: BillingFakeCall = { method: req.method ?? 'GET', path, headers: { ...req.headers } };
+    pushBounded(calls, call, MAX_LOGGED_CALLS);
+    res.once('finish', () => (call.status = res.statusCode));
+    const body = await readBody(req);
+    if (modes.silent) return; // never answers; the client's deadline ends it
+    if (down === '503') return send(res, 503, 'Service Unavailable');
+    if (modes.delayMs) await sleep(modes.delayMs);
+    if (call.method === 'GET' && (path === '/health' || path === '/ready')) {
+      return send(res, 200, { status: 'ok', version: 'fake' });
+    }
+    const user = readUserData(req.headers['x-user-data']);
+    if (!path.startsWith('/internal/billing/')) return send(res, 404, { detail: 'Not Found' });
+    if (!user.ok) return send(res, user.status, { detail: user.detail });
+    call.userData = user.value;
+    try {
+      const answer = handleUserCall(store, call.method, path, user.value.sub, body);
+      if (!answer) return send(res, 404, { detail: 'Not Found' });
+      if (modes.loseAnswersTo?.includes(path)) {
+        modes = { ...modes, loseAnswersTo: modes.loseAnswersTo.filter((p) => p !== path) };
+        return void req.socket.destroy();
+      }
+      send(res, answer.status, modes.variance ? vary(answer.body) : answer.body);
+    } catch (err) {
+      if (err instanceof BillingError) return send(res, err.status, err.body);
+      send(res, 500, 'Internal Server Error');
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = async () => {
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await sleep(20);
+  };
+  await listen();
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : port;
+
+  const setDown = async (isDown: boolean, mode: BillingDownMode = 'refuse') => {
+    down = isDown ? mode : null;
+    if (down === 'refuse') await stopListening();
+    else if (!server.listening) await listen();
+  };
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    calls,
+    callsTo: (p, method) => calls.filter((c) => c.path === p && (!method || c.method === method)),
+    account: (sub) => store.accounts.get(sub),
+    get store() {
+      return store;
+    },
+    setModes: (m) => {
+      modes = { ...m };
+      // Silent requests hang until the client gives up: drop them when leaving the mode.
+      if (!m.silent) server.closeIdleConnections();
+    },
+    setDown,
+    reset: async () => {
+      await setDown(false);
+      modes = {};
+      calls.length = 0;
+      store = new BillingStore();
+    },
+    close: async () => {
+      await stopListening();
+    },
+  };
+}
