@@ -119,7 +119,7 @@ describe('access events', () => {
       key: null,
       envelope: { event_type: 'token_validated', data: { user_id: null, valid: false } },
     });
-    expect(await metric(s.gw.url, 'gateway_access_events_sent_total')).toBeGreaterThanOrEqual(4);
+    expect(await metric(s.gw.adminUrl, 'gateway_access_events_sent_total')).toBeGreaterThanOrEqual(4);
   });
 
   it('never touches PostgreSQL on GET /v1/client/me', async () => {
@@ -145,11 +145,11 @@ describe('access events', () => {
     try {
       outage = await readMe(s.gw.url, user.token, 40);
       tinyIds = (await readMe(tiny.gw.url, user.token, 20)).ids;
-      expect(await metric(s.gw.url, 'gateway_access_events_buffered')).toBeGreaterThanOrEqual(40);
-      expect(await metric(tiny.gw.url, 'gateway_access_events_buffered')).toBe(5);
+      expect(await metric(s.gw.adminUrl, 'gateway_access_events_buffered')).toBeGreaterThanOrEqual(40);
+      expect(await metric(tiny.gw.adminUrl, 'gateway_access_events_buffered')).toBe(5);
       await waitFor(
         '15 dropped',
-        async () => (await metric(tiny.gw.url, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
+        async () => (await metric(tiny.gw.adminUrl, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
       );
     } finally {
       await stackService('start', 'kafka');
@@ -170,7 +170,7 @@ describe('access events', () => {
   it('flushes the buffer when the app closes', async () => {
     const lingering = await startAuthStack({ ...topics, ACCESS_EVENTS_LINGER_MS: '1000' }, fake);
     const { ids } = await readMe(lingering.gw.url, user.token, 3);
-    expect(await metric(lingering.gw.url, 'gateway_access_events_buffered')).toBe(3); // still lingering
+    expect(await metric(lingering.gw.adminUrl, 'gateway_access_events_buffered')).toBe(3); // still lingering
     await lingering.close();
     await waitFor('the flushed events', async () => events.ofRequests(ids).length >= 3, 30_000);
   });
