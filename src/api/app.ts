@@ -15,6 +15,7 @@ import type { Config } from '../config';
 import { redactUrl, type Logger } from '../logger';
 import type { GatewayDependencies } from './dependencies';
 import errors from './plugins/errors';
+import expectContinue from './plugins/expect-continue';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
@@ -29,7 +30,8 @@ import authenticatedRoutes from './routes/authenticated';
 import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
-import { ErrorResponse } from './schemas';
+import { ErrorResponse, canonicalUuids } from './schemas';
+import { isDataUrl } from '../chat/data-url';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,6 +56,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.addHook('onRequest', async (request, reply) => {
       void reply.header('x-request-id', request.id);
     });
+    app.addHook('preValidation', canonicalUuids);
     // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
     // connections end with their last response instead of holding shutdown open.
     let draining = false;
@@ -77,6 +80,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
 
     await app.register(errors);
+    await app.register(expectContinue);
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
@@ -171,7 +175,14 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     trustProxy: config.TRUST_PROXY,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
-    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: 'all',
+        coerceTypes: 'array',
+        allErrors: true,
+        formats: { 'data-url': isDataUrl },
+      },
+    },
   };
 }
 
