@@ -17,19 +17,36 @@ export function isDataUrl(value: string): boolean {
 }
 
 /**
- * A streamed file as a data URL, encoded piece by piece as it arrives: no whole-file Buffer and no
- * second base64 copy, so the peak is the pieces plus the joined string (~2.7× the file).
+ * A streamed file as a data URL, encoded as it arrives into one buffer sized from `maxBytes` (the
+ * request's Content-Length bounds the file), which is freed as soon as it is decoded: no
+ * whole-file Buffer, no second base64 copy, no pile of pieces for the collector.
  */
-export async function dataUrlOf(mime: string, file: AsyncIterable<Buffer>): Promise<string> {
-  const pieces = [`data:${mime};base64,`];
+export async function dataUrlOf(mime: string, file: AsyncIterable<Buffer>, maxBytes: number): Promise<string> {
+  const head = `data:${mime};base64,`;
+  const out = Buffer.allocUnsafeSlow(head.length + Math.ceil(maxBytes / 3) * 4 + 4);
+  let used = out.write(head, 0, 'latin1');
   let carry = Buffer.alloc(0);
+  const write = (bytes: Buffer, from: number, to: number) => {
+    if (used + ((to - from) / 3) * 4 + 4 > out.length) throw new RangeError('file larger than maxBytes');
+    used += out.write(bytes.toString('base64', from, to), used, 'latin1');
+  };
   for await (const chunk of file) {
-    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    // Only whole 3-byte groups encode without padding; the rest waits for the next chunk.
-    const whole = bytes.length - (bytes.length % 3);
-    pieces.push(bytes.toString('base64', 0, whole));
-    carry = Buffer.from(bytes.subarray(whole));
+    // Only whole 3-byte groups encode without padding: the last one or two bytes wait for the
+    // next chunk (completed by copying those few bytes, never the chunk).
+    let start = 0;
+    if (carry.length) {
+      start = Math.min(3 - carry.length, chunk.length);
+      carry = Buffer.concat([carry, chunk.subarray(0, start)]);
+      if (carry.length < 3) continue;
+      write(carry, 0, 3);
+    }
+    const end = chunk.length - ((chunk.length - start) % 3);
+    write(chunk, start, end);
+    carry = Buffer.from(chunk.subarray(end));
   }
-  if (carry.length) pieces.push(carry.toString('base64'));
-  return pieces.join('');
+  if (carry.length) write(carry, 0, carry.length);
+  const url = out.toString('latin1', 0, used);
+  // allocUnsafeSlow: memory of its own, never Node's shared pool, so detaching it frees only it.
+  (out.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+  return url;
 }

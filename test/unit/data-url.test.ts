@@ -32,7 +32,7 @@ describe('data URL check', () => {
     async function* chunks() {
       for (let i = 0; i < file.length; i += 4099) yield file.subarray(i, i + 4099);
     }
-    const url = await dataUrlOf('application/pdf', chunks());
+    const url = await dataUrlOf('application/pdf', chunks(), file.length);
     expect(url).toBe(`data:application/pdf;base64,${file.toString('base64')}`);
     expect(isDataUrl(url)).toBe(true);
   });

@@ -1,10 +1,12 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { dataUrlOf } from '../../../chat/data-url';
 import { DataUrl, DocumentSchema, PerUserId } from '../../../chat/schemas';
 import { HttpError } from '../../../errors';
 import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
+import { addDocumentJsonParser } from './document-body';
 import { withErrors } from '../../schemas';
 import { COMMON_ERRORS, NoContent, Page, USER, ask, deleteAll, deleteAllSchema, list, listOf } from './shared';
 
@@ -17,12 +19,14 @@ const UPLOAD_RETRY_AFTER_S = 5;
 const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app;
   const uploads = new ConcurrencyLimit(config.UPLOAD_CONCURRENCY_PER_USER, config.UPLOAD_CONCURRENCY_PER_PROCESS);
+  addDocumentJsonParser(app, config.DOCUMENT_BODY_LIMIT_BYTES);
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: config.DOCUMENT_BODY_LIMIT_BYTES, files: 1, fields: 10 },
     // The file becomes the same data URL a JSON upload carries, so one schema validates both.
-    onFile: async (part) => {
-      const value = await dataUrlOf(part.mimetype || 'application/octet-stream', part.file);
+    onFile: async function (this: FastifyRequest, part) {
+      const size = Math.min(Number(this.headers['content-length']) || Infinity, config.DOCUMENT_BODY_LIMIT_BYTES);
+      const value = await dataUrlOf(part.mimetype || 'application/octet-stream', part.file, size);
       if (part.file.truncated) throw new HttpError('payload_too_large', 'Request body is too large');
       (part as unknown as { value: string }).value = value;
     },
