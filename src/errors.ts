@@ -53,3 +53,17 @@ export interface ErrorBody {
   request_id: string;
   errors?: FieldError[];
 }
+
+/** Upstream text that must never reach a client, even inside a 4xx `detail`. */
+const LEAKY_DETAIL =
+  /(sqlalchemy|psycopg|asyncpg|traceback|select\s.+\sfrom|insert\s+into|duplicate key|violates|keycloak|exception|stack|\.py\b|errno)/i;
+
+/**
+ * An upstream's 4xx message as a client may see it: a short human sentence, else undefined (the
+ * caller then answers its generic text). SQL, stack traces and internal names never pass.
+ */
+export function clientSafeDetail(raw: unknown, maxLength = 300): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const detail = raw.trim();
+  return detail && detail.length <= maxLength && !LEAKY_DETAIL.test(detail) ? detail : undefined;
+}

@@ -1,4 +1,5 @@
 import { FormatRegistry } from '@sinclair/typebox';
+import { isDataUrl } from './chat/data-url';
 
 /**
  * String formats for TypeBox's own checker (Value.Check), which rejects formats it does not know;
@@ -10,3 +11,4 @@ if (!FormatRegistry.Has('date-time')) {
 if (!FormatRegistry.Has('uuid')) {
   FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
 }
+if (!FormatRegistry.Has('data-url')) FormatRegistry.Set('data-url', isDataUrl);

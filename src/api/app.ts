@@ -17,6 +17,7 @@ import errors from './plugins/errors';
 import accessLog from './plugins/access-log';
 import corsPolicy from './plugins/cors';
 import { publicOnly, type InternalDocs } from './openapi';
+import expectContinue from './plugins/expect-continue';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
@@ -33,7 +34,8 @@ import operationRoutes from './routes/operations';
 import routeTable from './plugins/route-table';
 import billingRoutes from './routes/billing';
 import { withRouteTable } from '../route-table/openapi';
-import { ErrorResponse } from './schemas';
+import { ErrorResponse, canonicalUuids } from './schemas';
+import { isDataUrl } from '../chat/data-url';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -57,6 +59,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.decorate('config', config);
     app.decorate('deps', deps);
 
+    app.addHook('preValidation', canonicalUuids);
     // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
     // connections end with their last response instead of holding shutdown open.
     let draining = false;
@@ -68,6 +71,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
     await app.register(accessLog);
     await app.register(errors);
+    await app.register(expectContinue);
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
@@ -164,7 +168,14 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
-    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: 'all',
+        coerceTypes: 'array',
+        allErrors: true,
+        formats: { 'data-url': isDataUrl },
+      },
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 
 /** Shared JSON schemas of the HTTP API (they validate requests, serialise responses and feed OpenAPI). */
 
@@ -12,7 +13,35 @@ export const ErrorResponse = Type.Object(
   { $id: 'ErrorResponse' },
 );
 
-export const Uuid = Type.String({ format: 'uuid' });
+/**
+ * A UUID in its hyphenated form: `urn:uuid:`, braces and unhyphenated forms are refused (422);
+ * upper case is accepted and lower-cased by `canonicalUuids` before validation, so routes, upstream
+ * paths and events only ever see the canonical form.
+ */
+export const Uuid = Type.String({
+  format: 'uuid',
+  pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$',
+});
+
+type PropertiesOf = { properties?: Record<string, { format?: unknown }> } | undefined;
+
+function lowerUuids(values: unknown, schema: unknown): void {
+  const properties = (schema as PropertiesOf)?.properties;
+  if (!properties || !values || typeof values !== 'object') return;
+  const record = values as Record<string, unknown>;
+  for (const [name, property] of Object.entries(properties)) {
+    const value = record[name];
+    if (property?.format === 'uuid' && typeof value === 'string') record[name] = value.toLowerCase();
+  }
+}
+
+/** preValidation hook: the `Uuid` params and top-level body fields of a route, lower-cased. */
+export async function canonicalUuids(request: FastifyRequest): Promise<void> {
+  const schema = request.routeOptions.schema;
+  if (!schema) return;
+  lowerUuids(request.params, schema.params);
+  lowerUuids(request.body, schema.body);
+}
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 export const Password = Type.String({ minLength: 8, maxLength: 128 });
 

@@ -1,4 +1,4 @@
-import { HttpError, type ErrorCode } from '../errors';
+import { HttpError, clientSafeDetail, type ErrorCode } from '../errors';
 
 const CODES: Record<string, ErrorCode> = {
   not_found: 'not_found',
@@ -20,7 +20,8 @@ const GENERIC: Partial<Record<ErrorCode, string>> = {
 
 /**
  * A chat `error` as an HttpError (chat-kafka.md → Reply). 4xx keep the chat service's message
- * (front ends show it); 5xx never pass upstream text on. Older servers send a plain string:
+ * (front ends show it) when it is short and leaks nothing internal (SQL, stack traces), as auth
+ * ones do; 5xx never pass upstream text on. Older servers send a plain string:
  * "…not found…" → 404, anything else → 502.
  */
 export function chatErrorToHttp(error: unknown): HttpError {
@@ -33,8 +34,7 @@ export function chatErrorToHttp(error: unknown): HttpError {
     const { code, message } = error as { code?: unknown; message?: unknown };
     const mapped = (typeof code === 'string' && CODES[code]) || 'upstream_error';
     const status = new HttpError(mapped, '').status;
-    const detail =
-      status < 500 && typeof message === 'string' && message.trim() ? message.slice(0, 500) : GENERIC[mapped]!;
+    const detail = (status < 500 && clientSafeDetail(message)) || GENERIC[mapped]!;
     return new HttpError(mapped, detail);
   }
   return new HttpError('upstream_error', GENERIC.upstream_error!);

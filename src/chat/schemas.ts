@@ -136,9 +136,8 @@ export const ImportSchema = Type.Object(
 );
 export type ConversationImport = Static<typeof ImportSchema>;
 
-/** `data:<mime>;base64,<data>` */
-export const DATA_URL_PATTERN = '^data:[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+(;[A-Za-z0-9=._-]+)*;base64,[A-Za-z0-9+/=\\s]*$';
-export const DataUrl = Type.String({ pattern: DATA_URL_PATTERN, description: 'data:<mime>;base64,<data>' });
+/** `data:<mime>;base64,<data>`, checked by the linear `data-url` format (src/chat/data-url.ts). */
+export const DataUrl = Type.String({ format: 'data-url', description: 'data:<mime>;base64,<data>' });
 
 // ---- replies
 

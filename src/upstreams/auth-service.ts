@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { HttpError, type FieldError } from '../errors';
+import { HttpError, clientSafeDetail, type FieldError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
@@ -27,10 +27,6 @@ export interface UpstreamResponse<T = unknown> {
   body: T;
 }
 
-/** Upstream text that must never reach a client, even inside a 4xx `detail`. */
-const LEAKY_DETAIL =
-  /(sqlalchemy|psycopg|asyncpg|traceback|select\s.+\sfrom|insert\s+into|duplicate key|violates|keycloak|exception|stack|\.py\b|errno)/i;
-
 function detailOf(body: unknown): string | undefined {
   if (body && typeof body === 'object' && 'detail' in body) {
     const d = body.detail;
@@ -53,7 +49,7 @@ function fieldErrorsOf(body: unknown): FieldError[] | undefined {
  */
 export function reshapeAuthError(status: number, body: unknown): HttpError {
   const raw = detailOf(body);
-  const detail = raw && !LEAKY_DETAIL.test(raw) && raw.length <= 300 ? raw : undefined;
+  const detail = clientSafeDetail(raw);
   if (status === 400 && raw && /insufficient permissions/i.test(raw))
     return new HttpError('forbidden', 'Insufficient permissions');
   if (status === 422)

@@ -149,7 +149,8 @@ describe('access events', () => {
       expect(await metric(tiny.gw.adminUrl, 'gateway_access_events_buffered')).toBe(5);
       await waitFor(
         '15 dropped',
-        async () => (await metric(tiny.gw.adminUrl, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
+        async () =>
+          (await metric(tiny.gw.adminUrl, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
       );
     } finally {
       await stackService('start', 'kafka');

@@ -107,7 +107,7 @@ describe('organisation invites as durable workflows', () => {
     ).toBe(422);
   });
 
-  it('accept: another user → 403, the invited user → 200 once, a second accept → 409, an unknown token → 404', async () => {
+  it('accept: another user → the same 404 as an unknown token, the invited user → 200 once, a second accept → 409', async () => {
     const invitee = await person('joiner');
     const other = await person('other');
     const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
@@ -120,7 +120,7 @@ describe('organisation invites as durable workflows', () => {
       token: other.token,
       body: { invite_token: inv.body.invite_token },
     });
-    expect(wrong.status).toBe(403);
+    expect(wrong.status).toBe(404);
 
     const ok = await call(s.gw.url, 'POST', '/v1/invite/accept', {
       token: invitee.token,
@@ -142,6 +142,15 @@ describe('organisation invites as durable workflows', () => {
       body: { invite_token: 'no-such-invite' },
     });
     expect(unknown.status).toBe(404);
+    // No oracle: another user's token, pending or used, answers exactly as a token that never existed.
+    const usedByOther = await call(s.gw.url, 'POST', '/v1/invite/accept', {
+      token: other.token,
+      body: { invite_token: inv.body.invite_token },
+    });
+    for (const foreign of [wrong, usedByOther]) {
+      expect({ ...foreign.body, request_id: undefined }).toEqual({ ...unknown.body, request_id: undefined });
+      expect(foreign.status).toBe(unknown.status);
+    }
 
     const accepted = await waitFor('invite_accepted', async () => {
       const r = (await events('invite_accepted', orgId)).filter((e) => e.payload.data.invite_id === inv.body.invite_id);

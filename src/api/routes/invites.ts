@@ -116,28 +116,31 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof AcceptBody> }>(
     '/v1/invite/accept',
     {
-      config: { idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['organizations'],
-        summary: 'Accept an invite (update on its workflow): 404 unknown, 410 expired, 409 used, 403 other e-mail',
+        summary:
+          'Accept an invite (update on its workflow): 404 unknown or sent to another e-mail, 410 expired, 409 used',
         security: [{ bearer: [] }],
         body: AcceptBody,
-        response: withErrors({ 200: Accepted }, 401, 403, 404, 409, 410, 422, 502, 503, 504),
+        response: withErrors({ 200: Accepted }, 401, 404, 409, 410, 422, 429, 502, 503, 504),
       },
     },
     async (request) => {
       const user = request.user!;
       const row = await findByToken(request.body.invite_token);
-      if (!row) throw new HttpError('not_found', 'Invite not found');
-      if (row.status === 'accepted') throw new HttpError('conflict', 'This invite has already been used');
-      if (row.status !== 'pending' || new Date(row.expires_at).getTime() <= Date.now())
-        throw new HttpError('gone', 'This invite has expired');
+      // Another person's token answers exactly as an unknown one, and says nothing of its state:
+      // no oracle for which tokens exist.
+      const notFound = new HttpError('not_found', 'Invite not found');
+      if (!row) throw notFound;
       const email =
         user.email ??
         (await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: user.token })).body.email;
       const emailHash = emailHashOf(email);
-      if (emailHash !== row.email_hash)
-        throw new HttpError('forbidden', 'This invite was sent to another e-mail address');
+      if (emailHash !== row.email_hash) throw notFound;
+      if (row.status === 'accepted') throw new HttpError('conflict', 'This invite has already been used');
+      if (row.status !== 'pending' || new Date(row.expires_at).getTime() <= Date.now())
+        throw new HttpError('gone', 'This invite has expired');
       let outcome: UpdateOutcome<AcceptedInvite>;
       try {
         outcome = await waitForUpdate(

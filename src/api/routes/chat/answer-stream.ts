@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { AiMessageSchema, AiOptions, GeneratedTitle, PerUserId } from '../../../chat/schemas';
 import { sendSse } from '../../../chat/sse';
 import type { ChatStreamEvent } from '../../../chat/stream';
+import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
 import { withErrors } from '../../schemas';
 import { COMMON_ERRORS, USER, ask, requestMetadata } from './shared';
 
@@ -20,11 +21,16 @@ const SseStream = Type.String({
     '({userMessageId}, {content}, {messageId, conversationId, newDocId}, {error}); a comment every 15 s',
 });
 
+/** A stream usually ends within seconds; an earlier retry would likely be refused again. */
+const STREAM_RETRY_AFTER_S = 5;
+
 /** The AI answer streamed as server-sent events, and the generated conversation title. */
 const answerStreamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app;
   /** Open AI answer streams, ended when the server closes (they would otherwise hold shutdown up). */
   const openStreams = new Set<{ fail(message: string): void }>();
+  // Each open stream holds a model run upstream: a per-user bound keeps one caller from taking them all.
+  const streamsPerUser = new ConcurrencyLimit(config.CHAT_STREAMS_PER_USER);
   app.addHook('preClose', async () => {
     for (const s of openStreams) s.fail('The gateway is shutting down');
   });
@@ -32,11 +38,17 @@ const answerStreamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/conversation/',
     {
+      onRequest: concurrencyHook(streamsPerUser, { what: 'answer streams', retryAfterS: STREAM_RETRY_AFTER_S }),
       schema: {
         ...USER,
         summary: 'Ask the model; the answer streams back as server-sent events',
         body: AiConversationBody,
-        response: withErrors({ 200: { content: { 'text/event-stream': { schema: SseStream } } } as never }, 401, 422),
+        response: withErrors(
+          { 200: { content: { 'text/event-stream': { schema: SseStream } } } as never },
+          401,
+          422,
+          429,
+        ),
       },
     },
     async (request, reply) => {

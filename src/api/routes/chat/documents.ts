@@ -1,24 +1,34 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { dataUrlOf } from '../../../chat/data-url';
 import { DataUrl, DocumentSchema, PerUserId } from '../../../chat/schemas';
+import { HttpError } from '../../../errors';
+import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
+import { addDocumentJsonParser } from './document-body';
 import { withErrors } from '../../schemas';
 import { COMMON_ERRORS, NoContent, Page, USER, ask, deleteAll, deleteAllSchema, list, listOf } from './shared';
 
 const DocumentBody = Type.Object({ title: Type.String({ minLength: 1 }), file: DataUrl });
 const DocumentParams = Type.Object({ document_id: PerUserId });
+/** An upload of 25 MiB takes seconds; sooner retries would mostly be refused again. */
+const UPLOAD_RETRY_AFTER_S = 5;
 
 /** Embedding documents: the only chat routes that take multipart and large bodies (own scope for the parser). */
 const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { config } = app;
+  const uploads = new ConcurrencyLimit(config.UPLOAD_CONCURRENCY_PER_USER, config.UPLOAD_CONCURRENCY_PER_PROCESS);
+  addDocumentJsonParser(app, config.DOCUMENT_BODY_LIMIT_BYTES);
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: config.DOCUMENT_BODY_LIMIT_BYTES, files: 1, fields: 10 },
     // The file becomes the same data URL a JSON upload carries, so one schema validates both.
-    onFile: async (part) => {
-      const data = await part.toBuffer();
-      (part as unknown as { value: string }).value =
-        `data:${part.mimetype || 'application/octet-stream'};base64,${data.toString('base64')}`;
+    onFile: async function (this: FastifyRequest, part) {
+      const size = Math.min(Number(this.headers['content-length']) || Infinity, config.DOCUMENT_BODY_LIMIT_BYTES);
+      const value = await dataUrlOf(part.mimetype || 'application/octet-stream', part.file, size);
+      if (part.file.truncated) throw new HttpError('payload_too_large', 'Request body is too large');
+      (part as unknown as { value: string }).value = value;
     },
   });
 
@@ -40,6 +50,8 @@ const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { idempotent: true },
       bodyLimit: config.DOCUMENT_BODY_LIMIT_BYTES,
+      // After authentication, before a byte of the (up to 25 MiB) body is read.
+      onRequest: concurrencyHook(uploads, { what: 'document uploads', retryAfterS: UPLOAD_RETRY_AFTER_S }),
       schema: {
         ...USER,
         summary: 'Upload a document: JSON {title, file: data URL} or multipart/form-data (title, file)',
@@ -49,7 +61,7 @@ const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'multipart/form-data': { schema: DocumentBody },
           },
         },
-        response: withErrors({ 201: DocumentSchema }, ...COMMON_ERRORS, 413, 415),
+        response: withErrors({ 201: DocumentSchema }, ...COMMON_ERRORS, 413, 415, 429),
       },
     },
     async (request, reply) => {
