@@ -15,7 +15,7 @@ import { OutboxRelay, type RelayProducer } from '../src/events/relay';
 import { createLogger } from '../src/logger';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.LOG_LEVEL, { component: 'sink-relay' });
+const logger = createLogger(config.LOG_LEVEL, { role: 'sink-relay' });
 let swallowed = 0;
 const sink: RelayProducer = {
   connect: async () => undefined,

@@ -575,7 +575,7 @@ export class OutboxRelay {
   }
 
   private kafkaProducer(): RelayProducer {
-    const kafkaLog = this.log.child({ component: 'kafkajs' });
+    const kafkaLog = this.log.child({ library: 'kafkajs' });
     // kafkajs logs every retry of an outage at error level; the relay reports outages itself.
     const kafka = createKafka(this.options.brokers, this.options.clientId, this.log, {
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
