@@ -8,8 +8,6 @@ import Fastify, {
 import { symbols as pinoSymbols } from 'pino';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config';
 import { redactUrl, type Logger } from '../logger';
@@ -17,6 +15,7 @@ import type { GatewayDependencies } from './dependencies';
 import errors from './plugins/errors';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
+import openapi from './plugins/openapi';
 import healthRoutes from './routes/health';
 import chatRoutes from './routes/chat';
 import asyncApiRoutes from './routes/asyncapi';
@@ -94,23 +93,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
         });
       },
     });
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'Durable API gateway',
-          version: '0.1.0',
-          description: 'One front door for the auth and chat services. Errors use {detail, code, request_id}.',
-        },
-        components: {
-          securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-            internalKey: { type: 'apiKey', in: 'header', name: 'X-Internal-Key' },
-          },
-        },
-      },
-    });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(openapi);
 
     app.addSchema(ErrorResponse);
     await app.register(auth);
