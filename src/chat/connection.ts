@@ -132,7 +132,9 @@ export class ChatConnection {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment[topic] ?? [];
       this.onJoin(consumer, admin, topic, assigned).catch((err: unknown) => {
-        this.log.warn({ err: String(err) }, 'chat reply consumer could not position itself');
+        // Without a position calls would never be released: start over rather than wait.
+        this.log.warn({ err: String(err) }, 'chat reply consumer could not position itself; reconnecting');
+        if (this.consumer === consumer) this.reconnect('the reply consumer could not position itself');
       });
     });
     consumer.on(consumer.events.REBALANCING, () => this.link.lost('the reply consumer is rejoining its group'));
@@ -164,7 +166,17 @@ export class ChatConnection {
    * as it is now. Only then are calls released, so no reply to them can be skipped.
    */
   private async onJoin(consumer: Consumer, admin: Admin, topic: string, partitions: number[]) {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    // A topic that was just created may not have its leaders yet: a few short retries.
+    let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> = [];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (attempt >= 5 || this.consumer !== consumer) throw err;
+        await sleep(200 * attempt);
+      }
+    }
     for (const partition of partitions) {
       const latest = offsets.find((o) => o.partition === partition)?.high ?? '0';
       consumer.seek({ topic, partition, offset: this.positions.get(partition) ?? latest });
