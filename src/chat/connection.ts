@@ -16,6 +16,9 @@ export interface ChatConnectionOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
+const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
+
 export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -27,9 +30,9 @@ export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | und
 
 /**
  * The Kafka side of the chat client: one producer for requests and one consumer of the reply
- * topic, (re)connected in the background for as long as the process runs. Retries are short
- * everywhere, so an outage shows at once in `link` and a returning broker is picked up within
- * about a second, without a restart.
+ * topic, (re)connected in the background for as long as the process runs. Sends retry for half a
+ * second only, so an outage shows at once in `link`; the consumer retries every half second, so a
+ * returning broker is picked up within about a second, without a restart.
  */
 export class ChatConnection {
   readonly link: ChatLink;
@@ -53,7 +56,7 @@ export class ChatConnection {
       options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
       `${options.config.KAFKA_CLIENT_ID}-chat`,
       options.logger,
-      { retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 } },
+      { retry: OUTAGE_RETRY },
     );
   }
 
@@ -126,8 +129,9 @@ export class ChatConnection {
       maxBytesPerPartition: CHAT_MAX_MESSAGE_BYTES,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      // A crash is handled below (a fresh connection), not by kafkajs' restart of the same group.
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 500, restartOnFailure: async () => false },
+      // Rides out an outage in its group (a broker that is back knows the member: no rejoin wait);
+      // a crash after that is handled below (a fresh connection), not by kafkajs' restart.
+      retry: { ...OUTAGE_RETRY, restartOnFailure: async () => false },
     }));
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = event.payload.memberAssignment[topic] ?? [];
