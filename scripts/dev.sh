@@ -42,9 +42,31 @@ stop_procs() {
   done
 }
 
+# Fails at once, naming the port, when something else holds a port one of ours must listen on:
+# otherwise that process dies at start and the wait for readiness below runs out its minute.
+check_ports() {
+  local taken=() spec name host port
+  for spec in "$@"; do
+    IFS='|' read -r name host port <<<"$spec"
+    if ! node -e 'const s = require("net").createServer();
+      s.once("error", () => process.exit(1));
+      s.listen(Number(process.argv[2]), process.argv[1], () => s.close(() => process.exit(0)));' "$host" "$port"; then
+      taken+=("$port ($name on $host)")
+    fi
+  done
+  if [ ${#taken[@]} -gt 0 ]; then
+    die "port already in use: ${taken[*]}. Stop what listens there (ss -ltnp) or choose another port (PORT, AUTH_FAKE_PORT)."
+  fi
+}
+
 if [ "${1:-}" = "stop" ]; then stop_procs; exit 0; fi
 
 ensure_node
+# Our own processes from an earlier run hold these ports: stop them before checking.
+stop_procs
+ports=("gateway, PORT|${HOST:-127.0.0.1}|${PORT:-8002}")
+case " ${PROCS[*]} " in *" auth-fake "*) ports+=("auth-service fake, AUTH_FAKE_PORT|${AUTH_FAKE_HOST:-127.0.0.1}|${AUTH_FAKE_PORT:-8001}") ;; esac
+check_ports "${ports[@]}"
 ensure_deps
 bash scripts/stack.sh up >/dev/null
 load_stack_env
@@ -65,7 +87,6 @@ node dist/src/db/migrate.js
 # outer NODE_OPTIONS is appended (later flags win); the fakes run with Node's defaults.
 RUNTIME_NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
 
-stop_procs
 for name in "${PROCS[@]}"; do
   runtime_env=()
   case "$name" in

@@ -217,6 +217,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=24
+# Chat documents may be 25 MiB (40 MiB as a base64 envelope): src/chat/limits.ts, docs/chat-kafka-limits.md.
+message.max.bytes=41943040
+replica.fetch.max.bytes=41943040
 EOF
     cat >"$dir/log4j2.properties" <<'EOF'
 status = warn

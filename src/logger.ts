@@ -80,4 +80,13 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
   return destination ? pino(loggerOptions(level, base), destination) : pino(loggerOptions(level, base));
 }
 
+/**
+ * The root logger of a process. `role` names the process (api, worker, migrate); `component` is
+ * left to the child loggers of its parts, so no line carries the same key twice (pino appends a
+ * child's bindings to its parent's without replacing them).
+ */
+export function createProcessLogger(level: string, role: string, destination?: pino.DestinationStream) {
+  return createLogger(level, { role }, destination);
+}
+
 export type Logger = pino.Logger;

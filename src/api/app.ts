@@ -7,8 +7,6 @@ import Fastify, {
 } from 'fastify';
 import { symbols as pinoSymbols } from 'pino';
 import fp from 'fastify-plugin';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -20,6 +18,7 @@ import { publicOnly, type InternalDocs } from './openapi';
 import expectContinue from './plugins/expect-continue';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
+import openapi from './plugins/openapi';
 import healthRoutes from './routes/health';
 // `/index`: a build output from before the split (routes/chat.js) would otherwise win the lookup.
 import { chatSettingsRoutes } from './routes/chat/index';
@@ -84,21 +83,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
       app.swagger(); // generates (once) the document, which fills internalDocs
       return internalDocs;
     });
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'Durable API gateway',
-          version: '0.1.0',
-          description: 'One front door for the auth and chat services. Errors use {detail, code, request_id}.',
-        },
-        components: {
-          securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-            internalKey: { type: 'apiKey', in: 'header', name: 'X-Internal-Key' },
-          },
-        },
-      },
+    await app.register(openapi, {
       transformObject: (doc) =>
         'openapiObject' in doc
           ? withRouteTable(publicOnly(internalDocs)(doc) as typeof doc.openapiObject, () =>
@@ -106,7 +91,6 @@ export const gatewayApp = fp<GatewayAppOptions>(
             )
           : doc.swaggerObject,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
 
     app.addSchema(ErrorResponse);
     await app.register(auth);

@@ -74,14 +74,12 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   const probes: DependencyProbe[] = [
     {
       name: 'postgres',
-      critical: true,
       check: async () => {
         await orm.em.getConnection().execute('select 1');
       },
     },
     {
       name: 'kafka',
-      critical: true,
       check: async () => {
         kafkaAdminUsed = true;
         await kafkaAdmin.connect();
@@ -91,7 +89,6 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     },
     {
       name: 'temporal',
-      critical: true,
       check: async () => {
         await connection.ensureConnected();
         const res = await connection.withDeadline(Date.now() + config.HEALTH_CHECK_TIMEOUT_MS, () =>
@@ -103,7 +100,6 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     },
     {
       name: 'auth-service',
-      critical: false,
       check: async () => {
         const status = await authService.probe(config.HEALTH_CHECK_TIMEOUT_MS);
         if (status >= 500) throw new Error(`HTTP ${status}`);
@@ -114,6 +110,14 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   // Connects in the background: the gateway starts (and chat calls answer 503) while Kafka is away.
   const chat = new ChatRequestReply({ config, logger, role: 'api' });
   chat.start();
+  // A real round trip through the chat service (chat_get_settings needs no user), for information.
+  probes.push({
+    name: 'chat-service',
+    check: async () => {
+      if (!chat.isReady) throw new Error(chat.problem ?? 'not connected');
+      await chat.request('chat_get_settings', {}, { timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS });
+    },
+  });
 
   return {
     orm,

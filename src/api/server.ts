@@ -1,14 +1,14 @@
 import { getHeapStatistics } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../config';
-import { createLogger } from '../logger';
+import { createProcessLogger } from '../logger';
 import { createAdminServer } from './admin';
 import { createServer } from './app';
 import { createDependencies } from './dependencies';
 
 async function main() {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.LOG_LEVEL, { component: 'api' });
+  const logger = createProcessLogger(config.LOG_LEVEL, 'api');
   const deps = await createDependencies(config, logger);
   const app = await createServer(config, logger, deps);
   const admin = await createAdminServer(config, logger, app);

@@ -169,6 +169,13 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
     }
     ops[o] = op;
   }
+  // What the gateway consumes: every reply and chunk (each instance keeps those of its own requests).
+  ops.receiveChatServiceResponses = {
+    action: 'receive',
+    channel: { $ref: `#/channels/${RESPONSES}` },
+    summary: 'Replies and stream chunks; each gateway replica and worker reads them all and keeps its own',
+    messages: Object.keys(responseMessages).map((m) => ({ $ref: `#/channels/${RESPONSES}/messages/${m}` })),
+  };
   ops.receiveChatServiceEvents = {
     action: 'receive',
     channel: { $ref: `#/channels/${EVENTS}` },

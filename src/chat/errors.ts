@@ -34,6 +34,7 @@ export function chatErrorToHttp(error: unknown): HttpError {
     const { code, message } = error as { code?: unknown; message?: unknown };
     const mapped = (typeof code === 'string' && CODES[code]) || 'upstream_error';
     const status = new HttpError(mapped, '').status;
+    if (mapped === 'upstream_unavailable') return chatUnavailable();
     const detail = (status < 500 && clientSafeDetail(message)) || GENERIC[mapped]!;
     return new HttpError(mapped, detail);
   }
@@ -42,5 +43,6 @@ export function chatErrorToHttp(error: unknown): HttpError {
 
 export const chatTimeout = () =>
   new HttpError('upstream_timeout', 'The chat service did not answer in time', { transient: true });
+/** 503 with Retry-After: the link to the chat service comes back by itself within seconds. */
 export const chatUnavailable = (detail = 'The chat service is unavailable') =>
-  new HttpError('upstream_unavailable', detail, { transient: true });
+  new HttpError('upstream_unavailable', detail, { transient: true, headers: { 'retry-after': '2' } });

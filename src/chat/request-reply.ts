@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import type { EachMessagePayload } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { BatchingProducer } from '../kafka/batching-producer';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UserContext } from '../auth/types';
 import type { Config } from '../config';
 import { HttpError } from '../errors';
-import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
+import { ChatConnection } from './connection';
 import { chatErrorToHttp, chatTimeout, chatUnavailable } from './errors';
+import { createChatMetrics, registerChatMetrics, type ChatMetrics } from './metrics';
 import { CHAT_OPERATIONS, topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
 import { ReplyEnvelopeSchema, type ReplyEnvelope, type RequestMetadata } from './schemas';
 import { ChatStream } from './stream';
@@ -21,6 +22,12 @@ import { ChatStream } from './stream';
  * see the README, Design decisions, for the measurement).
  */
 export const REPLY_CONSUMER_TUNING = { maxWaitTimeInMs: 100, minBytes: 1 } as const;
+
+/**
+ * How long a new call waits for a Kafka link that is down (starting, rejoining) before it answers
+ * 503: long enough for a rebalance, short enough that clients hear "unavailable" at once.
+ */
+export const LINK_WAIT_MS = 1_000;
 
 export interface ChatCallOptions {
   /** Who asks (every operation except chat_get_settings needs one). */
@@ -77,17 +84,6 @@ function payloadCheck(operation: ChatOperation): TypeCheck<TSchema> {
   return check;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The one Kafka request/reply client of the chat protocol, used by the routes and by the
  * activities. Every instance consumes the whole reply topic with its own consumer group from the
@@ -98,109 +94,59 @@ export class ChatRequestReply {
   readonly instanceId: string;
   private readonly config: Config;
   private readonly log: Logger;
-  private readonly kafka: Kafka;
-  private readonly tuning: { maxWaitTimeInMs: number; minBytes: number };
-  private producer?: Producer;
+  private readonly connection: ChatConnection;
   /** Concurrent requests share produce requests (see BatchingProducer). */
-  private readonly requests = new BatchingProducer(() => this.producer, { acks: -1 });
-  private consumer?: Consumer;
-  private admin?: Admin;
+  private readonly requests: BatchingProducer;
   private readonly pending = new Map<string, Pending>();
   private readonly streams = new Map<string, ChatStream>();
   private readonly finished = new Map<string, Finished>();
   private readonly loggedDrops = new Set<string>();
-  /** Next offset per partition of the reply topic, to resume there after a rejoin. */
-  private readonly positions = new Map<number, string>();
-  private started = false;
   private closing = false;
-  private ready = false;
-  private readyWaiters = new Set<() => void>();
-  private connecting?: Promise<void>;
-  /** kafkajs' disconnect() waits forever on a client that never connected: only these are disconnected. */
-  private readonly connected = new Set<Producer | Consumer | Admin>();
-
-  private readonly metrics: {
-    requests: Counter<'operation' | 'outcome'>;
-    duration: Histogram<'operation'>;
-    dropped: Counter<'reason'>;
-    pending: Gauge;
-  };
+  private readonly metrics: ChatMetrics;
 
   constructor(options: ChatRequestReplyOptions) {
     this.config = options.config;
     const role = options.role ?? 'api';
     this.instanceId = `${options.config.KAFKA_CLIENT_ID}-chat-${role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.log = options.logger.child({ component: 'chat-request-reply' });
-    this.tuning = options.consumerTuning ?? REPLY_CONSUMER_TUNING;
-    this.kafka = createKafka(
-      options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
-      `${options.config.KAFKA_CLIENT_ID}-chat`,
-      options.logger,
-    );
-    const registers = [options.registry ?? new Registry()];
-    this.metrics = {
-      requests: new Counter({
-        name: 'gateway_chat_requests_total',
-        help: 'Chat requests over Kafka by operation and outcome (success, an HTTP error code)',
-        labelNames: ['operation', 'outcome'],
-        registers,
-      }),
-      duration: new Histogram({
-        name: 'gateway_chat_request_duration_seconds',
-        help: 'Time from sending a chat request to its reply (streams: to the end)',
-        labelNames: ['operation'],
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
-        registers,
-      }),
-      dropped: new Counter({
-        name: 'gateway_chat_replies_dropped_total',
-        help: 'Replies dropped: malformed, unknown (not pending here), duplicate, late (after the deadline)',
-        labelNames: ['reason'],
-        registers,
-      }),
-      pending: new Gauge({
-        name: 'gateway_chat_pending_requests',
-        help: 'Chat requests and streams waiting for a reply in this process',
-        registers,
-      }),
-    };
+    this.metrics = createChatMetrics(options.registry ?? new Registry());
+    this.connection = new ChatConnection({
+      config: options.config,
+      logger: this.log,
+      instanceId: this.instanceId,
+      tuning: options.consumerTuning ?? REPLY_CONSUMER_TUNING,
+      onMessage: (payload) => this.onMessage(payload),
+    });
+    this.requests = new BatchingProducer(() => this.connection.currentProducer, { acks: -1 });
   }
 
   /** Registers this client's metrics in another registry (the API's /metrics). */
   registerMetrics(registry: Registry): void {
-    const { requests, duration, dropped, pending } = this.metrics;
-    if (!registry.getSingleMetric('gateway_chat_requests_total')) registry.registerMetric(requests);
-    if (!registry.getSingleMetric('gateway_chat_request_duration_seconds')) registry.registerMetric(duration);
-    if (!registry.getSingleMetric('gateway_chat_replies_dropped_total')) registry.registerMetric(dropped);
-    if (!registry.getSingleMetric('gateway_chat_pending_requests')) registry.registerMetric(pending);
+    registerChatMetrics(this.metrics, registry);
   }
 
+  /** Whether calls can be sent and answered now (reply consumer in its group and fetching, producer sending). */
   get isReady(): boolean {
-    return this.ready && !this.closing;
+    return this.connection.link.available && !this.closing;
   }
 
-  /** Connects in the background (retrying while Kafka is away); calls wait for it up to their deadline. */
+  /** Why calls cannot be sent now (for /health/ready); undefined when they can. */
+  get problem(): string | undefined {
+    return this.closing ? 'the gateway is shutting down' : this.connection.link.problem;
+  }
+
+  /** Connects in the background (retrying while Kafka is away, and again after every outage). */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.connecting = this.connectLoop();
+    this.connection.start();
   }
 
-  /** Resolves once replies can be received (or rejects with 503 after `timeoutMs`). */
+  /** Resolves once calls can be sent and answered, or rejects with 503 + Retry-After after `timeoutMs`. */
   async whenReady(timeoutMs = this.config.CHAT_REQUEST_TIMEOUT_MS): Promise<void> {
     this.start();
-    if (this.isReady) return;
     if (this.closing) throw chatUnavailable('The gateway is shutting down');
-    let done: (() => void) | undefined;
-    const ok = await withTimeout(
-      new Promise<boolean>((resolve) => {
-        done = () => resolve(true);
-        this.readyWaiters.add(done);
-      }),
-      timeoutMs,
-    );
-    if (done) this.readyWaiters.delete(done);
-    if (!ok || !this.isReady) throw chatUnavailable('The chat service connection is not ready');
+    const ok = await this.connection.link.waitUntilAvailable(timeoutMs);
+    if (this.closing) throw chatUnavailable('The gateway is shutting down');
+    if (!ok) throw chatUnavailable('The chat service cannot be reached right now');
   }
 
   /** One request, one reply. Rejects with an HttpError (chat error mapped, 503 unsent, 504 no reply in time). */
@@ -306,9 +252,7 @@ export class ChatRequestReply {
       this.forget(requestId, 'failed');
     }
     for (const stream of [...this.streams.values()]) stream.fail(shuttingDown.detail);
-    for (const wake of this.readyWaiters) wake();
-    await withTimeout(this.connecting ?? Promise.resolve(), 5_000);
-    await this.disconnect();
+    await this.connection.close();
   }
 
   private defaultTimeout(operation: ChatOperation): number {
@@ -324,7 +268,8 @@ export class ChatRequestReply {
     deadline: number,
     options: ChatCallOptions,
   ): Promise<void> {
-    await this.whenReady(Math.max(0, deadline - Date.now()));
+    // A link that is down answers 503 within LINK_WAIT_MS; calls already sent keep their deadline.
+    await this.whenReady(Math.min(LINK_WAIT_MS, Math.max(0, deadline - Date.now())));
     const replyTo = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
     const body: Record<string, unknown> = { ...payload };
     if (options.userContext) body.user_context = options.userContext;
@@ -349,13 +294,14 @@ export class ChatRequestReply {
       if (type === 'MESSAGE_TOO_LARGE' || /too large/i.test(String(err))) {
         throw new HttpError('payload_too_large', 'The request is too large for the chat service');
       }
+      this.connection.link.sendFailed();
       this.log.warn({ request_id: requestId, operation, err: String(err) }, 'chat request not sent');
       throw chatUnavailable();
     }
   }
 
   private onMessage({ partition, message }: EachMessagePayload): Promise<void> {
-    this.positions.set(partition, (BigInt(message.offset) + 1n).toString());
+    this.connection.consumed(partition, message.offset);
     const key = message.key?.toString();
     let reply: unknown;
     try {
@@ -437,98 +383,5 @@ export class ChatRequestReply {
     this.finished.delete(requestId);
     this.finished.set(requestId, how);
     if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.keys().next().value!);
-  }
-
-  private async connectLoop(): Promise<void> {
-    let delay = 250;
-    while (!this.closing) {
-      try {
-        await this.connectOnce();
-        return;
-      } catch (err) {
-        await this.disconnect();
-        if (this.closing) return;
-        this.log.warn({ err: String(err), retry_in_ms: delay }, 'chat reply consumer could not start; retrying');
-        await sleep(delay);
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
-  }
-
-  private async connectOnce(): Promise<void> {
-    const topic = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    this.admin = this.kafka.admin();
-    // A group of its own: this instance sees every reply; nothing is committed (it always
-    // starts at the end of the topic, so an old group has nothing worth keeping).
-    this.consumer = this.kafka.consumer({
-      groupId: this.instanceId,
-      maxWaitTimeInMs: this.tuning.maxWaitTimeInMs,
-      minBytes: this.tuning.minBytes,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-    });
-    const consumer = this.consumer;
-    const admin = this.admin;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assigned = event.payload.memberAssignment[topic] ?? [];
-      this.onJoin(consumer, admin, topic, assigned).catch((err: unknown) => {
-        this.log.warn({ err: String(err) }, 'chat reply consumer could not position itself');
-      });
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      this.ready = false;
-      if (!event.payload.restart && !this.closing) {
-        this.log.error({ err: String(event.payload.error) }, 'chat reply consumer crashed; reconnecting');
-        this.connecting = this.disconnect().then(() => this.connectLoop());
-      }
-    });
-    const producer = this.producer;
-    // close() may come while connecting: stop, and let connectLoop disconnect what was opened.
-    const step = async (connect: Promise<void>, client: Producer | Consumer | Admin) => {
-      await connect;
-      this.connected.add(client);
-      if (this.closing) throw new Error('closing');
-    };
-    await step(producer.connect(), producer);
-    await step(admin.connect(), admin);
-    await step(consumer.connect(), consumer);
-    await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 4,
-      eachMessage: (payload) => this.onMessage(payload),
-    });
-  }
-
-  /**
-   * After (re)joining: continue where this instance stopped reading, or at the end of the topic
-   * as it is now. Only then are calls released, so no reply to them can be skipped.
-   */
-  private async onJoin(consumer: Consumer, admin: Admin, topic: string, partitions: number[]) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    for (const partition of partitions) {
-      const latest = offsets.find((o) => o.partition === partition)?.high ?? '0';
-      consumer.seek({ topic, partition, offset: this.positions.get(partition) ?? latest });
-    }
-    this.ready = true;
-    for (const wake of this.readyWaiters) wake();
-    this.readyWaiters.clear();
-    this.log.debug({ partitions, group: this.instanceId }, 'chat reply consumer ready');
-  }
-
-  private async disconnect(): Promise<void> {
-    const { consumer, producer, admin } = this;
-    this.consumer = undefined;
-    this.producer = undefined;
-    this.admin = undefined;
-    this.ready = false;
-    const clients = [consumer, producer, admin].filter((c) => c !== undefined && this.connected.delete(c));
-    // A client stuck reconnecting can take long to let go: bound it.
-    await withTimeout(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
   }
 }

@@ -1,10 +1,10 @@
 import { loadConfigOrExit } from '../config';
-import { createLogger } from '../logger';
+import { createProcessLogger } from '../logger';
 import { initOrm, migrate } from './orm';
 
 async function main() {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.LOG_LEVEL, { component: 'migrate' });
+  const logger = createProcessLogger(config.LOG_LEVEL, 'migrate');
   const orm = await initOrm(config, logger);
   try {
     const applied = await migrate(orm);

@@ -144,7 +144,8 @@ export function buildEvent<T extends EventType>(
   if (!UUID.test(eventId)) throw new InvalidEventError(`${eventType}: event id "${eventId}" is not a UUID`);
 
   const key = keyOf(eventType, data);
-  // Only token_validated may lack a subject (invalid token); it is then keyed by its own id.
+  // Only token_validated may lack a subject (invalid token): its row is then keyed by its own id,
+  // which the relay publishes as no key.
   if (key === null && eventType !== 'token_validated') {
     throw new InvalidEventError(`${eventType}: data.${EVENT_CATALOG[eventType].key} is required`);
   }

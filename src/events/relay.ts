@@ -535,7 +535,12 @@ export class OutboxRelay {
     const topicMessages = groupByTopic(
       rows.map((row) => ({
         topic: row.topic,
-        message: { key: row.message_key, value: row.value, headers: row.headers ?? {} },
+        // Keyed by its own id = no subject (token_validated of an invalid token): no key (events.md).
+        message: {
+          key: row.message_key === row.event_id ? null : row.message_key,
+          value: row.value,
+          headers: row.headers ?? {},
+        },
       })),
     );
     await producer.sendBatch({ topicMessages, acks: -1, timeout: 10_000 });
@@ -570,7 +575,7 @@ export class OutboxRelay {
   }
 
   private kafkaProducer(): RelayProducer {
-    const kafkaLog = this.log.child({ component: 'kafkajs' });
+    const kafkaLog = this.log.child({ library: 'kafkajs' });
     // kafkajs logs every retry of an outage at error level; the relay reports outages itself.
     const kafka = createKafka(this.options.brokers, this.options.clientId, this.log, {
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },

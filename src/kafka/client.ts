@@ -15,7 +15,8 @@ export function createKafka(
   logger: Logger,
   extra: Partial<KafkaConfig> = {},
 ): Kafka {
-  const kafkaLog = logger.child({ component: 'kafkajs' });
+  // `library`, not `component`: the logger passed in often names its component already.
+  const kafkaLog = logger.child({ library: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers,

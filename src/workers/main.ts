@@ -1,11 +1,11 @@
 import { loadConfigOrExit } from '../config';
 import { OutboxRelay } from '../events/relay';
-import { createLogger } from '../logger';
+import { createProcessLogger } from '../logger';
 import { createWorker } from './worker';
 
 async function main() {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.LOG_LEVEL, { component: 'worker' });
+  const logger = createProcessLogger(config.LOG_LEVEL, 'worker');
   if (config.TEMPORAL_CODEC_KEYS.length === 0) {
     logger.warn('TEMPORAL_CODEC_KEYS is not set: Temporal payloads use the built-in development key');
   }

@@ -72,6 +72,24 @@ describe('GET /asyncapi.json', () => {
     expect(doc.channels.chatServiceResponses.messages.chat_ai_conversation_chunk).toBeDefined();
   });
 
+  it('lists what the gateway receives: the responses and the chat service events', async () => {
+    const { document } = await new Parser().parse(doc);
+    const receive = document!
+      .operations()
+      .all()
+      .filter((o) => o.action() === 'receive')
+      .map((o) => ({ topic: o.channels().all()[0]!.address(), messages: o.messages().all().length }));
+    expect(receive).toEqual(
+      expect.arrayContaining([
+        { topic: 'chat-service-responses', messages: Object.keys(doc.channels.chatServiceResponses.messages).length },
+        { topic: 'chat-service-events', messages: 1 },
+      ]),
+    );
+    expect(doc.operations.receiveChatServiceResponses.messages).toContainEqual({
+      $ref: '#/channels/chatServiceResponses/messages/chat_ai_conversation_chunk',
+    });
+  });
+
   it('is generated from the schemas the code validates with', () => {
     const create = doc.components.messages.chat_create_conversation.payload;
     expect(create.properties.payload.properties.topic).toEqual(

@@ -1,4 +1,6 @@
+import { Client } from 'pg';
 import { request } from 'undici';
+import { MIGRATION_NAMES } from '../../migrations/names';
 import { startGateway, type RunningGateway } from '../support/gateway';
 import { stackService, testConfig, waitFor } from '../support/stack';
 
@@ -34,41 +36,87 @@ describe('gateway against the real stack', () => {
     expect(res.json).toEqual({ status: 'ok' });
   });
 
-  it('is ready with PostgreSQL, Kafka and Temporal up, and reports the auth service for information only', async () => {
+  it('is ready when this instance can serve, and reports every dependency by name', async () => {
     const res = await get('/health/ready');
+    expect(res.json?.instance).toEqual({ started: true, migrations: 'applied', draining: false, overloaded: false });
     expect(res.status).toBe(200);
     expect(res.json?.status).toBe('ready');
     for (const name of ['postgres', 'kafka', 'temporal']) {
-      expect(res.json?.checks[name]).toMatchObject({ status: 'up', critical: true });
+      expect(res.json?.checks[name]).toEqual({ status: 'up', latency_ms: expect.any(Number) });
     }
-    // Nothing listens on port 9: the upstream is down, yet the replica stays in rotation.
-    expect(res.json?.checks['auth-service']).toMatchObject({ status: 'down', critical: false });
+    // Nothing listens on port 9 and no chat service reads the chat topics: both are down, yet the
+    // replica stays in rotation.
+    expect(res.json?.checks['auth-service']).toMatchObject({ status: 'down', latency_ms: expect.any(Number) });
+    expect(res.json?.checks['chat-service']).toMatchObject({ status: 'down', error: expect.any(String) });
   });
 
-  it('turns 503 naming Kafka while Kafka is stopped, and recovers when it is back', async () => {
-    await stackService('stop', 'kafka');
+  it.each(['kafka', 'postgres'] as const)(
+    'stays ready while %s is stopped, reporting it down, and reports it up again when it is back',
+    async (service) => {
+      await stackService('stop', service);
+      try {
+        const res = await waitFor(`${service} reported down`, async () => {
+          const r = await get('/health/ready');
+          return r.json?.checks[service].status === 'down' ? r : undefined;
+        });
+        expect(res.status).toBe(200);
+        expect(res.json?.status).toBe('ready');
+        expect(res.json?.checks.temporal.status).toBe('up');
+      } finally {
+        await stackService('start', service);
+      }
+      const back = await waitFor(
+        `${service} reported up`,
+        async () => {
+          const r = await get('/health/ready');
+          return r.json?.checks[service].status === 'up' ? r : undefined;
+        },
+        60_000,
+        500,
+      );
+      expect(back.status).toBe(200);
+    },
+  );
+
+  it('is not ready while this build has migrations the database lacks', async () => {
+    const url = process.env.DATABASE_URL!;
+    const last = MIGRATION_NAMES[MIGRATION_NAMES.length - 1];
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    // A fresh instance: the one above has seen the migrations applied and remembers it.
+    const fresh = await startGateway(testConfig({ AUTH_SERVICE_URL: 'http://127.0.0.1:9' }));
     try {
-      const res = await waitFor('readiness to drop', async () => {
-        const r = await get('/health/ready');
-        return r.status === 503 ? r : undefined;
-      });
-      expect(res.json?.status).toBe('not_ready');
-      expect(res.json?.checks.kafka.status).toBe('down');
-      expect(res.json?.checks.postgres.status).toBe('up');
-      expect(res.json?.checks.temporal.status).toBe('up');
+      await db.query('update mikro_orm_migrations set name = name || $2 where name = $1', [last, '-hidden']);
+      const res = await request(`${fresh.url}/health/ready`);
+      const body = (await res.body.json()) as Record<string, any>;
+      expect(res.statusCode).toBe(503);
+      expect(body).toMatchObject({ status: 'not_ready', instance: { migrations: 'pending' } });
     } finally {
-      await stackService('start', 'kafka');
+      await db.query('update mikro_orm_migrations set name = $1 where name = $1 || $2', [last, '-hidden']);
+      await db.end();
     }
-    const back = await waitFor(
-      'readiness to recover',
-      async () => {
-        const r = await get('/health/ready');
-        return r.status === 200 ? r : undefined;
+    const res = await request(`${fresh.url}/health/ready`);
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    await fresh.close();
+  });
+
+  it('is not ready once it drains', async () => {
+    let seen: { status: number } | undefined;
+    const draining: RunningGateway = await startGateway(
+      testConfig({ AUTH_SERVICE_URL: 'http://127.0.0.1:9' }),
+      (app) => {
+        app.addHook('preClose', async () => {
+          // Asked while the instance shuts down: it still answers, and says it is draining.
+          const res = await request(`${draining.url}/health/ready`);
+          await res.body.dump();
+          seen = { status: res.statusCode };
+        });
       },
-      60_000,
-      500,
     );
-    expect(back.json?.checks.kafka.status).toBe('up');
+    await draining.close();
+    // Fastify itself answers 503 once closing starts (return503OnClosing), before any route runs.
+    expect(seen?.status).toBe(503);
   });
 
   it('echoes a valid X-Request-Id and replaces an invalid one', async () => {

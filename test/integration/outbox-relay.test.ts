@@ -240,10 +240,10 @@ describe('outbox relay', () => {
       key: orgId,
       value: { data: { invite_token: 'invite-token-for-the-mail', role: 'member' } },
     });
-    // No subject: keyed by its own event id.
+    // No subject: no key (events.md); the collector above writes a missing key as String(null).
     expect(byId.get(invalid.eventId)).toMatchObject({
       topic: TOPICS.KAFKA_AUTH_EVENTS_TOPIC,
-      key: invalid.eventId,
+      key: String(null),
       value: { data: { user_id: null, valid: false, reason: 'expired' } },
     });
 

@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { request } from 'undici';
 import type { Config } from '../../src/config';
+import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
 import { chatTopics } from '../../src/chat/operations';
 import { ChatServiceFake, type ChatFakeSwitches } from '../../src/dev/chat-fake/service';
 import { createKafka } from '../../src/kafka/client';
@@ -44,7 +45,11 @@ export async function createChatTopics(config: Config): Promise<void> {
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: allTopics(config).map((topic) => ({ topic, numPartitions: 3 })),
+      topics: allTopics(config).map((topic) => ({
+        topic,
+        numPartitions: 3,
+        configEntries: [{ name: 'max.message.bytes', value: String(CHAT_MAX_MESSAGE_BYTES) }],
+      })),
       waitForLeaders: true,
     });
   } finally {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
 import { DEFAULT_INTERNAL_SERVICE_KEY, VARIABLES, loadConfig } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..');
@@ -279,6 +280,12 @@ describe('docker-compose.yml', () => {
     expect(healthcheckTest(service('postgres'))).toContain('pg_isready');
     expect(healthcheckTest(service('kafka'))).toContain('kafka:29092');
     expect(healthcheckTest(service('gateway'))).toContain(`127.0.0.1:${envOf(service('gateway')).PORT}/health/ready`);
+  });
+
+  it('lets the broker carry chat messages of CHAT_MAX_MESSAGE_BYTES (25 MiB documents)', () => {
+    const kafka = envOf(service('kafka'));
+    expect(Number(kafka.KAFKA_MESSAGE_MAX_BYTES)).toBeGreaterThanOrEqual(CHAT_MAX_MESSAGE_BYTES);
+    expect(Number(kafka.KAFKA_REPLICA_FETCH_MAX_BYTES)).toBeGreaterThanOrEqual(CHAT_MAX_MESSAGE_BYTES);
   });
 
   it("turns off the image's HTTP healthcheck where no HTTP server runs (worker, migrate)", () => {

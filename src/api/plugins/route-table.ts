@@ -60,7 +60,6 @@ export default fp(
         reported.add(name);
         app.deps.probes.push({
           name,
-          critical: false,
           check: async () => {
             const [r] = await live.readiness(app.config.HEALTH_CHECK_TIMEOUT_MS, name);
             if (!r) throw new Error('not in the route table');

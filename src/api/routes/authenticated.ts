@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { documentAsAuthenticated } from '../plugins/openapi';
 import accountRoutes from './account';
 import chatRoutes from './chat/index';
 import inviteRoutes from './invites';
@@ -11,6 +12,7 @@ import orgRoutes from './orgs';
  */
 const authenticatedRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', app.authenticate);
+  documentAsAuthenticated(app);
   await app.register(accountRoutes);
   await app.register(orgRoutes);
   await app.register(inviteRoutes);

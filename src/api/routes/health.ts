@@ -1,20 +1,37 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { runProbes } from '../health';
+import { pendingMigrations } from '../../db/migration-status';
+import { InstanceReadiness, runProbes } from '../health';
 
 const ProbeResult = Type.Object({
   status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-  critical: Type.Boolean(),
   latency_ms: Type.Number(),
   error: Type.Optional(Type.String()),
 });
 
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  checks: Type.Record(Type.String(), ProbeResult),
+  instance: Type.Object({
+    started: Type.Boolean(),
+    migrations: Type.Union([Type.Literal('applied'), Type.Literal('pending'), Type.Literal('unknown')]),
+    draining: Type.Boolean(),
+    overloaded: Type.Boolean(),
+  }),
+  checks: Type.Record(Type.String(), ProbeResult, {
+    description: 'Every dependency by name (postgres, kafka, temporal, auth-service, chat-service, …), for information',
+  }),
 });
 
 const healthRoutes: FastifyPluginAsync = async (app) => {
+  const instance = new InstanceReadiness(() => pendingMigrations(app.deps.orm));
+  app.addHook('onListen', async () => {
+    instance.started = true;
+  });
+  app.addHook('preClose', async () => {
+    instance.draining = true;
+  });
+  app.addHook('onClose', async () => instance.close());
+
   app.get(
     '/health/live',
     {
@@ -33,13 +50,20 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['operations'],
         summary:
-          'PostgreSQL, Kafka and Temporal reachable (503 naming the one that is not); upstream services for information',
+          'This instance can serve (started, migrations applied, not draining, not overloaded); dependencies reported for information',
         response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
-      const { ready, checks } = await runProbes(app.deps.probes, app.config.HEALTH_CHECK_TIMEOUT_MS);
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      const timeoutMs = app.config.HEALTH_CHECK_TIMEOUT_MS;
+      const [conditions, checks] = await Promise.all([
+        instance.conditions(timeoutMs),
+        runProbes(app.deps.probes, timeoutMs),
+      ]);
+      const ready = InstanceReadiness.isReady(conditions);
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', instance: conditions, checks });
     },
   );
 };

@@ -7,6 +7,7 @@ import type { UserContext } from '../../auth/types';
 import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
 import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
 import { pushBounded, setBounded } from '../../bounded-map';
+import { CHAT_MAX_MESSAGE_BYTES } from '../../chat/limits';
 import { createKafka } from '../../kafka/client';
 import type { Logger } from '../../logger';
 import { ChatFakeStore, FakeChatError } from './store';
@@ -119,7 +120,11 @@ export class ChatServiceFake {
 
   constructor(private readonly options: ChatFakeOptions) {
     this.log = options.logger.child({ component: 'chat-fake' });
-    this.kafka = createKafka(options.brokers, 'chat-service-fake', options.logger);
+    // Retries through a broker outage (about 15 minutes) instead of crashing: a crashed kafkajs
+    // consumer rejoins as a new member, and the broker holds the group until the old one expires.
+    this.kafka = createKafka(options.brokers, 'chat-service-fake', options.logger, {
+      retry: { retries: 1_000, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
     this.switches = { ...DEFAULT_SWITCHES, ...options.switches };
   }
 
@@ -142,11 +147,16 @@ export class ChatServiceFake {
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs' own default for an idempotent producer (unbounded), with the client's short backoff.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 },
     });
     this.consumer = this.kafka.consumer({
       groupId: this.options.groupId ?? 'chat-service-fake',
       maxWaitTimeInMs: 100,
       minBytes: 1,
+      // Documents make requests of up to CHAT_MAX_MESSAGE_BYTES (docs/chat-kafka-limits.md).
+      maxBytes: CHAT_MAX_MESSAGE_BYTES,
+      maxBytesPerPartition: CHAT_MAX_MESSAGE_BYTES,
     });
     await this.producer.connect();
     await this.consumer.connect();

@@ -1,0 +1,202 @@
+import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import type { Config } from '../config';
+import { createKafka } from '../kafka/client';
+import type { Logger } from '../logger';
+import { CHAT_MAX_MESSAGE_BYTES } from './limits';
+import { ChatLink } from './link';
+
+export interface ChatConnectionOptions {
+  config: Config;
+  logger: Logger;
+  /** Consumer group prefix, unique per process; a generation number is appended per connection. */
+  instanceId: string;
+  tuning: { maxWaitTimeInMs: number; minBytes: number };
+  onMessage(payload: EachMessagePayload): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
+const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
+
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The Kafka side of the chat client: one producer for requests and one consumer of the reply
+ * topic, (re)connected in the background for as long as the process runs. Sends retry for half a
+ * second only, so an outage shows at once in `link`; the consumer retries every half second, so a
+ * returning broker is picked up within about a second, without a restart.
+ */
+export class ChatConnection {
+  readonly link: ChatLink;
+  private readonly kafka: Kafka;
+  private readonly log: Logger;
+  private producer?: Producer;
+  private consumer?: Consumer;
+  private admin?: Admin;
+  /** Next offset per partition of the reply topic, to resume there after a reconnect. */
+  private readonly positions = new Map<number, string>();
+  /** kafkajs' disconnect() waits forever on a client that never connected: only these are disconnected. */
+  private readonly connected = new Set<Producer | Consumer | Admin>();
+  private generation = 0;
+  private closing = false;
+  private connecting?: Promise<void>;
+
+  constructor(private readonly options: ChatConnectionOptions) {
+    this.log = options.logger;
+    this.link = new ChatLink(Math.max(1_500, options.tuning.maxWaitTimeInMs * 10));
+    this.kafka = createKafka(
+      options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
+      `${options.config.KAFKA_CLIENT_ID}-chat`,
+      options.logger,
+      { retry: OUTAGE_RETRY },
+    );
+  }
+
+  /** The current producer (replaced on every reconnect). */
+  get currentProducer(): Producer | undefined {
+    return this.producer;
+  }
+
+  start(): void {
+    this.connecting ??= this.connectLoop();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.link.lost('the gateway is shutting down');
+    this.link.wake();
+    await withTimeout(this.connecting ?? Promise.resolve(), 5_000);
+    await this.disconnect();
+  }
+
+  /** Records where the reply consumer stands (called for every reply read). */
+  consumed(partition: number, offset: string): void {
+    this.positions.set(partition, (BigInt(offset) + 1n).toString());
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 100;
+    while (!this.closing) {
+      try {
+        await this.connectOnce();
+        return;
+      } catch (err) {
+        await this.disconnect();
+        if (this.closing) return;
+        this.link.lost('Kafka is unreachable');
+        this.log.warn({ err: String(err), retry_in_ms: delay }, 'chat reply consumer could not start; retrying');
+        await sleep(delay);
+        // Short ceiling: a broker that is back is found within a second.
+        delay = Math.min(delay * 2, 500);
+      }
+    }
+  }
+
+  private reconnect(reason: string): void {
+    if (this.closing) return;
+    this.link.lost(reason);
+    const previous = this.connecting ?? Promise.resolve();
+    this.connecting = previous.then(() => this.disconnect()).then(() => this.connectLoop());
+  }
+
+  private async connectOnce(): Promise<void> {
+    const { config, tuning } = this.options;
+    const topic = config.CHAT_SERVICE_RESPONSES_TOPIC;
+    // Not idempotent: kafkajs' idempotent producer retries a send for ever while Kafka is away,
+    // and a bounded retry is what lets a request fail fast. The chat service dedupes by request_id.
+    const producer = (this.producer = this.kafka.producer({
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 400 },
+    }));
+    const admin = (this.admin = this.kafka.admin());
+    // A group of its own per connection: this instance sees every reply, and a reconnect after an
+    // outage never waits for the broker to expire the previous member. Nothing is committed.
+    this.generation += 1;
+    const consumer = (this.consumer = this.kafka.consumer({
+      groupId: `${this.options.instanceId}-${this.generation}`,
+      maxWaitTimeInMs: tuning.maxWaitTimeInMs,
+      minBytes: tuning.minBytes,
+      maxBytes: CHAT_MAX_MESSAGE_BYTES,
+      maxBytesPerPartition: CHAT_MAX_MESSAGE_BYTES,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      // Rides out an outage in its group (a broker that is back knows the member: no rejoin wait);
+      // a crash after that is handled below (a fresh connection), not by kafkajs' restart.
+      retry: { ...OUTAGE_RETRY, restartOnFailure: async () => false },
+    }));
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assigned = event.payload.memberAssignment[topic] ?? [];
+      this.onJoin(consumer, admin, topic, assigned).catch((err: unknown) => {
+        // Without a position calls would never be released: start over rather than wait.
+        this.log.warn({ err: String(err) }, 'chat reply consumer could not position itself; reconnecting');
+        if (this.consumer === consumer) this.reconnect('the reply consumer could not position itself');
+      });
+    });
+    consumer.on(consumer.events.REBALANCING, () => this.link.lost('the reply consumer is rejoining its group'));
+    consumer.on(consumer.events.FETCH, () => this.link.fetched());
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (this.consumer !== consumer) return;
+      this.log.warn({ err: String(event.payload.error) }, 'chat reply consumer lost Kafka; reconnecting');
+      this.reconnect('the reply consumer lost Kafka');
+    });
+    // close() may come while connecting: stop, and let connectLoop disconnect what was opened.
+    const step = async (connect: Promise<void>, client: Producer | Consumer | Admin) => {
+      await connect;
+      this.connected.add(client);
+      if (this.closing) throw new Error('closing');
+    };
+    await step(producer.connect(), producer);
+    await step(admin.connect(), admin);
+    await step(consumer.connect(), consumer);
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachMessage: (payload) => this.options.onMessage(payload),
+    });
+  }
+
+  /**
+   * After (re)joining: continue where this instance stopped reading, or at the end of the topic
+   * as it is now. Only then are calls released, so no reply to them can be skipped.
+   */
+  private async onJoin(consumer: Consumer, admin: Admin, topic: string, partitions: number[]) {
+    // A topic that was just created may not have its leaders yet: a few short retries.
+    let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> = [];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (attempt >= 5 || this.consumer !== consumer) throw err;
+        await sleep(200 * attempt);
+      }
+    }
+    for (const partition of partitions) {
+      const latest = offsets.find((o) => o.partition === partition)?.high ?? '0';
+      consumer.seek({ topic, partition, offset: this.positions.get(partition) ?? latest });
+    }
+    if (this.consumer !== consumer) return;
+    this.link.joinedGroup();
+    this.log.debug({ partitions, group: `${this.options.instanceId}-${this.generation}` }, 'chat reply consumer ready');
+  }
+
+  private async disconnect(): Promise<void> {
+    const { consumer, producer, admin } = this;
+    this.consumer = undefined;
+    this.producer = undefined;
+    this.admin = undefined;
+    const clients = [consumer, producer, admin].filter((c) => c !== undefined && this.connected.delete(c));
+    // A client stuck reconnecting can take long to let go: bound it.
+    await withTimeout(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
+  }
+}

@@ -1,0 +1,107 @@
+import { request } from 'undici';
+import { startChatStack, type ChatStack } from '../support/chat-fake';
+import { stackService } from '../support/stack';
+
+jest.setTimeout(180_000);
+
+interface Answer {
+  started: number;
+  ended: number;
+  status: number;
+  retryAfter: string | undefined;
+  requestIdHeader: string | undefined;
+  body: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The Kafka broker stops for 15 s under 10 concurrent clients (issue 13, "Fail fast without
+ * Kafka"): every chat call in that window answers 503 + Retry-After within 2 s, a call already
+ * sent keeps its deadline, and service resumes by itself within 5 s of the broker's return.
+ */
+describe('chat calls while the Kafka broker is stopped', () => {
+  let stack: ChatStack;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await startChatStack();
+    ({ token } = await stack.signUp('Outage'));
+  });
+
+  afterAll(async () => {
+    await stackService('start', 'kafka');
+    await stack?.close();
+  });
+
+  async function call(path: string): Promise<Answer> {
+    const started = Date.now();
+    const res = await request(`${stack.gw.url}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+      headersTimeout: 60_000,
+    });
+    const text = await res.body.text();
+    return {
+      started,
+      ended: Date.now(),
+      status: res.statusCode,
+      retryAfter: res.headers['retry-after'] as string | undefined,
+      requestIdHeader: res.headers['x-request-id'] as string | undefined,
+      body: JSON.parse(text) as Record<string, unknown>,
+    };
+  }
+
+  it('answers 503 at once during the outage and 200 again soon after', async () => {
+    expect((await call('/api/chat/conversations/')).status).toBe(200);
+
+    const answers: Answer[] = [];
+    let running = true;
+    const clients = Array.from({ length: 10 }, async () => {
+      while (running) {
+        answers.push(await call('/api/chat/conversations/'));
+        await sleep(100);
+      }
+    });
+    await sleep(500);
+
+    // Sent before the outage and never answered: it waits for its own deadline, not a 503.
+    stack.fake.set({ silent: true, operations: ['chat_get_conversation'] });
+    const inFlight = call('/api/chat/conversations/1/');
+    await sleep(300);
+
+    await stackService('stop', 'kafka');
+    const stopped = Date.now();
+    await sleep(15_000);
+    const restarting = Date.now();
+    await stackService('start', 'kafka');
+    const back = Date.now();
+
+    let firstOk: Answer | undefined;
+    while (!firstOk && Date.now() - back < 30_000) {
+      await sleep(100);
+      firstOk = answers.find((a) => a.status === 200 && a.started >= back);
+    }
+    running = false;
+    await Promise.all(clients);
+
+    const during = answers.filter((a) => a.started >= stopped && a.started < restarting);
+    expect(during.length).toBeGreaterThanOrEqual(20);
+    for (const a of during) {
+      expect(a.ended - a.started).toBeLessThanOrEqual(2_000);
+      expect(a.status).toBe(503);
+      expect(Number(a.retryAfter)).toBeGreaterThan(0);
+      expect(a.body).toEqual({
+        detail: expect.any(String),
+        code: 'upstream_unavailable',
+        request_id: a.requestIdHeader,
+      });
+    }
+
+    expect(firstOk).toBeDefined();
+    expect(firstOk!.ended - back).toBeLessThanOrEqual(5_000);
+
+    const late = await inFlight;
+    expect(late.status).toBe(504);
+    expect(late.ended - late.started).toBeGreaterThanOrEqual(stack.config.CHAT_REQUEST_TIMEOUT_MS - 100);
+  });
+});
