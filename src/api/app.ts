@@ -16,6 +16,7 @@ import { redactUrl, type Logger } from '../logger';
 import type { GatewayDependencies } from './dependencies';
 import errors from './plugins/errors';
 import metrics from './plugins/metrics';
+import stateEvents from './plugins/state-events';
 import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
 // `/index`: a build output from before the split (routes/chat.js) would otherwise win the lookup.
@@ -82,6 +83,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     deps.chat.registerMetrics(app.metrics);
     deps.accessEvents.registerMetrics(app.metrics);
     await app.register(idempotency, { orm: deps.orm, config });
+    await app.register(stateEvents);
     // The API answers the front ends' origins; the codec endpoint only Temporal UI's.
     await app.register(cors, {
       delegator: (req, cb) => {
