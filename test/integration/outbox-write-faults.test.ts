@@ -124,6 +124,18 @@ describe('state-event routes while outbox inserts fail', () => {
     await waitFor('the stalled event is written', async () => s.gw.app.deps.outboxWriter.pending === 0, 20_000, 100);
   });
 
+  it('gives the place back when the upstream refuses, so failed requests do not fill the buffer', async () => {
+    s = await startAuthStack({ OUTBOX_WRITE_BUFFER_EVENTS: '1', OUTBOX_RELAY_ENABLED: 'false' });
+    const user = s.fake.createUser({ email: `leak-${uniqueSuffix()}@example.com`, password: 'leak-pass-1' });
+    const org = s.fake.createOrg(user.sub, `org-${uniqueSuffix()}`);
+    const { access_token: token } = await s.fake.issueTokens(user.sub);
+    const switchTo = (orgId: string) =>
+      call(s.gw.url, 'PATCH', '/v1/client/switch-org', { token, body: { org_id: orgId } });
+    for (let i = 0; i < 3; i++) expect((await switchTo(randomUUID())).status).toBe(403);
+    expect((await switchTo(org.org_id)).status).toBe(200);
+    expect(s.gw.app.deps.outboxWriter.full).toBe(false);
+  });
+
   it('refuses with 503 before the upstream change when the buffer is full, and the retry then succeeds once', async () => {
     s = await startAuthStack({ OUTBOX_WRITE_BUFFER_EVENTS: '1', OUTBOX_RELAY_ENABLED: 'false' });
     const user = s.fake.createUser({ email: `full-${uniqueSuffix()}@example.com`, password: 'full-pass-1' });
