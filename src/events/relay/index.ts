@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { LeaderSession } from './leader';
+import { OutageLog } from './outage';
 import { createRelayMetrics, registerRelayMetrics, type RelayMetrics } from './metrics';
 import { pruneOutbox } from './prune';
 import type { OutboxRelayOptions } from './options';
@@ -36,6 +37,7 @@ export class OutboxRelay {
   private readonly session: LeaderSession;
   private readonly round: RelayRound;
   private readonly metrics: RelayMetrics;
+  private readonly outage: OutageLog;
   private lastRoundAt = -Infinity;
   private lastPruneAt = -Infinity;
   private loop: Promise<void> | null = null;
@@ -43,13 +45,11 @@ export class OutboxRelay {
   private drainDeadline = 0;
   private wakeUp: (() => void) | null = null;
   private wakePending = false;
-  private failures = 0;
-  private failingSince = 0;
-  private lastFailureLog = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.log = options.logger.child({ component: 'outbox-relay' });
     this.now = options.now ?? monotonicNow;
+    this.outage = new OutageLog(this.log, this.now, options.minBackoffMs ?? 200, options.maxBackoffMs ?? 10_000);
     const lockName = options.lockName ?? 'durable-api-gateway:outbox-relay';
     const sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.session = new LeaderSession({
@@ -68,7 +68,7 @@ export class OutboxRelay {
       logger: this.log,
       metrics: this.metrics,
       now: this.now,
-      backoff: (failures, max) => this.backoff(failures, max),
+      backoff: (failures, max) => this.outage.backoff(failures, max),
       producer: () => options.createProducer?.() ?? kafkaRelayProducer(options, this.log),
       beforeSend: (client) => this.session.leaseBeforeSend(client),
       afterSelect: options.afterSelect,
@@ -181,10 +181,10 @@ export class OutboxRelay {
           this.lastRoundAt = this.now();
           const outcome = await this.round.publishBatch(client);
           if ('failed' in outcome) {
-            delay = this.onFailure('kafka', outcome.failed);
+            delay = this.outage.failed('kafka', outcome.failed);
             drained = draining;
           } else {
-            this.onSuccess();
+            this.outage.succeeded();
             if (outcome.full) {
               delay = 0;
               this.lastRoundAt = -Infinity;
@@ -192,13 +192,13 @@ export class OutboxRelay {
             if (!draining) await this.pruneWhenDue();
           }
         } else {
-          this.onSuccess();
+          this.outage.succeeded();
         }
       } catch (err) {
         // The database session is gone or broken (or the lock could not be re-proved): leadership goes with it.
         this.session.drop();
         this.metrics.leader.set(0);
-        delay = this.onFailure('postgres', err);
+        delay = this.outage.failed('postgres', err);
         drained = draining;
       }
       if (delay > 0 && !this.stopping) await this.sleep(delay);
@@ -233,35 +233,6 @@ export class OutboxRelay {
     } catch (err) {
       this.log.warn({ err: errorText(err) }, 'outbox: could not delete published events past retention');
     }
-  }
-
-  private backoff(failures: number, max = this.options.maxBackoffMs ?? 10_000): number {
-    const base = Math.min(max, (this.options.minBackoffMs ?? 200) * 2 ** Math.min(failures - 1, 20));
-    return Math.round(base / 2 + Math.random() * (base / 2));
-  }
-
-  private onFailure(what: 'kafka' | 'postgres', err: unknown): number {
-    this.failures += 1;
-    const now = this.now();
-    if (this.failures === 1) {
-      this.failingSince = now;
-      this.lastFailureLog = now;
-      this.log.warn({ err: errorText(err), dependency: what }, 'outbox relay cannot publish; retrying with backoff');
-    } else if (Math.abs(now - this.lastFailureLog) > 30_000) {
-      this.lastFailureLog = now;
-      this.log.warn(
-        { err: errorText(err), dependency: what, failingForMs: now - this.failingSince, attempts: this.failures },
-        'outbox relay still cannot publish',
-      );
-    }
-    return this.backoff(this.failures);
-  }
-
-  private onSuccess(): void {
-    if (this.failures > 0) {
-      this.log.info({ downForMs: Math.round(this.now() - this.failingSince) }, 'outbox relay recovered');
-    }
-    this.failures = 0;
   }
 
   private sleep(ms: number): Promise<void> {
