@@ -291,6 +291,11 @@ export const VARIABLES = {
     integer(1, 1_000_000),
     'Events a process holds while PostgreSQL is away; when full, requests that emit events answer 503',
   ),
+  OUTBOX_WRITE_WAIT_MS: v(
+    '2000',
+    integer(0, 60_000),
+    'Longest a state-changing request waits for its event to commit before it answers with the event held in memory (PostgreSQL slow or away)',
+  ),
   ACCESS_EVENTS_BUFFER: v(
     '50000',
     integer(1, 10_000_000),

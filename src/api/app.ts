@@ -17,6 +17,7 @@ import corsPolicy from './plugins/cors';
 import { publicOnly, type InternalDocs } from './openapi';
 import expectContinue from './plugins/expect-continue';
 import metrics from './plugins/metrics';
+import stateEvents from './plugins/state-events';
 import idempotency from './plugins/idempotency';
 import openapi from './plugins/openapi';
 import healthRoutes from './routes/health';
@@ -76,6 +77,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     deps.chat.registerMetrics(app.metrics);
     deps.accessEvents.registerMetrics(app.metrics);
     await app.register(idempotency, { orm: deps.orm, config });
+    await app.register(stateEvents);
     await app.register(corsPolicy, { origins: config.CORS_ORIGINS });
     // The internal /auth/* routes are documented on the admin listener only (src/api/admin.ts).
     const internalDocs: InternalDocs = { paths: {}, schemas: {} };

@@ -1,15 +1,55 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isAccessEvent, type AccessEventType, type EventData, type EventType } from '../events/catalog';
 import type { RecordEventInput } from '../events/outbox';
-import { OutboxFullError } from '../events/outbox-writer';
+import { OutboxFullError, type OutboxReservation } from '../events/outbox-writer';
 import { HttpError } from '../errors';
+
+const reservations = new WeakMap<FastifyRequest, OutboxReservation>();
+
+/**
+ * Takes this request's place in the outbox write buffer before the route calls its upstream
+ * (routes with `config: { stateEvent: true }`, see plugins/state-events.ts): when the buffer is
+ * full the request is refused with 503 before anything changed upstream, never after.
+ */
+export function reserveStateEvent(app: FastifyInstance, request: FastifyRequest): void {
+  if (reservations.has(request)) return;
+  try {
+    reservations.set(request, app.deps.outboxWriter.reserve());
+  } catch (err) {
+    if (!(err instanceof OutboxFullError)) throw err;
+    request.log.error({ pending: err.pending }, 'outbox write buffer full; refusing the request');
+    throw new HttpError('upstream_unavailable', 'The gateway cannot record events right now; retry later', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+}
+
+/** Gives back a place the request did not use (it failed, or had no event to record). */
+export function releaseStateEvent(request: FastifyRequest): void {
+  reservations.get(request)?.release();
+  reservations.delete(request);
+}
+
+/** Resolves true when `written` does within `ms`, false otherwise (the timer never outlives it). */
+async function committedWithin(written: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([written, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Records a domain event of a direct route (events.md, Delivery). Access events (reads) go to the
  * process's batching Kafka producer and are never waited for: no database or broker on the read
- * path. State events are written to the outbox and awaited (group commit, a few ms), so a success
- * answer implies a durable event; while PostgreSQL is away they wait in the writer's buffer, and
- * once it is full the request answers 503 rather than lose its event.
+ * path. State events are written to the outbox through the request's reservation and awaited
+ * (group commit, a few ms) for at most OUTBOX_WRITE_WAIT_MS. While PostgreSQL is slow or away the
+ * request answers with its event held in the writer's buffer, retried until written; the window
+ * that leaves (a crash during the outage) is docs/adr/0010.
  */
 export async function emitEvent<T extends EventType>(
   app: FastifyInstance,
@@ -27,18 +67,15 @@ export async function emitEvent<T extends EventType>(
     app.deps.accessEvents.publish(input as RecordEventInput<AccessEventType>);
     return;
   }
-  let written: Promise<boolean>;
-  try {
-    written = app.deps.outboxWriter.write(input);
-  } catch (err) {
-    if (!(err instanceof OutboxFullError)) throw err;
-    request.log.error(
-      { pending: err.pending, event_type: eventType },
-      'outbox write buffer full; refusing the request',
+  // A route without a reservation (not marked stateEvent) takes one now: it may still be refused.
+  reserveStateEvent(app, request);
+  const reservation = reservations.get(request)!;
+  reservations.delete(request);
+  const committed = await committedWithin(reservation.write(input), app.config.OUTBOX_WRITE_WAIT_MS);
+  if (!committed) {
+    request.log.warn(
+      { event_type: eventType, buffered: app.deps.outboxWriter.pending },
+      'answering before the state event is in PostgreSQL; it waits in memory and is retried',
     );
-    throw new HttpError('upstream_unavailable', 'The gateway cannot record events right now; retry later', {
-      headers: { 'retry-after': '5' },
-    });
   }
-  await written;
 }

@@ -259,7 +259,7 @@ export class AccessEventPublisher {
 
   private kafkaProducer(): RelayProducer {
     const { config } = this.options;
-    const kafkaLog = this.log.child({ component: 'kafkajs' });
+    const kafkaLog = this.log.child({ library: 'kafkajs' });
     // kafkajs logs every retry of an outage at error level; this class reports outages itself.
     const kafka = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log, {
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },

@@ -36,6 +36,7 @@ describe('PostgreSQL through MikroORM', () => {
         'id',
         'last_error',
         'message_key',
+        'parked_at',
         'payload',
         'published_at',
         'topic',

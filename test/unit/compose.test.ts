@@ -498,7 +498,9 @@ describe('Dockerfile', () => {
     expect(devSh).toContain(`MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${m![2]}}`);
     expect(devSh).toContain(`MALLOC_MMAP_THRESHOLD_=\${MALLOC_MMAP_THRESHOLD_:-${m![3]}}`);
     // The benchmark reads the line itself (bench/lib/runtime.ts RUNTIME_ENV).
-    expect(readFileSync(join(ROOT, 'bench/lib/runtime.ts'), 'utf8')).toMatch(/readFileSync\(join\(ROOT, 'Dockerfile'\)/);
+    expect(readFileSync(join(ROOT, 'bench/lib/runtime.ts'), 'utf8')).toMatch(
+      /readFileSync\(join\(ROOT, 'Dockerfile'\)/,
+    );
   });
 
   it('ships the route table the gateway loads at start (ROUTES_FILE)', () => {

@@ -43,6 +43,7 @@ const accountRoutes: FastifyPluginAsync = async (app) => {
   app.patch<{ Body: Static<typeof SwitchOrgBody> }>(
     '/v1/client/switch-org',
     {
+      config: { stateEvent: true },
       schema: {
         tags: ['auth'],
         summary: 'Switch the active organisation',

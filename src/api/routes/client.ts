@@ -53,7 +53,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof SignInBody> }>(
     '/v1/client/sign-in/password',
     {
-      config: { authRateLimit: true },
+      config: { authRateLimit: true, stateEvent: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with e-mail and password',
@@ -77,7 +77,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
     '/v1/client/refresh_token',
     {
-      config: { authRateLimit: true },
+      config: { authRateLimit: true, stateEvent: true },
       preValidation: emptyBodyIsObject,
       schema: {
         tags: ['auth'],
@@ -104,6 +104,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
     '/v1/client/logout',
     {
+      config: { stateEvent: true },
       preValidation: emptyBodyIsObject,
       schema: {
         tags: ['auth'],

@@ -20,6 +20,7 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof CreateOrgBody> }>(
     '/v1/org',
     {
+      config: { stateEvent: true },
       schema: {
         tags: ['organizations'],
         summary: 'Create an organisation (the caller becomes its owner)',
@@ -78,6 +79,7 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.delete<{ Params: Static<typeof MemberParams> }>(
     '/v1/org/:id/member/:user_id',
     {
+      config: { stateEvent: true },
       schema: {
         tags: ['organizations'],
         summary: 'Remove a member (owner only)',
@@ -102,6 +104,7 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
   app.patch<{ Params: Static<typeof MemberParams>; Body: Static<typeof RoleBody> }>(
     '/v1/org/:id/member/:user_id/role',
     {
+      config: { stateEvent: true },
       schema: {
         tags: ['organizations'],
         summary: "Change a member's role to admin or member (owner only)",
