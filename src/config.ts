@@ -326,6 +326,16 @@ export const VARIABLES = {
   REQUEST_TIMEOUT_MS: v('30000', integer(1000, 3_600_000), 'Server-side limit for receiving a whole request'),
   SHUTDOWN_GRACE_MS: v('10000', integer(0, 600_000), 'Time in-flight requests get to finish on SIGTERM'),
   HEALTH_CHECK_TIMEOUT_MS: v('2000', integer(100, 60_000), 'Timeout of each dependency probe in /health/ready'),
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: v(
+    '1000',
+    integer(0, 60_000),
+    'Event-loop delay above which new requests get 503 overloaded (load shedding; 0 = off)',
+  ),
+  LOAD_SHED_MAX_HEAP_USED_BYTES: v(
+    '0',
+    integer(0, 68_719_476_736),
+    'Heap use above which new requests get 503 overloaded (0 = off)',
+  ),
 } as const;
 
 type Vars = typeof VARIABLES;

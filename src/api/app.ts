@@ -30,6 +30,9 @@ import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
 import { ErrorResponse } from './schemas';
+import { strictBodyValidators } from './validation';
+import { clientErrorHandler, frameworkErrors } from './framework-errors';
+import loadShedding from './plugins/load-shedding';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -77,6 +80,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
 
     await app.register(errors);
+    await app.register(loadShedding, { config });
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
@@ -172,6 +176,9 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
+    frameworkErrors,
+    clientErrorHandler,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { DestinationStream } from 'pino';
 import { request } from 'undici';
 import type { Config } from '../../src/config';
 import { chatTopics } from '../../src/chat/operations';
@@ -106,6 +107,7 @@ export interface ChatStack {
 export async function startChatStack(
   overrides: Record<string, string> = {},
   switches: Partial<ChatFakeSwitches> = {},
+  logDestination?: DestinationStream,
 ): Promise<ChatStack> {
   const auth = await startAuthFake({ port: 0 });
   const config = await chatTestConfig({
@@ -116,7 +118,7 @@ export async function startChatStack(
     ...overrides,
   });
   const fake = await startChatFake(config, switches);
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, undefined, logDestination);
   await gw.deps.chat.whenReady(20_000);
   return {
     config,
