@@ -30,7 +30,7 @@ import internalRoutes from './routes/internal';
 import signUpRoutes from './routes/sign-up';
 import operationRoutes from './routes/operations';
 import { ErrorResponse } from './schemas';
-import { strictBodyValidators } from './validation';
+import { requireDeclaredBody, strictBodyValidators } from './validation';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import loadShedding from './plugins/load-shedding';
 
@@ -117,6 +117,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
     app.addSchema(ErrorResponse);
+    app.addHook('onRoute', requireDeclaredBody);
     await app.register(auth);
     await app.register(rateLimit);
 

@@ -1,5 +1,6 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyServerOptions, onRouteHookHandler, preValidationAsyncHookHandler } from 'fastify';
+import { HttpError } from '../errors';
 
 type BuildValidator = NonNullable<
   NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
@@ -19,3 +20,22 @@ export function strictBodyValidators(): NonNullable<BuildValidator> {
     return (route) => (route.httpPart === 'body' ? strict(route) : parsed(route));
   };
 }
+
+/**
+ * Fastify validates a body declared per content type (`body: { content: {...} }`) only when the
+ * request names one of those types: a request with no body at all would reach the handler. Such
+ * routes refuse it here, as a plain body schema would (422 naming `body`).
+ */
+export const requireDeclaredBody: onRouteHookHandler = (route) => {
+  const body = route.schema?.body as { content?: unknown } | undefined;
+  if (!body?.content) return;
+  const check: preValidationAsyncHookHandler = async (request) => {
+    if (request.body === undefined || request.body === null) {
+      throw new HttpError('validation_error', 'Request validation failed', {
+        errors: [{ field: 'body', message: 'is required' }],
+      });
+    }
+  };
+  const existing = route.preValidation ?? [];
+  route.preValidation = [...(Array.isArray(existing) ? existing : [existing]), check];
+};

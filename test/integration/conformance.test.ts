@@ -243,6 +243,21 @@ describe('conformance: strict with clients, idempotent writes, one error format'
       expectErrorFormat(await trigger(), status, errorCode);
     });
 
+    it('answers a multipart body without a boundary with 400 (found by the fuzz test)', async () => {
+      const res = await call('POST', '/api/chat/embedding_document/', {
+        token: alice.token,
+        raw: 'zzzz',
+        headers: { 'content-type': 'multipart/form-data' },
+      });
+      expectErrorFormat(res, 400, 'bad_request');
+    });
+
+    it('refuses a document upload without any body with 422 (found by the fuzz test)', async () => {
+      const res = await call('POST', '/api/chat/embedding_document/', { token: alice.token });
+      expectErrorFormat(res, 422, 'validation_error');
+      expect(res.body.errors).toEqual([{ field: 'body', message: 'is required' }]);
+    });
+
     it('answers a wrong method with 405 and Allow', async () => {
       const res = await call('DELETE', '/v1/org', { token: alice.token });
       expectErrorFormat(res, 405, 'method_not_allowed');

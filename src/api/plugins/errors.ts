@@ -83,6 +83,10 @@ export default fp(
         case 'FST_ERR_RATE_LIMIT_EXCEEDED':
           return send(request, reply, 'rate_limited', 'Too many requests');
       }
+      // busboy's own errors (no boundary, cut-off parts) carry no status: they are the client's.
+      if (!fe.statusCode && /^Multipart:/.test(fe.message)) {
+        return send(request, reply, 'bad_request', 'Request body is not valid multipart/form-data');
+      }
       if (fe instanceof SyntaxError || (fe.statusCode === 400 && /JSON/i.test(fe.message))) {
         return send(request, reply, 'bad_request', 'Request body is not valid JSON');
       }
