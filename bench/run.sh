@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [-- --only=direct,light,scale,profile,chat,workflow,sse]`:
+# `npm run bench [-- --quick] [-- --only=direct,light,scale,profile,chat,workflow,sse] [-- --sec=N]`:
 # Node 24, nginx (Debian package nginx-light, installed when missing), the build, the local stack
 # (idempotent `scripts/stack.sh up`), then the harness dist/bench/run.js. Loopback only; every
 # load run is bounded in time and the harness stops everything it started.

@@ -47,6 +47,7 @@ load_stack_env
 export NODE_ENV="${NODE_ENV:-development}"
 export HOST="${HOST:-127.0.0.1}"
 export PORT="${PORT:-8002}"
+export ADMIN_PORT="${ADMIN_PORT:-9002}"
 export COOKIE_SECURE="${COOKIE_SECURE:-false}"
 
 log "building"
@@ -97,7 +98,8 @@ cat <<INFO
   Gateway        http://127.0.0.1:$PORT
   API docs       http://127.0.0.1:$PORT/docs
   Readiness      http://127.0.0.1:$PORT/health/ready
-  Metrics        http://127.0.0.1:$PORT/metrics
+  Metrics        http://127.0.0.1:$ADMIN_PORT/metrics (admin listener)
+  Internal docs  http://127.0.0.1:$ADMIN_PORT/docs
   Temporal UI    ${TEMPORAL_UI_URL:-(external Temporal: $TEMPORAL_ADDRESS)}
   Temporal       $TEMPORAL_ADDRESS
   Kafka          $KAFKA_BOOTSTRAP_SERVERS

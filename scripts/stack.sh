@@ -38,6 +38,17 @@ choose_port() {
   echo "$p"
 }
 
+# A stopped service whose recorded port was taken meanwhile by another program moves to a free one.
+relocate_if_taken() {
+  local name="$1" p="$2"
+  if port_in_use "$p"; then
+    log "$name: port $p is taken by another program; choosing another"
+    rm -f "$STACK_DIR/$name.port"
+    p="$(choose_port "$name" "$((p + 1))")"
+  fi
+  echo "$p"
+}
+
 wait_for() {
   local what="$1" timeout="$2"; shift 2
   local start=$SECONDS
@@ -115,6 +126,7 @@ EOF
   if as_pg_user "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "postgres: already running on $port"
   else
+    port="$(relocate_if_taken postgres "$port")"
     log "postgres: starting on 127.0.0.1:$port"
     as_pg_user "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port" -w -t 60 start >/dev/null \
       || die "postgres did not start: $(tail -n 5 "$data/server.log")"
@@ -180,6 +192,11 @@ kafka_start() {
   if pid_alive "$pid"; then
     log "kafka: already running on $port"
   else
+    port="$(relocate_if_taken kafka "$port")"
+    if [ "$cport" = "$port" ] || port_in_use "$cport"; then
+      rm -f "$STACK_DIR/kafka-controller.port"
+      cport="$(choose_port kafka-controller "$((port + 1))")"
+    fi
     cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -279,10 +296,12 @@ temporal_start() {
   pid="$(read_file "$dir/pid")"
   port="$(choose_port temporal "${GATEWAY_STACK_TEMPORAL_PORT:-17233}")"
   uiport="$(choose_port temporal-ui "${GATEWAY_STACK_TEMPORAL_UI_PORT:-18233}")"
-  local codec_endpoint="${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:${PORT:-8002}/codec}"
+  local codec_endpoint="${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:${ADMIN_PORT:-9002}/codec}"
   if pid_alive "$pid"; then
     log "temporal: already running on $port"
   else
+    port="$(relocate_if_taken temporal "$port")"
+    uiport="$(relocate_if_taken temporal-ui "$uiport")"
     local args=(server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$uiport"
       --db-filename "$dir/temporal.db" --namespace default --log-level warn
       --ui-codec-endpoint "$codec_endpoint" --ui-disable-news-fetch)

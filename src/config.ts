@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * One typed, validated configuration object built from the environment.
  *
@@ -87,6 +89,27 @@ const algorithms: Parser<string[]> = (raw) => {
   if (items.length === 0) throw new ValueError('must list at least one algorithm');
   const bad = items.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
   if (bad.length) throw new ValueError(`may only contain ${ASYMMETRIC_ALGORITHMS.join(', ')} (got ${bad.join(', ')})`);
+  return items;
+};
+
+/**
+ * Which proxies may set X-Forwarded-For: `false`, a hop count, or a comma list of IPs/CIDRs.
+ * `true` (trust every hop) is refused: any client could then choose its own IP.
+ */
+const trustProxy: Parser<false | number | string[]> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '*')
+    throw new ValueError('must be a hop count or a CIDR list of trusted proxies; "true" would trust any client');
+  if (/^\d+$/.test(v)) return integer(1, 10)(v);
+  const items = list(v);
+  for (const item of items) {
+    const [addr, prefix, ...rest] = item.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (!family || rest.length || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= max)))
+      throw new ValueError(`"${item}" is not an IP address or CIDR`);
+  }
   return items;
 };
 
@@ -180,6 +203,12 @@ export const VARIABLES = {
   ),
   HOST: v('127.0.0.1', nonEmpty, 'Address the HTTP server binds (0.0.0.0 in containers)'),
   PORT: v('8002', integer(1, 65535), 'HTTP port of the gateway'),
+  ADMIN_HOST: v(
+    '127.0.0.1',
+    nonEmpty,
+    'Address of the admin listener (/codec, /metrics, internal docs); keep it private',
+  ),
+  ADMIN_PORT: v('9002', integer(0, 65535), 'Port of the admin listener'),
   LOG_LEVEL: v('info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'pino log level'),
   DATABASE_URL: v(
     'postgresql://user:password@db:5432/gateway_db',
@@ -220,8 +249,8 @@ export const VARIABLES = {
   ),
   TRUST_PROXY: v(
     'false',
-    boolean,
-    'Trust X-Forwarded-For from a load balancer for the client IP (rate limits, events)',
+    trustProxy,
+    'X-Forwarded-For hops to trust for the client IP: false, a hop count, or a CIDR list of proxies (never true)',
   ),
   USER_CONTEXT_CACHE_TTL_MS: v(
     '30000',
@@ -257,15 +286,20 @@ export const VARIABLES = {
     duration,
     'How long published events stay in the outbox table for audit and replay before the relay deletes them',
   ),
-  OUTBOX_READ_EVENT_LINGER_MS: v(
-    '50',
-    integer(0, 1_000),
-    'Longest wait of a read event (user_info_requested, members_listed…) before its outbox insert; fewer, larger inserts under load',
-  ),
   OUTBOX_WRITE_BUFFER_EVENTS: v(
     '20000',
     integer(1, 1_000_000),
     'Events a process holds while PostgreSQL is away; when full, requests that emit events answer 503',
+  ),
+  ACCESS_EVENTS_BUFFER: v(
+    '50000',
+    integer(1, 10_000_000),
+    'Access events (token_validated, user_info_requested…) one process holds while Kafka is away; when full, the oldest are dropped',
+  ),
+  ACCESS_EVENTS_LINGER_MS: v(
+    '20',
+    integer(0, 1_000),
+    'How long an access event waits for company before its Kafka request: fewer, larger requests under load',
   ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
   INTERNAL_SERVICE_KEY: v(
@@ -302,6 +336,12 @@ export const VARIABLES = {
     'Payload encryption keys keyId:base64(32 bytes)[,...]; first encrypts, all decrypt; required in production',
     true,
   ),
+  TEMPORAL_SECRETS_KEYS: v(
+    '',
+    codecKeys,
+    'Keys sealing passwords and tokens inside Temporal payloads (only the API and worker hold them, never the codec endpoint) and keying the sign-up credential proof; keyId:base64(32 bytes)[,...]; first seals, all open; required in production',
+    true,
+  ),
   TEMPORAL_UI_ORIGINS: v(
     'http://localhost:8080,http://127.0.0.1:8080,http://localhost:18233,http://127.0.0.1:18233',
     list,
@@ -313,10 +353,27 @@ export const VARIABLES = {
     'If set, /codec/* also needs Authorization: Bearer <token> (or X-Internal-Key)',
     true,
   ),
+  CODEC_AUTH: v(
+    'none',
+    oneOf('none', 'jwt'),
+    'none: the admin network guards /codec; jwt: also verify the access token Temporal UI passes',
+  ),
+  CODEC_JWKS_URL: v('', optionalHttpUrl, "JWKS of the operators' token issuer (empty = AUTH_JWKS_URL)"),
+  CODEC_ISSUER: v('', text, "Expected iss of operators' tokens (empty = AUTH_ISSUER)"),
+  CODEC_OPERATOR_ROLE: v(
+    'temporal-operator',
+    nonEmpty,
+    'Role or group (realm_access.roles, roles or groups claim) an operator token needs for /codec',
+  ),
   WORKFLOW_SYNC_TIMEOUT_MS: v(
     '10000',
     integer(100, 600_000),
     'How long an HTTP call waits for a workflow before answering 202',
+  ),
+  SIGN_UP_CLOCK_SKEW_MS: v(
+    '60000',
+    integer(0, 3_600_000),
+    'Clock skew allowed between Temporal and the auth service: an account created more than this before its sign-up run started was already registered (409)',
   ),
   INVITE_TTL: v('7d', duration, 'Lifetime of an organisation invite (e.g. 7d, 15m, 30s)'),
   CORS_ORIGINS: v('', list, 'Browser origins allowed to call the API (comma list; empty = none)'),
@@ -361,12 +418,26 @@ export function loadConfig(env: Env = process.env): Config {
   const config = out as unknown as Config;
   config.isProduction = config.NODE_ENV === 'production';
 
+  if (config.CODEC_AUTH === 'jwt' && !config.CODEC_JWKS_URL && !config.AUTH_JWKS_URL) {
+    problems.push('CODEC_AUTH=jwt needs CODEC_JWKS_URL or AUTH_JWKS_URL to verify operator tokens');
+  }
   if (config.isProduction) {
     if (config.INTERNAL_SERVICE_KEY === DEFAULT_INTERNAL_SERVICE_KEY) {
       problems.push('INTERNAL_SERVICE_KEY must be changed from its default in production');
     }
     if (config.TEMPORAL_CODEC_KEYS.length === 0) {
       problems.push('TEMPORAL_CODEC_KEYS must be set in production (payloads would otherwise use the development key)');
+    }
+    if (config.TEMPORAL_SECRETS_KEYS.length === 0) {
+      problems.push(
+        'TEMPORAL_SECRETS_KEYS must be set in production (secrets would otherwise use the development key)',
+      );
+    }
+    const codecKeys = new Set(config.TEMPORAL_CODEC_KEYS.map((k) => k.key.toString('base64')));
+    if (config.TEMPORAL_SECRETS_KEYS.some((k) => codecKeys.has(k.key.toString('base64')))) {
+      problems.push(
+        'TEMPORAL_SECRETS_KEYS must differ from TEMPORAL_CODEC_KEYS (the codec endpoint must not open secrets)',
+      );
     }
   }
   if (problems.length) throw new ConfigError(problems);

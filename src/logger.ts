@@ -26,11 +26,43 @@ export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((k) => {
   return [key.startsWith('.') ? k : key, `*${key}`, `*.*${key}`, `*.*.*${key}`];
 });
 
-/** Query-string values that must never reach a log line (e.g. `/auth/validate?token=`). */
-const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|invite_token|password|key)=)[^&#]*/gi;
+/** Query parameters whose values must never reach a log line (e.g. `/auth/validate?token=`). */
+const SECRET_PARAMS = new Set([
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'invite_token',
+  'password',
+  'key',
+  'jwt',
+  'secret',
+]);
+
+/** A parameter name as the server reads it: percent-decoded (repeatedly: `%2574` too), case-folded. */
+function paramName(raw: string): string {
+  let name = raw.replace(/\+/g, ' ');
+  for (let i = 0; i < 3 && name.includes('%'); i++) {
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      break;
+    }
+  }
+  return name.trim().toLowerCase().replace(/\[\]$/, '');
+}
 
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[REDACTED]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq > 0 && SECRET_PARAMS.has(paramName(part.slice(0, eq))) ? `${part.slice(0, eq)}=[REDACTED]` : part;
+    });
+  return `${url.slice(0, q + 1)}${query.join('&')}`;
 }
 
 export function loggerOptions(level: string, base: Record<string, unknown> = {}): LoggerOptions {

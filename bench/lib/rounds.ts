@@ -32,6 +32,9 @@ export interface Variant<T extends RunResult = RunResult> {
   gatewayPids?(): number[];
   /** The outbox relay's processes to meter, when they are not the harness's worker. */
   workerPids?(): number[];
+  /** Set-up and clean-up around each of its runs, outside the measurement (e.g. stop a broker). */
+  before?(): Promise<void>;
+  after?(): Promise<void>;
 }
 
 export interface Plan {
@@ -72,7 +75,12 @@ export async function interleavedRounds(plan: Plan, meter: Meter): Promise<void>
         if (at.rate !== undefined) label.rate = at.rate;
         if (v.gatewayPids) label.gatewayPids = () => v.gatewayPids!();
         if (v.workerPids) label.workerPids = () => v.workerPids!();
-        await meter(label, () => v.load(at), v.extra && ((r) => v.extra!(r)));
+        await v.before?.();
+        try {
+          await meter(label, () => v.load(at), v.extra && ((r) => v.extra!(r)));
+        } finally {
+          await v.after?.();
+        }
       }
     }
   }

@@ -3,9 +3,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { HttpError } from '../errors';
 import { deterministicEventId, recordEventNow } from '../events/outbox';
-import type { SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
+import type { SignUpAnswer, SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
 import type { MeResponse } from '../auth/types';
 import { userFromMe } from '../auth/user';
+import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
 import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
 
@@ -17,6 +18,8 @@ export interface AuthActivityDependencies {
 
 export function createAuthActivities(deps: AuthActivityDependencies) {
   const { authService } = deps;
+  const secrets = SecretBox.fromConfig(deps.config.TEMPORAL_SECRETS_KEYS);
+  const registered = () => upstreamRejected(new HttpError('conflict', 'This e-mail address is already registered'));
 
   async function signIn(email: string, password: string): Promise<UpstreamTokens | undefined> {
     const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-in/password', {
@@ -37,9 +40,67 @@ export function createAuthActivities(deps: AuthActivityDependencies) {
       const tokens = await signIn(input.email, input.password);
       if (tokens) return tokens;
     }
-    if (res.status === 400)
-      throw upstreamRejected(new HttpError('conflict', 'This e-mail address is already registered'));
+    if (res.status === 400) throw registered();
     throw upstreamRefusal(res.status, res.body);
+  }
+
+  /**
+   * Whether the account was created by the sign-up run started at `startedAt`, from the auth
+   * service's `created_at` (internal API): an older account was registered before, whatever the
+   * upstream answered to this run's sign-up.
+   */
+  async function createdSince(userId: string, startedAt: string): Promise<boolean> {
+    const res = await authService.call<{ created_at?: unknown }>('GET', `/auth/user/${encodeURIComponent(userId)}`, {
+      internal: true,
+      retry: false,
+    });
+    if (res.status !== 200) {
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+      // Not the caller's fault (e.g. a wrong internal key): a gateway-side failure, not a 4xx.
+      throw upstreamRejected(new HttpError('upstream_error', 'The auth service refused the account lookup'));
+    }
+    const createdAt = typeof res.body.created_at === 'string' ? Date.parse(res.body.created_at) : NaN;
+    // Without a readable created_at there is nothing to compare: the caller proved the password.
+    if (Number.isNaN(createdAt)) return true;
+    return createdAt >= Date.parse(startedAt) - deps.config.SIGN_UP_CLOCK_SKEW_MS;
+  }
+
+  /** Ends a session the gateway will not hand out (best effort: it expires anyway). */
+  async function dropSession(tokens: UpstreamTokens): Promise<void> {
+    await authService
+      .call('POST', '/v1/client/logout', { body: { refresh_token: tokens.refresh_token }, retry: false })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Sign-up with sealed secrets. "E-mail taken" is checked by signing in with the same password
+   * (on any attempt: a worker crash can replay this at attempt 1 after the account was created);
+   * either way the account must have been created since the run started, else 409. The upstream
+   * may answer a sign-up of a registered e-mail with the right password with tokens: also 409.
+   */
+  async function signUpAccount(input: {
+    email: string;
+    password: string;
+    full_name: string;
+    startedAt: string;
+  }): Promise<SignUpAnswer> {
+    const password = secrets.open(input.password);
+    const res = await authService.call<UpstreamTokens>('POST', '/v1/client/sign-up', {
+      body: { email: input.email, password, full_name: input.full_name },
+      retry: false,
+    });
+    let tokens: UpstreamTokens | undefined;
+    if (res.status === 201 || res.status === 200) tokens = res.body;
+    else if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+    else if (res.status === 400) tokens = await signIn(input.email, password);
+    else throw upstreamRefusal(res.status, res.body);
+    if (!tokens) throw registered();
+    const user = await fetchUser(tokens.access_token);
+    if (!(await createdSince(user.user_id, input.startedAt))) {
+      await dropSession(tokens);
+      throw registered();
+    }
+    return { tokens: secrets.sealJson(tokens), user };
   }
 
   async function fetchUser(accessToken: string): Promise<SignedUpUser> {
@@ -52,6 +113,7 @@ export function createAuthActivities(deps: AuthActivityDependencies) {
   }
 
   return {
+    signUpAccount,
     // The two steps as separate activities: still registered for sign-up runs started before
     // `createAccountAndFetchUser` (see `patched` in the workflow), which replay through them.
     createAccount,

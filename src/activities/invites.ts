@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { deterministicEventId, recordEvent } from '../events/outbox';
 import { emailHashOf, sha256 } from '../auth/hashing';
 import type { InviteRole, IssuedInvite } from '../auth/invite-types';
+import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
 import { retryableStatus, upstreamRefusal } from './upstream-failure';
 
@@ -12,9 +13,14 @@ export interface InviteActivityDependencies {
   config: Config;
 }
 
-/** Activities of the org-invite workflow: upstream calls, and invite rows written with their events. */
+/**
+ * Activities of the org-invite workflow: upstream calls, and invite rows written with their events.
+ * Access tokens and invite tokens reach and leave them sealed (TEMPORAL_SECRETS_KEYS); a plain
+ * value comes from a run started before sealing and is used as it is.
+ */
 export function createInviteActivities(deps: InviteActivityDependencies) {
   const { authService, orm, config } = deps;
+  const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
 
   return {
     async hashEmail(email: string): Promise<string> {
@@ -28,11 +34,11 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       role: InviteRole;
     }): Promise<string> {
       const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
-        token: input.token,
+        token: secrets.open(input.token),
         body: { email: input.email, role: input.role },
         retry: false,
       });
-      if (res.status === 200 || res.status === 201) return res.body.invite_token;
+      if (res.status === 200 || res.status === 201) return secrets.seal(res.body.invite_token);
       if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
       throw upstreamRefusal(res.status, res.body);
     },
@@ -42,8 +48,8 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       inviteToken: string;
     }): Promise<{ org_id: string; role: string }> {
       const res = await authService.call<{ org_id: string; role: string }>('POST', '/v1/invite/accept', {
-        token: input.token,
-        body: { invite_token: input.inviteToken },
+        token: secrets.open(input.token),
+        body: { invite_token: secrets.open(input.inviteToken) },
         retry: false,
       });
       if (res.status === 200) return { org_id: res.body.org_id, role: res.body.role };
@@ -63,7 +69,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       requestId: string;
       ip: string | null;
     }): Promise<void> {
-      const { invite } = input;
+      const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
       await orm.em.fork().transactional(async (em) => {
         await em.execute(
           `insert into org_invites (invite_id, org_id, email_hash, role, token_hash, workflow_id, status, invited_by, expires_at)

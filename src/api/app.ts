@@ -7,21 +7,22 @@ import Fastify, {
 } from 'fastify';
 import { symbols as pinoSymbols } from 'pino';
 import fp from 'fastify-plugin';
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config';
-import { redactUrl, type Logger } from '../logger';
+import type { Logger } from '../logger';
 import type { GatewayDependencies } from './dependencies';
 import errors from './plugins/errors';
+import accessLog from './plugins/access-log';
+import corsPolicy from './plugins/cors';
+import { publicOnly, type InternalDocs } from './openapi';
 import metrics from './plugins/metrics';
 import idempotency from './plugins/idempotency';
 import healthRoutes from './routes/health';
 // `/index`: a build output from before the split (routes/chat.js) would otherwise win the lookup.
 import { chatSettingsRoutes } from './routes/chat/index';
 import asyncApiRoutes from './routes/asyncapi';
-import codecRoutes from './routes/codec';
 import auth from './plugins/auth';
 import rateLimit from './plugins/rate-limit';
 import clientRoutes from './routes/client';
@@ -40,6 +41,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     deps: GatewayDependencies;
+    /** The OpenAPI paths of the internal routes, left out of the public document. */
+    internalOpenApi: () => InternalDocs;
   }
 }
 
@@ -54,9 +57,6 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.decorate('config', config);
     app.decorate('deps', deps);
 
-    app.addHook('onRequest', async (request, reply) => {
-      void reply.header('x-request-id', request.id);
-    });
     // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
     // connections end with their last response instead of holding shutdown open.
     let draining = false;
@@ -66,37 +66,20 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.addHook('onSend', async (_request, reply) => {
       if (draining) void reply.header('connection', 'close');
     });
-    app.addHook('onResponse', async (request, reply) => {
-      // Query strings may carry tokens (/auth/validate?token=): never log them raw.
-      request.log.info(
-        {
-          method: request.method,
-          url: redactUrl(request.url),
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 10) / 10,
-        },
-        'request completed',
-      );
-    });
-
+    await app.register(accessLog);
     await app.register(errors);
     await app.register(loadShedding, { config });
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
+    deps.accessEvents.registerMetrics(app.metrics);
     await app.register(idempotency, { orm: deps.orm, config });
-    // The API answers the front ends' origins; the codec endpoint only Temporal UI's.
-    await app.register(cors, {
-      delegator: (req, cb) => {
-        const codec = (req.url ?? '').startsWith('/codec/');
-        const origins = codec ? config.TEMPORAL_UI_ORIGINS : config.CORS_ORIGINS;
-        cb(null, {
-          origin: origins.length ? origins : false,
-          credentials: true,
-          maxAge: 600,
-          exposedHeaders: ['X-Request-Id', 'X-Total-Count', 'Location', 'Retry-After'],
-        });
-      },
+    await app.register(corsPolicy, { origins: config.CORS_ORIGINS });
+    // The internal /auth/* routes are documented on the admin listener only (src/api/admin.ts).
+    const internalDocs: InternalDocs = { paths: {}, schemas: {} };
+    app.decorate('internalOpenApi', () => {
+      app.swagger(); // generates (once) the document, which fills internalDocs
+      return internalDocs;
     });
     await app.register(swagger, {
       openapi: {
@@ -113,6 +96,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
           },
         },
       },
+      transformObject: publicOnly(internalDocs),
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -122,7 +106,6 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(rateLimit);
 
     await app.register(healthRoutes);
-    await app.register(codecRoutes);
     await app.register(clientRoutes);
     await app.register(authenticatedRoutes);
     await app.register(internalRoutes);
@@ -173,7 +156,7 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', allErrors: true } },
@@ -181,6 +164,11 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     frameworkErrors,
     clientErrorHandler,
   };
+}
+
+/** A hop count becomes proxy-addr's own hop test (`i < n`); Fastify's types take no number. */
+function trustProxyOption(trust: Config['TRUST_PROXY']): FastifyServerOptions['trustProxy'] {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
 }
 
 /** Builds a ready-to-listen gateway (used by server.ts and by tests). */

@@ -13,6 +13,7 @@ import { AuthServiceClient } from '../upstreams/auth-service';
 import { TokenDenylist } from '../auth/denylist';
 import { TokenVerifier } from '../auth/token-verifier';
 import { OutboxWriter } from '../events/outbox-writer';
+import { AccessEventPublisher } from '../events/access-events';
 
 /** Everything the API talks to, created once per process and closed on shutdown. */
 export interface GatewayDependencies {
@@ -25,6 +26,8 @@ export interface GatewayDependencies {
   denylist: TokenDenylist;
   tokenVerifier: TokenVerifier;
   outboxWriter: OutboxWriter;
+  /** The one batching Kafka producer of this process's access events (never awaited by a request). */
+  accessEvents: AccessEventPublisher;
   probes: DependencyProbe[];
   /** The one chat request/reply client of this process (routes use it; the worker has its own). */
   chat: ChatRequestReply;
@@ -59,13 +62,8 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   );
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
-  const outboxWriter = new OutboxWriter(
-    orm,
-    config,
-    logger,
-    config.OUTBOX_WRITE_BUFFER_EVENTS,
-    config.OUTBOX_READ_EVENT_LINGER_MS,
-  );
+  const outboxWriter = new OutboxWriter(orm, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);
+  const accessEvents = new AccessEventPublisher({ config, logger });
 
   const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
   relay?.start();
@@ -127,11 +125,13 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     denylist,
     tokenVerifier,
     outboxWriter,
+    accessEvents,
     probes,
     async close() {
       // Flush queued events first, so this process's relay still publishes them on its way out.
       await outboxWriter.close();
       await Promise.allSettled([
+        accessEvents.close(),
         chat.close(),
         relay?.stop(),
         kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined,

@@ -1,22 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EventData, EventType } from '../events/catalog';
+import { isAccessEvent, type AccessEventType, type EventData, type EventType } from '../events/catalog';
+import type { RecordEventInput } from '../events/outbox';
 import { OutboxFullError } from '../events/outbox-writer';
 import { HttpError } from '../errors';
 
-/** Events that only report a read: the route answers without waiting for their outbox write. */
-const READ_EVENTS = new Set<EventType>([
-  'user_info_requested',
-  'members_listed',
-  'token_validated',
-  'user_detail_requested',
-  'user_orgs_requested',
-]);
-
 /**
- * Records a domain event of a direct route in the outbox (events.md). State-changing events are
- * awaited (group commit, a few ms), so a success answer implies a durable event; read events are
- * not, keeping the proxy path free of database waits. Neither fails the request while PostgreSQL
- * is away, until the writer's buffer is full: then the request answers 503 rather than lose its event.
+ * Records a domain event of a direct route (events.md, Delivery). Access events (reads) go to the
+ * process's batching Kafka producer and are never waited for: no database or broker on the read
+ * path. State events are written to the outbox and awaited (group commit, a few ms), so a success
+ * answer implies a durable event; while PostgreSQL is away they wait in the writer's buffer, and
+ * once it is full the request answers 503 rather than lose its event.
  */
 export async function emitEvent<T extends EventType>(
   app: FastifyInstance,
@@ -24,18 +17,19 @@ export async function emitEvent<T extends EventType>(
   eventType: T,
   data: EventData[T],
 ): Promise<void> {
+  const input = {
+    eventType,
+    data,
+    requestId: request.id,
+    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
+  };
+  if (isAccessEvent(eventType)) {
+    app.deps.accessEvents.publish(input as RecordEventInput<AccessEventType>);
+    return;
+  }
   let written: Promise<boolean>;
-  const read = READ_EVENTS.has(eventType);
   try {
-    written = app.deps.outboxWriter.write(
-      {
-        eventType,
-        data,
-        requestId: request.id,
-        actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
-      },
-      { read },
-    );
+    written = app.deps.outboxWriter.write(input);
   } catch (err) {
     if (!(err instanceof OutboxFullError)) throw err;
     request.log.error(
@@ -46,5 +40,5 @@ export async function emitEvent<T extends EventType>(
       headers: { 'retry-after': '5' },
     });
   }
-  if (!read) await written;
+  await written;
 }

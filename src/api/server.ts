@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
+import { createAdminServer } from './admin';
 import { createServer } from './app';
 import { createDependencies } from './dependencies';
 
@@ -10,16 +11,18 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL, { component: 'api' });
   const deps = await createDependencies(config, logger);
   const app = await createServer(config, logger, deps);
+  const admin = await createAdminServer(config, logger, app);
 
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
-    await app.close();
+    await Promise.all([app.close(), admin.close()]);
     await deps.close();
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });
+  await admin.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
   // Shows whether the memory flags of the image (Dockerfile, NODE_OPTIONS) are in effect: about 530
   // with them; without them V8 derives the cap from the machine's memory (about 4300 on 24 GB).
   logger.info({ heap_limit_mb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'V8 heap limit');

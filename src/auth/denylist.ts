@@ -4,6 +4,12 @@ import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 
 const CHANNEL = 'gateway_token_revoked';
+/** A LISTEN socket that died silently (no FIN: NAT, failover) is noticed within about 30 s. */
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+const KEEPALIVE_DELAY_MS = 10_000;
+/** Names the LISTEN session in pg_stat_activity (operators, tests). */
+export const LISTENER_APPLICATION_NAME = 'gateway-denylist-listener';
 
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -22,6 +28,7 @@ export class TokenDenylist {
   private closed = false;
   private purgeTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly databaseUrl: string,
@@ -33,6 +40,8 @@ export class TokenDenylist {
   async start(): Promise<void> {
     this.purgeTimer = setInterval(() => this.purgeMemory(), 30_000);
     this.purgeTimer.unref();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
     await this.connect().catch((err: unknown) => this.scheduleReconnect(err));
   }
 
@@ -72,12 +81,19 @@ export class TokenDenylist {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.purgeTimer);
+    clearInterval(this.heartbeatTimer);
     clearTimeout(this.reconnectTimer);
     await this.listener?.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 5_000, keepAlive: true });
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+      application_name: LISTENER_APPLICATION_NAME,
+    });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     client.on('notification', (msg) => {
@@ -101,6 +117,25 @@ export class TokenDenylist {
     for (const r of rows.rows) this.revoked.set(r.token_hash, Number(r.exp));
     this.synced = true;
     this.logger.debug({ revoked: rows.rowCount }, 'token denylist synchronised');
+  }
+
+  /** A query on the LISTEN connection: an error or no answer in time means the socket is gone. */
+  private async heartbeat() {
+    const client = this.listener;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([client.query('select 1'), timeout]);
+    } catch (err) {
+      this.lost(client, err instanceof Error ? err : new Error(String(err)));
+      // Without awaiting: ending a dead socket may never complete.
+      void client.end().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private lost(client: Client, err: Error) {

@@ -8,7 +8,7 @@ export interface OrgInviteInput {
   email: string;
   role: InviteRole;
   invitedBy: string;
-  /** The inviting owner's access token, for the upstream call; only inside encrypted payloads. */
+  /** The inviting owner's access token, for the upstream call; sealed (TEMPORAL_SECRETS_KEYS). */
   inviterToken: string;
   ttlMs: number;
   requestId: string;
@@ -17,6 +17,7 @@ export interface OrgInviteInput {
 
 export interface IssuedInvite {
   invite_id: string;
+  /** Sealed inside Temporal (plain in runs started before sealing); the route opens it for the answer. */
   invite_token: string;
   expires_at: string;
 }
@@ -24,7 +25,7 @@ export interface IssuedInvite {
 export interface AcceptInviteInput {
   userId: string;
   emailHash: string;
-  /** The accepting user's access token, for the upstream call; only inside encrypted payloads. */
+  /** The accepting user's access token, for the upstream call; sealed (TEMPORAL_SECRETS_KEYS). */
   token: string;
   requestId: string;
   ip: string | null;

@@ -1,11 +1,14 @@
-/** Types shared by the sign-up route, workflow and activities (no runtime code: the workflow imports it). */
+/** Types and constants shared by the sign-up route, workflow and activities (no I/O: the workflow imports it). */
 
 export interface SignUpInput {
   email: string;
+  /** Sealed with TEMPORAL_SECRETS_KEYS (plaintext only in runs started before sealing). */
   password: string;
   full_name: string;
   requestId: string;
   ip: string | null;
+  /** The credential proof (keyed HMAC of e-mail + password) a joining sign-up must match. */
+  credential?: string;
 }
 
 export interface UpstreamTokens {
@@ -25,6 +28,10 @@ export interface SignedUpUser {
 }
 
 export interface SignUpAnswer {
-  tokens: UpstreamTokens;
+  /** Sealed JSON of UpstreamTokens (an object only in runs started before sealing). */
+  tokens: string | UpstreamTokens;
   user: SignedUpUser;
 }
+
+/** ApplicationFailure type of a sign-up that may not join the run (another password), or a registered e-mail. */
+export const SIGN_UP_CONFLICT = 'SignUpConflict';

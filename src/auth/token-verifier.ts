@@ -1,11 +1,12 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import type { AuthServiceClient } from '../upstreams/auth-service';
 import { tokenHash, type TokenDenylist } from './denylist';
 import type { AuthenticatedUser } from './types';
-import { setBounded } from '../bounded-map';
+import { LruMap } from '../bounded-map';
+import { IssuerKeys } from './issuer-keys';
 
 const VALIDATE_CACHE_MAX_MS = 60_000;
 const NEGATIVE_CACHE_MS = 5_000;
@@ -73,9 +74,9 @@ function userFrom(payload: JWTPayload, token: string): AuthenticatedUser {
  * has the last word.
  */
 export class TokenVerifier {
-  private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
-  private readonly validateCache = new Map<string, { until: number; user?: AuthenticatedUser }>();
-  private readonly verifiedCache = new Map<string, { until: number; user: AuthenticatedUser }>();
+  private readonly jwks?: IssuerKeys;
+  private readonly validateCache = new LruMap<string, { until: number; user?: AuthenticatedUser }>(CACHE_LIMIT);
+  private readonly verifiedCache = new LruMap<string, { until: number; user: AuthenticatedUser }>(VERIFIED_CACHE_LIMIT);
 
   constructor(
     private readonly config: Pick<
@@ -89,14 +90,10 @@ export class TokenVerifier {
     >,
     private readonly authService: AuthServiceClient,
     private readonly denylist: TokenDenylist,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     if (config.AUTH_JWKS_URL) {
-      this.jwks = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL), {
-        cooldownDuration: config.AUTH_JWKS_REFRESH_FLOOR_MS,
-        cacheMaxAge: 10 * 60_000,
-        timeoutDuration: 5_000,
-      });
+      this.jwks = new IssuerKeys(config.AUTH_JWKS_URL, config.AUTH_JWKS_REFRESH_FLOOR_MS, logger);
     }
   }
 
@@ -122,12 +119,7 @@ export class TokenVerifier {
     const hit = this.verifiedCache.get(token);
     if (hit && hit.until > now) return hit.user;
     const user = await this.verifyLocally(token);
-    setBounded(
-      this.verifiedCache,
-      token,
-      { user, until: Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS) },
-      VERIFIED_CACHE_LIMIT,
-    );
+    this.verifiedCache.set(token, { user, until: Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS) });
     return user;
   }
 
@@ -146,7 +138,7 @@ export class TokenVerifier {
   private async verifyLocally(token: string): Promise<AuthenticatedUser> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks!, {
+      ({ payload } = await jwtVerify(token, this.jwks!.getKey, {
         algorithms: this.config.AUTH_ALGORITHMS,
         issuer: this.config.AUTH_ISSUER || undefined,
         audience: this.config.AUTH_AUDIENCE || undefined,
@@ -154,10 +146,7 @@ export class TokenVerifier {
         clockTolerance: 5,
       }));
     } catch (err) {
-      if (err instanceof joseErrors.JWKSTimeout || (err instanceof Error && err.name === 'JWKSInvalid')) {
-        this.logger.warn({ error: err.name }, 'JWKS unavailable');
-        throw new HttpError('upstream_unavailable', 'Token issuer keys are unavailable');
-      }
+      if (err instanceof HttpError) throw err; // issuer keys unavailable: 503
       throw new TokenRejected(reasonOf(err));
     }
     const azp = (payload as { azp?: unknown }).azp;
@@ -199,6 +188,6 @@ export class TokenVerifier {
   }
 
   private remember(key: string, entry: { until: number; user?: AuthenticatedUser }) {
-    setBounded(this.validateCache, key, entry, CACHE_LIMIT);
+    this.validateCache.set(key, entry);
   }
 }

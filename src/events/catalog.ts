@@ -69,6 +69,23 @@ export const EVENT_CATALOG: { readonly [T in EventType]: CatalogEntry } = {
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
 
+/** Events that record a read (events.md): sent straight to Kafka, never awaited, a counted loss accepted. */
+export const ACCESS_EVENT_TYPES = [
+  'token_validated',
+  'user_info_requested',
+  'user_detail_requested',
+  'user_orgs_requested',
+  'members_listed',
+] as const satisfies readonly EventType[];
+
+export type AccessEventType = (typeof ACCESS_EVENT_TYPES)[number];
+
+const ACCESS_EVENTS: ReadonlySet<EventType> = new Set(ACCESS_EVENT_TYPES);
+
+export function isAccessEvent(eventType: EventType): eventType is AccessEventType {
+  return ACCESS_EVENTS.has(eventType);
+}
+
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_CATALOG, value);
 }

@@ -60,8 +60,7 @@ export interface OutboxRelayOptions {
   lockName?: string;
   /**
    * Makes the producer in place of the relay's own kafkajs producer (idempotent, acks=all, one
-   * request in flight). For measurement only: the benchmark's "events not published" bound uses a
-   * producer that sends nothing, to price everything of the event path except the publish.
+   * request in flight). For tests only: a producer that records what it is given, or fails.
    */
   createProducer?: () => RelayProducer;
 }
@@ -111,7 +110,8 @@ function errorText(err: unknown): string {
   return text.slice(0, 1000);
 }
 
-function isRecordRejected(err: unknown): boolean {
+/** A Kafka refusal of the records themselves (too large, invalid), as opposed to an outage. */
+export function isRecordRejected(err: unknown): boolean {
   const e = err as { name?: string; retriable?: boolean; type?: string; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') return isRecordRejected(e.cause);

@@ -3,7 +3,7 @@
  * its result when it ends within WORKFLOW_SYNC_TIMEOUT_MS, otherwise with an operation id; and
  * describe an operation for GET /v1/operations/{id}.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -19,6 +19,7 @@ import {
   type Workflow,
 } from '@temporalio/common';
 import { ERROR_STATUS, HttpError, type ErrorCode } from '../errors';
+import { SEALED_PREFIX, type SecretBox } from './secrets';
 
 /** Search attributes operators filter on in Temporal UI (registered by scripts/stack.sh and compose). */
 export const GatewayOperation = defineSearchAttributeKey('GatewayOperation', SearchAttributeType.KEYWORD);
@@ -60,12 +61,14 @@ export interface OperationMemo {
 const SAFE_ID_PART = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The last part of a workflow id: the Idempotency-Key (so a retry joins the same workflow) or
- * the request id. A key that is not a plain token is hashed, so ids stay readable and free of
- * whatever a client put in its key.
+ * The last part of a workflow id: the Idempotency-Key (so a retry joins the same workflow), else
+ * an id the gateway generates — never the request id, which a client may choose (X-Request-Id)
+ * and so make its request join someone else's operation. A key that is not a plain token is
+ * hashed, so ids stay readable and free of whatever a client put in its key. (The second
+ * parameter is no longer read; it stays until the callers drop it.)
  */
-export function operationKey(idempotencyKey: string | undefined, requestId: string): string {
-  if (idempotencyKey === undefined) return requestId;
+export function operationKey(idempotencyKey: string | undefined, _requestId?: string): string {
+  if (idempotencyKey === undefined) return randomUUID();
   return SAFE_ID_PART.test(idempotencyKey)
     ? idempotencyKey
     : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
@@ -80,6 +83,11 @@ export function operationError(err: unknown): OperationError {
       // 5xx details are ours (activities only put safe text there), 4xx come from the upstream's message.
       return { code, detail: cause.message };
     }
+    // An upstream refusal (UpstreamRejected) names its gateway code in its details.
+    const detailCode =
+      cause instanceof ApplicationFailure ? (cause.details?.[0] as { code?: unknown })?.code : undefined;
+    if (typeof detailCode === 'string' && Object.hasOwn(ERROR_STATUS, detailCode))
+      return { code: detailCode as ErrorCode, detail: cause.message };
     cause = cause.cause;
   }
   return { code: 'internal', detail: 'The operation failed' };
@@ -153,6 +161,33 @@ export async function runOperation<W extends Workflow>(
     return { status: 'running', workflowId };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+const SEALED_OPERATION = 'sign-up:';
+const OPERATION_PURPOSE = 'operation-id';
+
+/**
+ * The operation id a sign-up's 202 hands out: the run, sealed with the secrets key. It names
+ * neither the e-mail nor anything guessable, and only its holder (the caller who started or
+ * proved the same credentials) can follow the run; no token exists yet to check an owner by.
+ */
+export function sealedOperationId(secrets: SecretBox, workflowId: string, runId: string): string {
+  const sealed = secrets.sealJson({ w: workflowId, r: runId }, OPERATION_PURPOSE);
+  return SEALED_OPERATION + sealed.slice(SEALED_PREFIX.length);
+}
+
+/** The run a sealed operation id names, or undefined for anything else (forged, other key, other id). */
+export function openOperationId(secrets: SecretBox, id: string): { workflowId: string; runId: string } | undefined {
+  if (!id.startsWith(SEALED_OPERATION)) return undefined;
+  try {
+    const run = secrets.openJson<{ w?: unknown; r?: unknown }>(
+      SEALED_PREFIX + id.slice(SEALED_OPERATION.length),
+      OPERATION_PURPOSE,
+    );
+    return typeof run.w === 'string' && typeof run.r === 'string' ? { workflowId: run.w, runId: run.r } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

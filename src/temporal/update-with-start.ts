@@ -14,6 +14,10 @@ export interface UpdateWithStartOptions<W extends Workflow> {
   orgId?: string;
   /** How long to wait for the update's answer before reporting "running". */
   timeoutMs: number;
+  /** Default ALLOW_DUPLICATE: a closed run with this id may be followed by a new one. */
+  workflowIdReusePolicy?: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY';
+  /** Extra memo fields (encrypted by the codec, but shown to operators: never a secret). */
+  memo?: Record<string, unknown>;
 }
 
 export type UpdateOutcome<R> = { status: 'completed'; result: R } | { status: 'running' };
@@ -23,11 +27,11 @@ export type UpdateOutcome<R> = { status: 'completed'; result: R } | { status: 'r
  * (Update-with-Start, the early-return pattern). Search attributes and memo follow the Temporal
  * conventions of gateway-http.md. A failed update becomes the HttpError its failure names.
  */
-export async function updateWithStart<W extends Workflow, R>(
+export async function updateWithStart<W extends Workflow, R, A extends unknown[] = []>(
   client: Client,
   workflow: W,
-  update: UpdateDefinition<R, []>,
-  options: UpdateWithStartOptions<W>,
+  update: UpdateDefinition<R, A>,
+  options: UpdateWithStartOptions<W> & { updateArgs?: A },
   failureCodes: Record<string, ErrorCode> = {},
 ): Promise<UpdateOutcome<R>> {
   const startWorkflowOperation = new WithStartWorkflowOperation(workflow, {
@@ -35,17 +39,20 @@ export async function updateWithStart<W extends Workflow, R>(
     taskQueue: options.taskQueue,
     args: options.args,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdReusePolicy: options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE',
     typedSearchAttributes: [
       { key: GatewayOperation, value: options.kind },
       { key: GatewayRequestId, value: options.requestId },
       ...(options.userId ? [{ key: GatewayUserId, value: options.userId }] : []),
       ...(options.orgId ? [{ key: GatewayOrgId, value: options.orgId }] : []),
     ],
-    memo: { request_id: options.requestId },
+    memo: { request_id: options.requestId, ...options.memo },
     // The SDK's conditional args type cannot be satisfied by a generic W; the shape is checked by callers' W.
   } as unknown as ConstructorParameters<typeof WithStartWorkflowOperation<W>>[1]);
-  const answer = client.workflow.executeUpdateWithStart(update, { startWorkflowOperation });
+  const answer = client.workflow.executeUpdateWithStart(update, {
+    startWorkflowOperation,
+    ...(options.updateArgs ? { args: options.updateArgs } : {}),
+  });
   return waitForUpdate(answer, options.timeoutMs, failureCodes);
 }
 

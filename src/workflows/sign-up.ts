@@ -6,14 +6,22 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { GatewayActivities } from '../activities';
-import type { SignUpAnswer, SignUpInput } from '../auth/sign-up-types';
+import { SIGN_UP_CONFLICT, type SignUpAnswer, type SignUpInput } from '../auth/sign-up-types';
 import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY, UPSTREAM_LOCAL_ACTIVITY } from './policies';
 
-/** Answers the HTTP call as soon as the account exists (Update-with-Start early return). */
-export const signUpAnswer = defineUpdate<SignUpAnswer>('signUpAnswer');
+/**
+ * Answers the HTTP call as soon as the account exists (Update-with-Start early return). Its
+ * argument is the caller's credential proofs: only a caller with the run's e-mail and password
+ * is admitted, and only until the account exists (runs started before proofs admit nobody new).
+ */
+export const signUpAnswer = defineUpdate<SignUpAnswer, [proofs: string[]]>('signUpAnswer');
+
+const GatewayUserId = defineSearchAttributeKey('GatewayUserId', SearchAttributeType.KEYWORD);
 
 const upstream = proxyActivities<GatewayActivities>(UPSTREAM_ACTIVITY);
 const upstreamLocal = proxyLocalActivities<GatewayActivities>(UPSTREAM_LOCAL_ACTIVITY);
@@ -21,23 +29,42 @@ const outbox = proxyActivities<GatewayActivities>(DATABASE_ACTIVITY);
 
 /**
  * sign-up/<sha256(email)>: creates the account and reads the new user's profile in one local
- * activity (the password only ever in encrypted payloads), answers the waiting HTTP call through the update, then records
- * `user_registered` with an event id derived from the run, so a retried step cannot publish twice.
+ * activity (password and tokens sealed: the workflow never sees them), answers the waiting HTTP
+ * call through the update, then records `user_registered` with an event id derived from the run,
+ * so a retried step cannot publish twice.
  */
 export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: string; email: string }> {
   let answer: SignUpAnswer | undefined;
   let failure: ApplicationFailure | undefined;
-  setHandler(signUpAnswer, async () => {
-    await condition(() => answer !== undefined || failure !== undefined);
-    if (failure) throw failure;
-    return answer!;
-  });
+  setHandler(
+    signUpAnswer,
+    async () => {
+      await condition(() => answer !== undefined || failure !== undefined);
+      if (failure) throw failure;
+      return answer!;
+    },
+    {
+      validator: (proofs: string[] | undefined) => {
+        // Once the account exists the e-mail is registered: a later sign-up is a new one (409).
+        if (answer || !input.credential || !Array.isArray(proofs) || !proofs.includes(input.credential))
+          throw ApplicationFailure.create({
+            type: SIGN_UP_CONFLICT,
+            message: 'This e-mail address is already registered',
+            nonRetryable: true,
+          });
+      },
+    },
+  );
 
   try {
     const account = { email: input.email, password: input.password, full_name: input.full_name };
-    // One local activity answers sooner than two activity tasks through the server (the HTTP call
-    // waits for it). Runs started by an older worker keep the two-activity path on replay.
-    if (patched('sign-up-local-activity')) {
+    if (patched('sign-up-sealed-secrets')) {
+      // The activity also tells an account this run created from one that existed before it.
+      const startedAt = workflowInfo().runStartTime.toISOString();
+      answer = await upstreamLocal.signUpAccount({ ...account, startedAt });
+      upsertSearchAttributes([{ key: GatewayUserId, value: answer.user.user_id }]);
+    } else if (patched('sign-up-local-activity')) {
+      // Runs started before sealing: one local activity with the plaintext password.
       answer = await upstreamLocal.createAccountAndFetchUser(account);
     } else {
       const tokens = await upstream.createAccount(account);

@@ -102,6 +102,7 @@ describe('anonymous document uploads', () => {
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
         PORT: String(port),
+        ADMIN_PORT: '0', // any free port: the default 9002 may be taken by another gateway
         DOCUMENT_BODY_LIMIT_BYTES: String(LIMIT),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

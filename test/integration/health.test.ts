@@ -15,8 +15,8 @@ describe('gateway against the real stack', () => {
     await gw.close();
   });
 
-  async function get(path: string, headers: Record<string, string> = {}) {
-    const res = await request(`${gw.url}${path}`, { headers });
+  async function get(path: string, headers: Record<string, string> = {}, base = gw.url) {
+    const res = await request(`${base}${path}`, { headers });
     const text = await res.body.text();
     return {
       status: res.statusCode,
@@ -97,17 +97,27 @@ describe('gateway against the real stack', () => {
     const spec = await get('/docs/json');
     expect(spec.status).toBe(200);
     expect(spec.json?.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.json?.paths ?? {})).toEqual(
-      expect.arrayContaining(['/health/live', '/health/ready', '/codec/decode']),
-    );
+    const paths = Object.keys(spec.json?.paths ?? {});
+    expect(paths).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    // Internal and admin routes are documented on the admin listener only.
+    expect(paths.filter((p) => p.startsWith('/auth/') || p.startsWith('/codec/'))).toEqual([]);
     const ui = await get('/docs/');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
+    const admin = await get('/docs/json', {}, gw.adminUrl);
+    expect(admin.status).toBe(200);
+    expect(Object.keys(admin.json?.paths ?? {})).toEqual(
+      expect.arrayContaining(['/auth/validate', '/auth/user/{id}', '/codec/decode', '/codec/encode']),
+    );
+    expect((await get('/docs/', {}, gw.adminUrl)).text).toContain('swagger');
   });
 
-  it('exports Prometheus metrics including request counts', async () => {
+  it('exports Prometheus metrics including request counts on the admin listener only', async () => {
     await get('/health/live');
-    const res = await get('/metrics');
+    const pub = await get('/metrics');
+    expect(pub.status).toBe(404);
+    expect(pub.json?.code).toBe('not_found');
+    const res = await get('/metrics', {}, gw.adminUrl);
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/gateway_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
   });

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { decodedHistoryText } from '../support/temporal-history';
 
 jest.setTimeout(120_000);
 
@@ -155,6 +156,13 @@ describe('organisation invites as durable workflows', () => {
     });
     const result = await s.gw.deps.temporal.client.workflow.getHandle(inviteWorkflowId(orgId, invitee.email)).result();
     expect(result).toEqual({ status: 'accepted' });
+
+    // Decoded with the codec (what an operator sees), the history holds none of the tokens.
+    const { text, decoded } = await decodedHistoryText(testConfig(overrides), inviteWorkflowId(orgId, invitee.email));
+    expect(decoded).toBeGreaterThan(5);
+    expect(text).toContain(invitee.email);
+    for (const secret of [inv.body.invite_token, owner.token, invitee.token, other.token])
+      expect(text).not.toContain(secret);
   });
 
   it('after INVITE_TTL the invite is gone: 410', async () => {

@@ -1,5 +1,6 @@
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
+import { startAuthFake } from '../support/auth-fake';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { captureLog } from '../support/log-capture';
 import { testConfig, uniqueSuffix } from '../support/stack';
@@ -22,7 +23,9 @@ describe('no secret reaches a log line', () => {
 
   beforeAll(async () => {
     const overrides = { LOG_LEVEL: 'trace', TEMPORAL_TASK_QUEUE: taskQueue, INTERNAL_SERVICE_KEY: internalKey };
-    s = await startAuthStack(overrides, undefined, gatewayLog.stream);
+    // The fake accepts the same internal key (the worker looks new accounts up with it).
+    const fake = await startAuthFake({ port: 0, internalKey });
+    s = await startAuthStack(overrides, fake, gatewayLog.stream);
     worker = await createWorker(
       testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }),
       createLogger('trace', {}, workerLog.stream),
@@ -36,6 +39,7 @@ describe('no secret reaches a log line', () => {
     await running;
     await worker.close();
     await s.close();
+    await s.fake.close();
   });
 
   it('logs requests and failures, but never passwords, tokens or the internal key', async () => {
@@ -70,6 +74,11 @@ describe('no secret reaches a log line', () => {
       (await call(s.gw.url, 'GET', `/auth/validate?token=${token}`, { headers: { 'x-internal-key': internalKey } }))
         .status,
     ).toBe(200);
+    // The query parser decodes parameter names, so `%74oken` is `token` too.
+    const encoded = await call(s.gw.url, 'GET', `/auth/validate?%74oken=${token}`, {
+      headers: { 'x-internal-key': internalKey },
+    });
+    expect(encoded.body.valid).toBe(true);
     expect(
       (await call(s.gw.url, 'GET', '/auth/validate', { headers: { 'x-internal-key': `${internalKey}-wrong` } })).status,
     ).toBe(401);
@@ -108,6 +117,7 @@ describe('no secret reaches a log line', () => {
     // The capture is real: it holds the access lines of these requests.
     expect(gatewayLog.text()).toContain('request completed');
     expect(gatewayLog.text()).toContain('/auth/validate?token=[REDACTED]');
+    expect(gatewayLog.text()).toContain('/auth/validate?%74oken=[REDACTED]');
     for (const secret of secrets) expect(logs).not.toContain(secret);
   });
 });

@@ -16,6 +16,7 @@ describe('sign-up as a workflow (Update-with-Start)', () => {
     TEMPORAL_TASK_QUEUE: taskQueue,
     WORKFLOW_SYNC_TIMEOUT_MS: '2000',
     TEMPORAL_CODEC_KEYS: `su:${Buffer.alloc(32, 9).toString('base64')}`,
+    INTERNAL_SERVICE_KEY: 'test-internal-key',
   };
   let s: AuthStack;
   let worker: GatewayWorker;
@@ -117,16 +118,19 @@ describe('sign-up as a workflow (Update-with-Start)', () => {
         headers: { 'idempotency-key': key },
       });
       expect(first.status).toBe(202);
-      expect(first.body).toEqual({ operation_id: signUpWorkflowId(email), status: 'running' });
-      expect(first.headers.location).toBe(`/v1/operations/${encodeURIComponent(signUpWorkflowId(email))}`);
+      // The operation id is sealed: it names neither the e-mail nor its hash.
+      expect(first.body).toEqual({ operation_id: expect.stringMatching(/^sign-up:/), status: 'running' });
+      expect(first.body.operation_id).not.toContain(signUpWorkflowId(email).slice('sign-up/'.length));
+      expect(first.headers.location).toBe(`/v1/operations/${encodeURIComponent(first.body.operation_id)}`);
       const op = await call(s.gw.url, 'GET', String(first.headers.location));
       expect(op.status).toBe(200);
-      expect(op.body).toMatchObject({ id: signUpWorkflowId(email), kind: 'sign-up', status: 'running' });
+      expect(op.body).toMatchObject({ id: first.body.operation_id, kind: 'sign-up', status: 'running' });
       expect(op.body.result).toBeUndefined();
-      // A client retry without the key joins the same workflow.
+      // A client retry without the key (same password) joins the same workflow.
       const retry = await call(s.gw.url, 'POST', '/v1/client/sign-up', { body: { email, password } });
       expect(retry.status).toBe(202);
-      expect(retry.body.operation_id).toBe(first.body.operation_id);
+      const joined = await call(s.gw.url, 'GET', `/v1/operations/${encodeURIComponent(retry.body.operation_id)}`);
+      expect(joined.body).toMatchObject({ kind: 'sign-up', status: 'running', created_at: op.body.created_at });
       await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - downAt))));
     } finally {
       await s.fake.setDown(false);

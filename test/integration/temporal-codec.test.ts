@@ -84,7 +84,7 @@ describe('workflow through the worker on the real Temporal server', () => {
         data: Buffer.from(p.data!).toString('base64'),
       })),
     };
-    const res = await request(`${gateway.url}/codec/decode`, {
+    const res = await request(`${gateway.adminUrl}/codec/decode`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-internal-key': 'test-internal-key', 'x-namespace': 'default' },
       body: JSON.stringify(body),
@@ -98,19 +98,19 @@ describe('workflow through the worker on the real Temporal server', () => {
     expect(values.some((v) => v.includes(SECRET))).toBe(true);
   });
 
-  it('refuses the codec endpoint without the key or a Temporal UI origin', async () => {
+  it('does not serve the codec on the public port, whatever the Origin says', async () => {
     const res = await request(`${gateway.url}/codec/decode`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: config.TEMPORAL_UI_ORIGINS[0]! },
       body: JSON.stringify({ payloads: [] }),
     });
-    expect(res.statusCode).toBe(401);
-    expect(((await res.body.json()) as { code: string }).code).toBe('unauthorized');
+    expect(res.statusCode).toBe(404);
+    expect(((await res.body.json()) as { code: string }).code).toBe('not_found');
   });
 
-  it('allows Temporal UI origin with CORS for the codec endpoint', async () => {
+  it('answers Temporal UI with CORS on the admin listener', async () => {
     const origin = config.TEMPORAL_UI_ORIGINS[0]!;
-    const pre = await request(`${gateway.url}/codec/decode`, {
+    const pre = await request(`${gateway.adminUrl}/codec/decode`, {
       method: 'OPTIONS',
       headers: {
         origin,
@@ -121,7 +121,7 @@ describe('workflow through the worker on the real Temporal server', () => {
     await pre.body.dump();
     expect(pre.statusCode).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe(origin);
-    const res = await request(`${gateway.url}/codec/encode`, {
+    const res = await request(`${gateway.adminUrl}/codec/encode`, {
       method: 'POST',
       headers: { origin, 'content-type': 'application/json' },
       body: JSON.stringify({

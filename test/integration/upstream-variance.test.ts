@@ -186,14 +186,18 @@ describe('liberal with upstreams: nulls, unknown fields and digit-string ids cha
   it('refuses a reply without an id it acts on: 502, counted, logged once with the field path', async () => {
     const { token } = await stack.signUp('Refused');
     stack.auth.failNext(1, 200, { body: { email: 'x@example.test', orgs: [] }, match: { path: '/v1/client/me' } });
-    const before = await call('GET', '/metrics');
+    const metrics = async () => {
+      const res = await request(`${stack.gw.adminUrl}/metrics`);
+      return { body: await res.body.text() };
+    };
+    const before = await metrics();
     const res = await call('GET', '/v1/client/me', token);
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'upstream_error', detail: expect.any(String) });
-    const after = await call('GET', '/metrics');
+    const after = await metrics();
     const count = (text: string) =>
       Number(/gateway_upstream_replies_refused_total\{upstream="auth",operation="me"\} (\d+)/.exec(text)?.[1] ?? 0);
-    expect(count(after.body as string) - count(before.body as string)).toBe(1);
+    expect(count(after.body) - count(before.body)).toBe(1);
     const refusals = log.lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => line.request_id === res.headers['x-request-id'] && line.field !== undefined);

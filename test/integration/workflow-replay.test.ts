@@ -30,4 +30,34 @@ describe('workflow histories of older code still replay', () => {
       ),
     ).resolves.toBeUndefined();
   });
+
+  it('sign-up with one local activity and the plaintext password (before sealed secrets)', async () => {
+    const history = fixture('sign-up-local-activity.history.json');
+    const markers = (history.events as { markerRecordedEventAttributes?: { markerName: string } }[])
+      .map((e) => e.markerRecordedEventAttributes?.markerName)
+      .filter(Boolean);
+    expect(markers).toEqual(['core_patch', 'core_local_activity']);
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../src/workflows'), dataConverter: { payloadCodecs: [codec] } },
+        history,
+        'sign-up/local-activity',
+      ),
+    ).resolves.toBeUndefined();
+  });
+
+  it('sign-up with sealed secrets, the credential-proof update and GatewayUserId (today’s code)', async () => {
+    const history = fixture('sign-up-sealed-secrets.history.json');
+    const upserts = (history.events as { eventType: string }[]).filter(
+      (e) => e.eventType === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+    );
+    expect(upserts).toHaveLength(2); // the patch marker's, then GatewayUserId
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../src/workflows'), dataConverter: { payloadCodecs: [codec] } },
+        history,
+        'sign-up/sealed-secrets',
+      ),
+    ).resolves.toBeUndefined();
+  });
 });

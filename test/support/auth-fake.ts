@@ -5,6 +5,7 @@
  *   config.AUTH_SERVICE_URL = auth.url; config.AUTH_JWKS_URL = auth.jwksUrl; config.AUTH_ISSUER = auth.issuer;
  *   await auth.forge.expired();                     // tokens the gateway must reject
  *   await auth.setDown(true, 'refuse');             // or '503'; setDown(false) comes back on the same port
+ *   auth.setSignUpOfRegistered('sign-in');          // sign-up of a registered e-mail + its password → 201 tokens
  *   expect(auth.callsTo({ path: '/v1/client/me' })).toHaveLength(0);
  *   afterEach(() => auth.reset()); afterAll(() => auth.close());
  */

@@ -63,11 +63,12 @@ const REQUIRED_APP_VARIABLES = [
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
   'TEMPORAL_CODEC_KEYS',
+  'TEMPORAL_SECRETS_KEYS',
   'TEMPORAL_UI_ORIGINS',
   'CORS_ORIGINS',
 ];
 /** Secrets NODE_ENV=production refuses to default: compose must demand them (`${NAME:?message}`). */
-const REQUIRED_SECRETS = ['INTERNAL_SERVICE_KEY', 'TEMPORAL_CODEC_KEYS'];
+const REQUIRED_SECRETS = ['INTERNAL_SERVICE_KEY', 'TEMPORAL_CODEC_KEYS', 'TEMPORAL_SECRETS_KEYS'];
 
 /**
  * `${NAME}` interpolations of the compose file whose NAME is not a VARIABLES key of src/config.ts,
@@ -199,7 +200,11 @@ function resolve(text: string, env: Record<string, string | undefined>): string 
 }
 
 const TEST_CODEC_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
-const OPERATOR_ENV = { INTERNAL_SERVICE_KEY: 'compose-test-internal-key', TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS };
+const OPERATOR_ENV = {
+  INTERNAL_SERVICE_KEY: 'compose-test-internal-key',
+  TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
+  TEMPORAL_SECRETS_KEYS: `s1:${Buffer.alloc(32, 8).toString('base64')}`,
+};
 
 function resolvedEnv(svc: Service, operatorEnv: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(envOf(svc)).map(([k, v]) => [k, resolve(v, operatorEnv)]));
@@ -319,14 +324,31 @@ describe('docker-compose.yml', () => {
     // The browser calls the codec endpoint, so it must be the gateway's address on the host.
     const codec = new URL(ui.TEMPORAL_CODEC_ENDPOINT ?? '');
     expect(['localhost', '127.0.0.1']).toContain(codec.hostname);
-    const gatewayPublished = portsOf(service('gateway')).map((p) => p.published);
-    expect(gatewayPublished).toContain(Number(codec.port));
+    expect(codec.port).toBe(envOf(service('gateway')).ADMIN_PORT);
+    const admin = portsOf(service('gateway')).find((p) => p.target === Number(codec.port));
+    expect(admin).toEqual({ hostIp: '127.0.0.1', published: Number(codec.port), target: Number(codec.port) });
 
     expect(ui.TEMPORAL_ADDRESS).toBe(gatewayEnv.TEMPORAL_ADDRESS);
     const uiPort = portsOf(service('temporal-ui'))[0]?.published;
     const origins = (gatewayEnv.TEMPORAL_UI_ORIGINS ?? '').split(',');
     expect(origins).toContain(`http://localhost:${uiPort}`);
     expect(origins).toContain(ui.TEMPORAL_CORS_ORIGINS);
+  });
+
+  it('publishes the admin listener (/codec, /metrics) on the host loopback only, never the public port', () => {
+    const env = envOf(service('gateway'));
+    expect(env.ADMIN_PORT).not.toBe(env.PORT);
+    // Inside the container it must listen beyond loopback for the published port to reach it.
+    expect(env.ADMIN_HOST).toBe('0.0.0.0');
+    const admin = portsOf(service('gateway')).filter((p) => p.target === Number(env.ADMIN_PORT));
+    expect(admin).toEqual([{ hostIp: '127.0.0.1', published: Number(env.ADMIN_PORT), target: Number(env.ADMIN_PORT) }]);
+    for (const svc of SERVICES) {
+      if (svc === 'gateway') continue;
+      expect(portsOf(service(svc)).map((p) => p.target)).not.toContain(Number(env.ADMIN_PORT));
+    }
+    const config = loadConfig(resolvedEnv(service('gateway'), OPERATOR_ENV));
+    expect(config.CODEC_AUTH).toBe('none');
+    expect(config.ADMIN_PORT).toBe(9002);
   });
 
   it('interpolates only config variables (or allowlisted names), each into the variable of its name', () => {

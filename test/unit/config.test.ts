@@ -56,9 +56,41 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       /INTERNAL_SERVICE_KEY must be changed.*TEMPORAL_CODEC_KEYS must be set/,
     );
+    const secrets = `s1:${Buffer.alloc(32, 3).toString('base64')}`;
     expect(() =>
-      loadConfig({ NODE_ENV: 'production', INTERNAL_SERVICE_KEY: 's3cret', TEMPORAL_CODEC_KEYS: `k1:${KEY}` }),
+      loadConfig({
+        NODE_ENV: 'production',
+        INTERNAL_SERVICE_KEY: 's3cret',
+        TEMPORAL_CODEC_KEYS: `k1:${KEY}`,
+        TEMPORAL_SECRETS_KEYS: secrets,
+      }),
     ).not.toThrow();
+  });
+
+  it('refuses production without a secrets key, or with one the codec endpoint also holds', () => {
+    const base = { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: 's3cret', TEMPORAL_CODEC_KEYS: `k1:${KEY}` };
+    expect(() => loadConfig(base)).toThrow(/TEMPORAL_SECRETS_KEYS must be set in production/);
+    expect(() => loadConfig({ ...base, TEMPORAL_SECRETS_KEYS: `s1:${KEY}` })).toThrow(
+      /TEMPORAL_SECRETS_KEYS must differ from TEMPORAL_CODEC_KEYS/,
+    );
+  });
+
+  it('takes TRUST_PROXY as a hop count or a CIDR list, never "trust every hop"', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,fd00::/8' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7',
+      'fd00::/8',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be a hop count or a CIDR list/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY "10.0.0.0\/33" is not an IP/);
+    expect(() => loadConfig({ TRUST_PROXY: 'loadbalancer' })).toThrow(/is not an IP address or CIDR/);
+  });
+
+  it('needs a JWKS for CODEC_AUTH=jwt', () => {
+    expect(() => loadConfig({ CODEC_AUTH: 'jwt' })).toThrow(/CODEC_AUTH=jwt needs CODEC_JWKS_URL or AUTH_JWKS_URL/);
+    expect(loadConfig({ CODEC_AUTH: 'jwt', AUTH_JWKS_URL: 'http://idp/certs' }).CODEC_AUTH).toBe('jwt');
   });
 
   it('parses codec keys in order, first one active', () => {

@@ -37,4 +37,16 @@ describe('log redaction', () => {
     expect(redactUrl('/x?a=1&refresh_token=zzz')).toBe('/x?a=1&refresh_token=[REDACTED]');
     expect(redactUrl('/plain/path')).toBe('/plain/path');
   });
+
+  it.each([
+    ['/auth/validate?%74oken=abc.def', '/auth/validate?%74oken=[REDACTED]'],
+    ['/auth/validate?%54OKEN=abc.def&x=1', '/auth/validate?%54OKEN=[REDACTED]&x=1'],
+    ['/auth/validate?%2574oken=abc.def', '/auth/validate?%2574oken=[REDACTED]'],
+    ['/auth/validate?Token=abc.def', '/auth/validate?Token=[REDACTED]'],
+    ['/auth/validate?token[]=abc.def', '/auth/validate?token[]=[REDACTED]'],
+    ['/x?access%5Ftoken=abc', '/x?access%5Ftoken=[REDACTED]'],
+    ['/x?a=1&%70assword=hunter2', '/x?a=1&%70assword=[REDACTED]'],
+  ])('redacts an encoded secret parameter: %s', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
 });

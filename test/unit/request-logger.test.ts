@@ -1,3 +1,6 @@
+import type { FastifyInstance, RawRequestDefaultExpression } from 'fastify';
+
+type RawRequest = RawRequestDefaultExpression;
 import { requestChildLogger } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { captureLog } from '../support/log-capture';
@@ -10,7 +13,7 @@ describe('the per-request child logger', () => {
   function child() {
     const { stream, lines } = captureLog();
     const parent = createLogger('info', {}, stream);
-    const log = requestChildLogger(parent, { request_id: 'req-1' }, {});
+    const log = requestChildLogger.call({} as FastifyInstance, parent, { request_id: 'req-1' }, {}, {} as RawRequest);
     return { log, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }
 

@@ -4,8 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tokenHash } from '../../auth/denylist';
 import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/types';
 
-import { setBounded } from '../../bounded-map';
+import { LruMap } from '../../bounded-map';
 import { HttpError } from '../../errors';
+import { refuseCrossSiteCookie } from './cors';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,7 +51,7 @@ export default fp(
   async (app) => {
     const { tokenVerifier, authService } = app.deps;
     const ttl = app.config.USER_CONTEXT_CACHE_TTL_MS;
-    const meCache = new Map<string, { until: number; me: Promise<MeResponse> }>();
+    const meCache = new LruMap<string, { until: number; me: Promise<MeResponse> }>(10_000);
 
     await app.register(cookie);
     app.decorateRequest('user', undefined);
@@ -58,6 +59,7 @@ export default fp(
     app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearerToken(request);
       try {
+        refuseCrossSiteCookie(request, app.config.CORS_ORIGINS);
         if (!token) {
           throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
         }
@@ -85,7 +87,7 @@ export default fp(
       let entry = meCache.get(key);
       if (!entry || entry.until <= now) {
         entry = { until: Math.min(now + ttl, user.exp * 1000), me: fetchMe(user.token) };
-        setBounded(meCache, key, entry, 10_000);
+        meCache.set(key, entry);
         entry.me.catch(() => meCache.delete(key));
       }
       const me = await entry.me;

@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics at /metrics: process defaults plus request counts and latency per route. */
+/** Prometheus metrics (served at /metrics by the admin listener): process defaults plus request counts and latency per route. */
 export default fp(
   async (app) => {
     const registry = new Registry();
@@ -37,11 +37,6 @@ export default fp(
       };
       duration.observe(labels, reply.elapsedTime / 1000);
       total.inc(labels);
-    });
-
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      void reply.type(registry.contentType);
-      return registry.metrics();
     });
   },
   { name: 'metrics' },

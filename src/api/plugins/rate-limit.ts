@@ -1,73 +1,80 @@
 import fp from 'fastify-plugin';
+import rateLimit, { normalizeIP, type CreateRateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import { tokenHash } from '../../auth/denylist';
 import { HttpError } from '../../errors';
 import { bearerToken } from './auth';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Opt a route into the credential rate limits (per IP and per account). */
-    rateLimit?: 'auth';
+    authRateLimit?: boolean;
   }
 }
 
-/** Fixed-window counters in memory. Each replica limits on its own; see README (Rate limits). */
-class WindowCounter {
-  private counts = new Map<string, { n: number; resetAt: number }>();
+/** Keys each limiter remembers (least recently used evicted), so rotating keys cannot grow memory. */
+const KEYS_PER_LIMITER = 10_000;
+const WINDOW_MS = 60_000;
 
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
+type Limiter = ReturnType<FastifyRequest['server']['createRateLimit']>;
 
-  /** Counts a hit; answers seconds to wait when over the limit, else 0. */
-  hit(key: string, now = Date.now()): number {
-    let c = this.counts.get(key);
-    if (!c || c.resetAt <= now) {
-      if (this.counts.size > 100_000) this.prune(now);
-      c = { n: 0, resetAt: now + this.windowMs };
-      this.counts.set(key, c);
-    }
-    c.n += 1;
-    return c.n > this.max ? Math.ceil((c.resetAt - now) / 1000) : 0;
-  }
-
-  private prune(now: number) {
-    for (const [k, c] of this.counts) if (c.resetAt <= now) this.counts.delete(k);
-  }
-}
-
-/** The account a credential request is about: the e-mail in the body, else the verified user. */
-function accountOf(request: FastifyRequest): string | undefined {
-  const body = request.body as { email?: unknown } | undefined;
-  if (body && typeof body.email === 'string') return body.email.trim().toLowerCase();
-  if (request.user) return request.user.sub;
-  // Outside the authenticated scope there is no verified user: key by the presented token instead.
-  const token = bearerToken(request);
-  return token ? tokenHash(token) : undefined;
-}
+const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeOptions.url ?? ''}`;
 
 /**
  * Rate limits for sign-in, sign-up, refresh, change-password and invite (gateway-http.md):
  * RATE_LIMIT_AUTH_PER_IP requests per minute per client IP and route, and
  * RATE_LIMIT_AUTH_PER_ACCOUNT per account and route. 429 `rate_limited` with Retry-After.
+ * Counters live in @fastify/rate-limit's in-memory LRU store; each replica limits on its own.
  */
 export default fp(
   async (app) => {
-    const perIp = new WindowCounter(app.config.RATE_LIMIT_AUTH_PER_IP, 60_000);
-    const perAccount = new WindowCounter(app.config.RATE_LIMIT_AUTH_PER_ACCOUNT, 60_000);
+    const accounts = new WeakMap<FastifyRequest, string>();
+    let perIp: Limiter | undefined;
+    let perAccount: Limiter | undefined;
+    // A child scope: the library's own per-route hooks stay off; its limiters are called below.
+    await app.register(async (scope) => {
+      await scope.register(rateLimit, { global: false });
+      const limiter = (max: number, key: (r: FastifyRequest) => string) =>
+        scope.createRateLimit({
+          max,
+          timeWindow: WINDOW_MS,
+          keyGenerator: key,
+          cache: KEYS_PER_LIMITER,
+        } as CreateRateLimitOptions);
+      perIp = limiter(app.config.RATE_LIMIT_AUTH_PER_IP, (r) => `${routeOf(r)}|${normalizeIP(r.ip)}`);
+      perAccount = limiter(app.config.RATE_LIMIT_AUTH_PER_ACCOUNT, (r) => `${routeOf(r)}|${accounts.get(r) ?? ''}`);
+    });
+
+    /** The account a credential request is about: the e-mail in the body, else the verified user. */
+    async function accountOf(request: FastifyRequest): Promise<string | undefined> {
+      const body = request.body as { email?: unknown } | undefined;
+      if (body && typeof body.email === 'string') return body.email.trim().toLowerCase();
+      if (request.user) return request.user.sub;
+      // Before the route's own authentication: key by the verified user, so that a fresh token per
+      // request cannot dodge the limit. An invalid token is refused by the route itself.
+      const token = bearerToken(request);
+      if (!token) return undefined;
+      return app.deps.tokenVerifier.verify(token).then(
+        (user) => user.sub,
+        () => undefined,
+      );
+    }
+
+    async function check(limiter: Limiter, request: FastifyRequest) {
+      const result = await limiter(request);
+      if (!result.isAllowed && result.isExceeded)
+        throw new HttpError('rate_limited', 'Too many requests, try again later', {
+          headers: { 'retry-after': String(Math.max(1, result.ttlInSeconds)) },
+        });
+    }
 
     app.addHook('preHandler', async (request) => {
-      if (request.routeOptions.config.rateLimit !== 'auth') return;
-      const route = `${request.method} ${request.routeOptions.url ?? ''}`;
-      let wait = perIp.hit(`${route}|${request.ip}`);
-      const account = accountOf(request);
-      if (!wait && account) wait = perAccount.hit(`${route}|${account}`);
-      if (wait)
-        throw new HttpError('rate_limited', 'Too many requests, try again later', {
-          headers: { 'retry-after': String(wait) },
-        });
+      if (request.routeOptions.config.authRateLimit !== true) return;
+      await check(perIp!, request);
+      const account = await accountOf(request);
+      if (account === undefined) return;
+      accounts.set(request, account);
+      await check(perAccount!, request);
     });
   },
-  { name: 'rate-limit' },
+  { name: 'rate-limit', dependencies: ['auth'] },
 );

@@ -90,7 +90,7 @@ const accountRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof ChangePasswordBody> }>(
     '/v1/client/change-password',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       schema: {
         tags: ['auth'],
         summary: 'Change the password',

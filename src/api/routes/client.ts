@@ -53,7 +53,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof SignInBody> }>(
     '/v1/client/sign-in/password',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with e-mail and password',
@@ -77,7 +77,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: Static<typeof RefreshBody> | undefined }>(
     '/v1/client/refresh_token',
     {
-      config: { rateLimit: 'auth' },
+      config: { authRateLimit: true },
       preValidation: emptyBodyIsObject,
       schema: {
         tags: ['auth'],

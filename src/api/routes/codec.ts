@@ -3,6 +3,8 @@ import type { Payload } from '@temporalio/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
 import { safeEqual } from '../../security';
+import { OperatorTokenVerifier } from '../../auth/operator-token';
+import type { Logger } from '../../logger';
 
 /** Temporal's remote-codec wire format: proto3 JSON of `Payloads` (bytes as base64). */
 const JsonPayload = Type.Object({
@@ -30,40 +32,42 @@ function toJson(p: Payload): Static<typeof JsonPayload> {
 
 /**
  * The codec endpoint Temporal UI (and `temporal --codec-endpoint`) call to show decrypted
- * payloads to operators. Allowed callers: the internal key, the CODEC_ENDPOINT_TOKEN bearer
- * token when one is configured, or a browser on a TEMPORAL_UI_ORIGINS origin.
+ * payloads to operators; served on the admin listener only (docs/operations-admin.md). Callers:
+ * the internal key or the CODEC_ENDPOINT_TOKEN bearer token (CLI, scripts), else with
+ * CODEC_AUTH=jwt the operator's own access token. With CODEC_AUTH=none and no codec token, the
+ * admin network is the only guard. An `Origin` header proves nothing and is not looked at.
  */
 const codecRoutes: FastifyPluginAsync = async (app) => {
   const { config } = app;
+  const operators = config.CODEC_AUTH === 'jwt' ? new OperatorTokenVerifier(config, app.log as Logger) : undefined;
 
-  function authorize(request: FastifyRequest) {
+  async function authorize(request: FastifyRequest) {
     const internal = request.headers['x-internal-key'];
     if (typeof internal === 'string' && safeEqual(internal, config.INTERNAL_SERVICE_KEY)) return;
     const auth = request.headers.authorization;
     if (config.CODEC_ENDPOINT_TOKEN && typeof auth === 'string' && auth.startsWith('Bearer ')) {
       if (safeEqual(auth.slice(7), config.CODEC_ENDPOINT_TOKEN)) return;
     }
-    const origin = request.headers.origin;
-    if (typeof origin === 'string' && config.TEMPORAL_UI_ORIGINS.includes(origin)) return;
-    throw new HttpError(
-      'unauthorized',
-      'Codec endpoint needs X-Internal-Key, the codec token, or a Temporal UI origin',
-    );
+    if (operators) return operators.verify(auth);
+    if (config.CODEC_ENDPOINT_TOKEN)
+      throw new HttpError('unauthorized', 'Codec endpoint needs X-Internal-Key or the codec token');
   }
+
+  // Before the body is read: an unauthorised caller costs no parsing.
+  app.addHook('onRequest', authorize);
 
   const schema = (summary: string) => ({
     tags: ['operations'],
     summary,
     body: JsonPayloads,
     response: { 200: JsonPayloads },
-    security: [{ internalKey: [] }],
+    security: [{ internalKey: [] }, { bearer: [] }] as Record<string, string[]>[],
   });
 
   app.post<{ Body: JsonPayloadsT }>(
     '/codec/encode',
     { schema: schema('Encrypt payloads (Temporal remote codec)') },
     async (request) => {
-      authorize(request);
       const out = await app.deps.codec.encode(request.body.payloads.map(fromJson));
       return { payloads: out.map(toJson) };
     },
@@ -73,7 +77,6 @@ const codecRoutes: FastifyPluginAsync = async (app) => {
     '/codec/decode',
     { schema: schema('Decrypt payloads for Temporal UI') },
     async (request) => {
-      authorize(request);
       try {
         const out = await app.deps.codec.decode(request.body.payloads.map(fromJson));
         return { payloads: out.map(toJson) };

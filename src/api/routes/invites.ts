@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { emailHashOf, sha256 } from '../../auth/hashing';
 import { INVITE_FAILURES, type AcceptedInvite, type IssuedInvite, type OrgInviteInput } from '../../auth/invite-types';
 import { HttpError } from '../../errors';
+import { SecretBox } from '../../temporal/secrets';
 import { updateWithStart, waitForUpdate, type UpdateOutcome } from '../../temporal/update-with-start';
 import { acceptInvite, inviteIssued, orgInviteWorkflow, revokeInvite } from '../../workflows/org-invite';
 import type { MeResponse } from '../../auth/types';
@@ -35,6 +36,7 @@ interface InviteRow {
 const inviteRoutes: FastifyPluginAsync = async (app) => {
   const { authService, orm, temporal } = app.deps;
   const { config } = app;
+  const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
 
   async function assertOwner(request: FastifyRequest, orgId: string) {
     const membership = await orgMembership(app, request, orgId);
@@ -55,7 +57,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof InviteBody> }>(
     '/v1/org/:id/invite',
     {
-      config: { rateLimit: 'auth', idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['organizations'],
         summary:
@@ -77,7 +79,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
         email,
         role: request.body.role ?? 'member',
         invitedBy: user.sub,
-        inviterToken: user.token,
+        inviterToken: secrets.seal(user.token),
         ttlMs: config.INVITE_TTL,
         requestId: request.id,
         ip: request.ip ?? null,
@@ -106,7 +108,8 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       }
       if (outcome.status === 'running')
         throw new HttpError('upstream_timeout', 'The invite could not be created in time; try again');
-      return reply.status(201).send(outcome.result);
+      const issued = outcome.result;
+      return reply.status(201).send({ ...issued, invite_token: secrets.open(issued.invite_token) });
     },
   );
 
@@ -139,7 +142,15 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       try {
         outcome = await waitForUpdate(
           temporal.client.workflow.getHandle(row.workflow_id).executeUpdate(acceptInvite, {
-            args: [{ userId: user.sub, emailHash, token: user.token, requestId: request.id, ip: request.ip ?? null }],
+            args: [
+              {
+                userId: user.sub,
+                emailHash,
+                token: secrets.seal(user.token),
+                requestId: request.id,
+                ip: request.ip ?? null,
+              },
+            ],
           }),
           config.WORKFLOW_SYNC_TIMEOUT_MS,
           INVITE_FAILURES,

@@ -2,11 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { HttpError } from '../../errors';
-import { describeOperation } from '../../temporal/operations';
+import { describeOperation, openOperationId } from '../../temporal/operations';
+import { SecretBox } from '../../temporal/secrets';
 import { bearerToken } from '../plugins/auth';
 import { withErrors } from '../schemas';
 
-/** Workflow ids are readable paths (`sign-up/<hash>`, `chat-delete-all/prompts/<user>/<key>`). */
+/** Workflow ids (`chat-delete-all/prompts/<user>/<key>`) or sealed sign-up ids (`sign-up:<key id>:<base64url>`). */
 const OPERATION_ID = /^[A-Za-z0-9._:/-]{1,400}$/;
 
 const OperationView = Type.Object({
@@ -22,20 +23,25 @@ const OperationView = Type.Object({
 
 /**
  * GET /v1/operations/{id}: the state of a workflow-backed request. Only its owner (the
- * GatewayUserId search attribute) may read it; anyone else gets 404, so ids cannot be probed.
- * Sign-up operations have no owner yet (the caller has no account while it runs): they answer
- * without a token but show only id, kind, status and times — never the result.
+ * GatewayUserId search attribute) may read it; anyone else gets the same 404 as for an id that
+ * never existed. A sign-up's caller has no account while it runs, so its 202 hands out a sealed
+ * id (see sealedOperationId) that is read without a token and shows no result. Rate-limited
+ * like the credential routes, so ids cannot be probed at speed.
  */
 const operationRoutes: FastifyPluginAsync = async (app) => {
+  const secrets = SecretBox.fromConfig(app.config.TEMPORAL_SECRETS_KEYS);
+  const notFound = () => new HttpError('not_found', 'Operation not found');
+
   // A wildcard, so the id may come with its slashes raw or percent-encoded (as in Location).
   app.get<{ Params: { '*': string } }>(
     '/v1/operations/*',
     {
+      config: { authRateLimit: true },
       schema: {
         tags: ['operations'],
         summary: 'State of a workflow-backed operation (status, progress, result or error)',
         security: [{ bearer: [] }],
-        response: withErrors({ 200: OperationView }, 401, 404, 503),
+        response: withErrors({ 200: OperationView }, 401, 404, 429, 503),
       },
     },
     async (request, reply) => {
@@ -43,28 +49,31 @@ const operationRoutes: FastifyPluginAsync = async (app) => {
       try {
         id = decodeURIComponent(request.params['*']);
       } catch {
-        throw new HttpError('not_found', 'Operation not found');
+        throw notFound();
       }
-      if (!OPERATION_ID.test(id)) throw new HttpError('not_found', 'Operation not found');
-      const signUp = id.startsWith('sign-up/');
+      if (!OPERATION_ID.test(id)) throw notFound();
+      const signUp = openOperationId(secrets, id);
       if (!signUp) {
         if (!bearerToken(request))
           throw new HttpError('unauthorized', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
         await app.authenticate(request, reply);
       }
+      const handle = signUp
+        ? app.deps.temporal.client.workflow.getHandle(signUp.workflowId, signUp.runId)
+        : app.deps.temporal.client.workflow.getHandle(id);
       let described;
       try {
-        described = await describeOperation(app.deps.temporal.client.workflow.getHandle(id));
+        described = await describeOperation(handle);
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new HttpError('not_found', 'Operation not found');
+        if (err instanceof WorkflowNotFoundError) throw notFound();
         throw new HttpError('upstream_unavailable', 'The workflow service is unavailable');
       }
       const { operation, ownerUserId } = described;
       if (signUp) {
-        const { id: opId, kind, status, created_at, updated_at } = operation;
-        return { id: opId, kind, status, created_at, updated_at };
+        const { kind, status, error, created_at, updated_at } = operation;
+        return { id, kind, status, ...(error ? { error } : {}), created_at, updated_at };
       }
-      if (!ownerUserId || ownerUserId !== request.user!.sub) throw new HttpError('not_found', 'Operation not found');
+      if (!ownerUserId || ownerUserId !== request.user!.sub) throw notFound();
       return operation;
     },
   );

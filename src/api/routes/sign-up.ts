@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { emailHashOf } from '../../auth/hashing';
 import { HttpError } from '../../errors';
-import { operationLocation } from '../../temporal/operations';
+import { operationLocation, sealedOperationId } from '../../temporal/operations';
+import { SecretBox } from '../../temporal/secrets';
 import { updateWithStart, type UpdateOutcome } from '../../temporal/update-with-start';
-import type { SignUpAnswer, SignUpInput } from '../../auth/sign-up-types';
+import { SIGN_UP_CONFLICT, type SignUpAnswer, type SignUpInput, type UpstreamTokens } from '../../auth/sign-up-types';
 import { signUpAnswer, signUpWorkflow } from '../../workflows/sign-up';
 import { sessionResponse } from '../token-response';
 import { Email, Operation, Password, TokenResponse, withErrors } from '../schemas';
@@ -17,19 +19,25 @@ const SignUpBody = Type.Object({
 
 export const signUpWorkflowId = (email: string) => `sign-up/${emailHashOf(email)}`;
 
+const registered = () => new HttpError('conflict', 'This e-mail address is already registered');
+
 /**
  * POST /v1/client/sign-up as the `sign-up` workflow with Update-with-Start: the answer comes as
  * soon as the account exists; if that takes longer than WORKFLOW_SYNC_TIMEOUT_MS (auth service
  * down), 202 + Location and the workflow keeps retrying. The workflow id derives from the e-mail,
- * so a client retry joins the running workflow instead of creating a second account.
+ * so a retry joins the running workflow instead of creating a second account — but only with the
+ * same password: the update carries a keyed HMAC of e-mail + password that the run's validator
+ * compares with its own (another password → 409, never the run's session). A completed sign-up
+ * is not started again (the e-mail is registered → 409).
  */
 const signUpRoutes: FastifyPluginAsync = async (app) => {
   const { config } = app;
+  const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
 
   app.post<{ Body: Static<typeof SignUpBody> }>(
     '/v1/client/sign-up',
     {
-      config: { rateLimit: 'auth', idempotent: true },
+      config: { authRateLimit: true, idempotent: true },
       schema: {
         tags: ['auth'],
         summary:
@@ -41,36 +49,73 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const email = request.body.email.trim().toLowerCase();
       const workflowId = signUpWorkflowId(email);
+      const proofs = secrets.credentialProofs(email, request.body.password);
       const input: SignUpInput = {
         email,
-        password: request.body.password,
+        password: secrets.seal(request.body.password),
         full_name: request.body.full_name ?? '',
         requestId: request.id,
         ip: request.ip ?? null,
+        credential: proofs[0]!,
       };
+      const { client } = app.deps.temporal;
       let outcome: UpdateOutcome<SignUpAnswer>;
       try {
-        outcome = await updateWithStart(app.deps.temporal.client, signUpWorkflow, signUpAnswer, {
-          workflowId,
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          args: [input],
-          kind: 'sign-up',
-          requestId: request.id,
-          timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
-        });
+        outcome = await updateWithStart(
+          client,
+          signUpWorkflow,
+          signUpAnswer,
+          {
+            workflowId,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            args: [input],
+            updateArgs: [proofs],
+            kind: 'sign-up',
+            requestId: request.id,
+            timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+            // The 202 path compares it without waiting for the run (a keyed HMAC: no secret).
+            memo: { credential: proofs[0] },
+          },
+          { [SIGN_UP_CONFLICT]: 'conflict' },
+        );
       } catch (err) {
         if (err instanceof HttpError) throw err;
+        if (completedRun(err)) throw registered();
         request.log.warn({ error: err instanceof Error ? err.name : 'error' }, 'sign-up workflow unreachable');
         throw new HttpError('upstream_unavailable', 'Sign-up is temporarily unavailable');
       }
       if (outcome.status === 'running') {
-        void reply.header('location', operationLocation(workflowId));
-        return reply.status(202).send({ operation_id: workflowId, status: 'running' as const });
+        const operationId = await runningOperationId(workflowId, proofs);
+        void reply.header('location', operationLocation(operationId));
+        return reply.status(202).send({ operation_id: operationId, status: 'running' as const });
       }
       const { tokens, user } = outcome.result;
-      return reply.status(201).send(sessionResponse(reply, config, tokens, user));
+      return reply.status(201).send(sessionResponse(reply, config, secrets.openJson<UpstreamTokens>(tokens), user));
     },
   );
+
+  /**
+   * The run did not answer in time (its worker may be busy retrying the auth service, so the
+   * update's validator has not run yet): the memo tells whether this caller may follow it.
+   */
+  async function runningOperationId(workflowId: string, proofs: string[]): Promise<string> {
+    let description;
+    try {
+      description = await app.deps.temporal.client.workflow.getHandle(workflowId).describe();
+    } catch {
+      throw new HttpError('upstream_unavailable', 'Sign-up is temporarily unavailable');
+    }
+    const credential = (description.memo as { credential?: unknown } | undefined)?.credential;
+    if (typeof credential !== 'string' || !proofs.includes(credential)) throw registered();
+    return sealedOperationId(secrets, workflowId, description.runId);
+  }
 };
+
+/** Update-with-Start reached a completed sign-up, which its reuse policy does not start again. */
+function completedRun(err: unknown): boolean {
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return true;
+  return err instanceof Error && /already (started|completed)/i.test(err.message);
+}
 
 export default signUpRoutes;

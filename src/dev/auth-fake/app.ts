@@ -29,6 +29,8 @@ export interface AuthFakeContext {
   sessionTtlSec: number;
   /** Simulated Keycloak outage: sign-in says `Invalid credentials`, sign-up and logout fail with 400. */
   keycloakDown(): boolean;
+  /** `'sign-in'`: sign-up of a registered e-mail with its password answers 201 with tokens. */
+  signUpOfRegistered(): 'reject' | 'sign-in';
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -167,7 +169,11 @@ export function registerAuthFakeRoutes(app: FastifyInstance, ctx: AuthFakeContex
         full_name: { kind: 'string' },
       });
       if (ctx.keycloakDown()) throw new DetailError(400, 'Failed to create user in Keycloak: 503 Service Unavailable');
-      const user = store.createUser(body);
+      const existing = store.findUserByEmail(body.email);
+      const user =
+        existing && ctx.signUpOfRegistered() === 'sign-in' && store.checkPassword(existing, body.password)
+          ? existing
+          : store.createUser(body);
       const { session, refreshToken } = store.startSession(user.sub);
       const response = await tokenResponse(user, session, refreshToken);
       setOwnCookies(reply, response);

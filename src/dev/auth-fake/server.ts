@@ -87,8 +87,14 @@ export interface AuthFake {
   /** Open refresh sessions of a user. */
   sessionsOf(userId: string): readonly Readonly<FakeSession>[];
 
-  /** Seeds a user as sign-up would, without an HTTP call. */
-  createUser(input: { email: string; password: string; full_name?: string; sub?: string }): Readonly<FakeUser>;
+  /** Seeds a user as sign-up would, without an HTTP call (`created_at` defaults to now). */
+  createUser(input: {
+    email: string;
+    password: string;
+    full_name?: string;
+    sub?: string;
+    created_at?: string;
+  }): Readonly<FakeUser>;
   /** Seeds an organisation owned by `ownerId`; extra members join with the given roles. */
   createOrg(ownerId: string, name: string, members?: Record<string, OrgRole>): Readonly<FakeOrg>;
   /** A fresh session for an existing user: the sign-in body (`access_token`, `refresh_token`, ...). */
@@ -122,6 +128,11 @@ export interface AuthFake {
   failNext(n: number, status?: number | 'reset', options?: FailNextOptions): void;
   /** Simulates the service's Keycloak being unreachable (see the contract: sign-in answers 401). */
   setKeycloakDown(down: boolean): void;
+  /**
+   * How sign-up answers for an e-mail already registered: `'reject'` (default) 400; `'sign-in'`
+   * as the real service does when the password matches: 201 with tokens of the existing account.
+   */
+  setSignUpOfRegistered(mode: 'reject' | 'sign-in'): void;
   setAccessTokenTtl(seconds: number): void;
   /** Switches the variance mode (see AuthFakeOptions.variance) on or off. */
   setVariance(on: boolean): void;
@@ -176,6 +187,7 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
   let ttl = defaultTtl;
   let down: DownMode | null = null;
   let keycloakDown = false;
+  let signUpOfRegistered: 'reject' | 'sign-in' = 'reject';
   let delay: { ms: number; match?: CallMatch } = { ms: 0 };
   let failures: PendingFailure[] = [];
   const calls: AuthFakeCall[] = [];
@@ -247,6 +259,7 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
     accessTokenTtlSec: () => ttl,
     sessionTtlSec,
     keycloakDown: () => keycloakDown,
+    signUpOfRegistered: () => signUpOfRegistered,
   });
   await app.ready();
 
@@ -330,6 +343,9 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
     failNext: (n, status = 500, failOptions = {}) => {
       if (n > 0) failures.push({ remaining: n, status, options: failOptions });
     },
+    setSignUpOfRegistered: (mode) => {
+      signUpOfRegistered = mode;
+    },
     setKeycloakDown: (isDown) => {
       keycloakDown = isDown;
     },
@@ -345,6 +361,7 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
       delay = { ms: 0 };
       failures = [];
       keycloakDown = false;
+      signUpOfRegistered = 'reject';
       ttl = defaultTtl;
       calls.length = 0;
       store.clear();

@@ -96,7 +96,13 @@ export class AuthStore {
     this.sessionByRefreshToken.clear();
   }
 
-  createUser(input: { email: string; password: string; full_name: string; sub?: string }): FakeUser {
+  createUser(input: {
+    email: string;
+    password: string;
+    full_name: string;
+    sub?: string;
+    created_at?: string;
+  }): FakeUser {
     const email = input.email.trim().toLowerCase();
     if (this.findUserByEmail(email)) throw new DetailError(400, 'User with this email already exists');
     const salt = opaqueToken(12);
@@ -107,7 +113,7 @@ export class AuthStore {
       passwordHash: hashPassword(input.password, salt),
       salt,
       active_org_id: null,
-      created_at: new Date().toISOString(),
+      created_at: input.created_at ?? new Date().toISOString(),
     };
     this.users.set(user.sub, user);
     return user;

@@ -1,0 +1,138 @@
+import { loadConfig } from '../../src/config';
+import { ChatRequestReply } from '../../src/chat/request-reply';
+import { createLogger } from '../../src/logger';
+import type { Column, Markdown } from '../lib/markdown';
+import { autocannonGet, closedLoopAt, compare, openLoopExtra, pacedGet, pacer, pick } from '../lib/measure';
+import { OPEN_LOOP_SCHEDULE, pacedNotes } from '../lib/notes';
+import { P } from '../lib/params';
+import {
+  addedFigure,
+  cpuColumns,
+  extraFigure,
+  figure,
+  latencyColumns,
+  peakRss,
+  type Measurement,
+} from '../lib/results';
+import type { LoadPoint } from '../lib/rounds';
+import type { Scenario } from '../lib/scenario';
+import { fakeUser, json, type World } from '../lib/world';
+
+/**
+ * 2. Chat round trip, GET /api/chat/conversations/ through Kafka and the chat fake, beside the same
+ * request without HTTP or the gateway (a ChatRequestReply of the harness's own): closed loops at
+ * several concurrencies, then (2b) fixed rates in the pacer process.
+ */
+async function run(w: World) {
+  const user = await fakeUser(w, 'chat');
+  for (let i = 0; i < 3; i += 1)
+    await json('POST', `${w.gatewayUrl}/api/chat/conversations/`, { topic: `bench ${i}` }, user.token);
+  const direct = new ChatRequestReply({ config: loadConfig(w.env), logger: createLogger('silent'), role: 'bench' });
+  await direct.whenReady(30_000);
+  const userContext = {
+    sub: user.sub,
+    email: user.email,
+    full_name: 'Bench chat',
+    active_org_id: null,
+    org_role: null,
+  };
+  const viaKafka = () => direct.request('chat_get_conversations', {}, { userContext }).then(() => undefined);
+  const url = `${w.gatewayUrl}/api/chat/conversations/`;
+  try {
+    await compare(w, {
+      scenario: 'chat',
+      variants: [
+        { variant: 'gateway', load: autocannonGet(url, user.token) },
+        { variant: 'kafka+fake only', load: closedLoopAt(viaKafka) },
+      ],
+      points: P.chatConc.map((clients) => ({ clients, sec: P.chatSec })),
+      warm: { clients: 50, sec: P.warmSec },
+    });
+    await pacer().chatInit(w.env, userContext);
+    const pacedKafka = (at: LoadPoint) => {
+      if (at.rate === undefined) throw new Error('an open loop needs a rate');
+      return pacer().chat({ rate: at.rate, sec: at.sec });
+    };
+    await compare(w, {
+      scenario: 'chat-rate',
+      variants: [
+        { variant: 'gateway', load: pacedGet(url, user.token), extra: openLoopExtra },
+        { variant: 'kafka+fake only', load: pacedKafka, extra: openLoopExtra },
+        { variant: 'gateway, autocannon overallRate', load: autocannonGet(url, user.token) },
+      ],
+      points: P.chatRates.map((rate) => ({ clients: P.chatRateConc, sec: P.chatRateSec, rate })),
+    });
+  } finally {
+    await direct.close();
+  }
+}
+
+type Row = { c: number; g: Measurement[]; k: Measurement[]; a: Measurement[] };
+const g = (r: Row) => r.g;
+const k = (r: Row) => r.k;
+
+function report(md: Markdown) {
+  md.line(
+    `### 2. Chat round trip: GET /api/chat/conversations/ through Kafka and the chat fake, closed loop, ${P.chatSec} s per run`,
+  );
+  md.line();
+  md.table<Row>(
+    [
+      ['clients', ({ c }) => c],
+      ['gateway req/s', (r) => figure(r.g, 'rps', 0)],
+      ...latencyColumns('gateway ', g, ['p50', 'p99']),
+      ['Kafka+fake only req/s', (r) => figure(r.k, 'rps', 0)],
+      ...latencyColumns('', k, ['p50', 'p99']),
+      ...cpuColumns(g, ['gateway', 'chat fake', 'Kafka', 'machine', 'unattributed']),
+      ['gateway peak RSS MB', (r) => peakRss(r.g)],
+    ],
+    P.chatConc
+      .map((c) => ({ c, g: pick('chat', 'gateway', c), k: pick('chat', 'kafka+fake only', c), a: [] }))
+      .filter((r) => r.g.length),
+  );
+  md.line();
+  md.line(
+    `### 2b. Chat round trip at a fixed rate (open loop, ${P.chatRateConc} connections, ${P.chatRateSec} s per run)`,
+  );
+  md.line();
+  md.line(`Open loop: ${OPEN_LOOP_SCHEDULE}`);
+  md.line();
+  const added = (key: 'p50' | 'p99'): Column<Row> => [`added ${key} ms`, (r) => addedFigure(r.g, r.k, key)];
+  md.table<Row>(
+    [
+      ['offered req/s', ({ c }) => c],
+      ['gateway req/s', (r) => figure(r.g, 'rps', 0)],
+      ...latencyColumns('gateway ', g, ['p50', 'p90', 'p99']),
+      ['Kafka+fake only req/s', (r) => figure(r.k, 'rps', 0)],
+      ...latencyColumns('', k, ['p50', 'p90', 'p99']),
+      added('p50'),
+      added('p99'),
+      [
+        'send lag p99 ms (gateway / Kafka)',
+        (r) => `${extraFigure(r.g, 'sendLagP99', 2)} / ${extraFigure(r.k, 'sendLagP99', 2)}`,
+      ],
+      ...latencyColumns('autocannon overallRate ', (r: Row) => r.a, ['p50', 'p99']),
+      ...cpuColumns(g, ['gateway', 'chat fake', 'Kafka', 'unattributed']),
+    ],
+    P.chatRates
+      .map((rate) => ({
+        c: rate,
+        g: pick('chat-rate', 'gateway', undefined, rate),
+        k: pick('chat-rate', 'kafka+fake only', undefined, rate),
+        a: pick('chat-rate', 'gateway, autocannon overallRate', undefined, rate),
+      }))
+      .filter((r) => r.g.length),
+  );
+  md.line();
+  const notes = pacedNotes(P.chatRateConc);
+  md.line(notes.connections('gateway'));
+  md.line(
+    '- Kafka+fake only: the same schedule through the pacer\'s own ChatRequestReply (no HTTP, no gateway); "added" is gateway minus that, within each round.',
+  );
+  md.line(notes.sendLag);
+  md.line(notes.autocannon);
+  md.line('- target: added p99 ≤ 10 ms at 300 req/s.');
+  md.line();
+}
+
+export const chat: Scenario = { name: 'chat', run, report };

@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import type { Markdown } from '../lib/markdown';
+import { compare, meGet, pick } from '../lib/measure';
+import { DIR, DIST, P } from '../lib/params';
+import { freePort, httpOk, start, stop, waitFor } from '../lib/procs';
+import {
+  cpuOf,
+  cpuPerRequest,
+  failedSum,
+  figure,
+  latencyColumns,
+  med,
+  peakRss,
+  roundRatio,
+  withRuns,
+  type Runs,
+} from '../lib/results';
+import type { Scenario } from '../lib/scenario';
+import { fmt } from '../lib/stats';
+import { RUNTIME_ENV } from '../lib/runtime';
+import type { World } from '../lib/world';
+
+/**
+ * 1. Direct proxy, GET /v1/client/me, closed loop. The rows that count answer from the static
+ * responder, so the upstream is never the bottleneck: the upstream alone, nginx (1 worker), the
+ * floor (bench/floor.ts: bare Fastify + undici) and the gateway. Three more rows go through the
+ * auth fake, which checks an RS256 token per call, for realism.
+ */
+const STATIC = ['upstream alone', 'nginx', 'floor', 'gateway'];
+const VIA_FAKE = ['auth fake alone', 'nginx → auth fake', 'gateway → auth fake'];
+const ROWS = [...STATIC, ...VIA_FAKE];
+
+async function run(w: World) {
+  const port = await freePort();
+  const floor = start(DIR, 'floor', process.execPath, [join(DIST, 'bench/floor.js')], {
+    ...w.staticEnv,
+    ...RUNTIME_ENV,
+    PORT: String(port),
+  });
+  const floorUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(floor, 'the floor proxy', () => httpOk(`${floorUrl}/health`));
+    const get = (url: string) => meGet(url, w.user.token);
+    await compare(w, {
+      scenario: 'direct',
+      variants: [
+        { variant: 'upstream alone', load: get(w.upstreamUrl) },
+        { variant: 'nginx', load: get(w.nginxStaticUrl) },
+        { variant: 'floor', load: get(floorUrl), gatewayPids: () => [floor.pid] },
+        { variant: 'gateway', load: get(w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid] },
+        { variant: 'auth fake alone', load: get(w.authUrl) },
+        { variant: 'nginx → auth fake', load: get(w.nginxUrl) },
+        { variant: 'gateway → auth fake', load: get(w.gatewayUrl) },
+      ],
+      points: [{ clients: P.directConc, sec: P.directSec }],
+      warm: { clients: P.directConc, sec: P.warmSec },
+    });
+  } finally {
+    await stop(floor);
+  }
+}
+
+const isNode = ({ name }: Runs) => name === 'floor' || name.startsWith('gateway');
+/** The CPU of the process that answered: the proxy, or the upstream for the "alone" rows. */
+const answering = ({ name }: Runs) =>
+  name === 'upstream alone'
+    ? 'upstream'
+    : name === 'auth fake alone'
+      ? 'authFake'
+      : name.startsWith('nginx')
+        ? 'nginx'
+        : 'gateway';
+const upstreamOf = ({ name }: Runs) => (VIA_FAKE.includes(name) ? 'authFake' : 'upstream');
+
+function report(md: Markdown) {
+  md.line(`### 1. Direct proxy: GET /v1/client/me, ${P.directConc} connections, ${P.directSec} s per run`);
+  md.line();
+  const rows = withRuns(ROWS, (v) => pick('direct', v));
+  md.table<Runs>(
+    [
+      ['target', ({ name }) => name],
+      ['req/s', ({ rs }) => figure(rs, 'rps', 0)],
+      ...latencyColumns('', (r: Runs) => r.rs, ['p50', 'p99']),
+      ['failed', ({ rs }) => failedSum(rs)],
+      ['proxy CPU', (r) => (r.name.endsWith('alone') ? '–' : cpuOf(r.rs, answering(r)))],
+      ['upstream CPU', (r) => cpuOf(r.rs, upstreamOf(r))],
+      ['load gen CPU', ({ rs }) => cpuOf(rs, 'loadgen')],
+      ['machine CPU', ({ rs }) => cpuOf(rs, 'machine')],
+      ['unattributed CPU', ({ rs }) => cpuOf(rs, 'other')],
+      ['gateway peak RSS MB', (r) => (isNode(r) ? peakRss(r.rs) : '–')],
+    ],
+    rows,
+  );
+  md.line();
+  ratios(md);
+  md.line();
+  md.line('CPU time per answered request, µs, by process (median over rounds of cores / req/s):');
+  md.line();
+  md.table<Runs>(
+    [
+      ['target', ({ name }) => name],
+      ['answering process', (r) => cpuPerRequest(r.rs, answering(r))],
+      ['upstream', (r) => (r.name.endsWith('alone') ? '–' : cpuPerRequest(r.rs, upstreamOf(r)))],
+      ['outbox relay (worker)', ({ rs }) => cpuPerRequest(rs, 'worker')],
+      ['PostgreSQL', ({ rs }) => cpuPerRequest(rs, 'postgres')],
+      ['Kafka', ({ rs }) => cpuPerRequest(rs, 'kafka')],
+      ['load gen', ({ rs }) => cpuPerRequest(rs, 'loadgen')],
+      ['unattributed', ({ rs }) => cpuPerRequest(rs, 'other')],
+      ['machine', ({ rs }) => cpuPerRequest(rs, 'machine')],
+    ],
+    rows,
+  );
+  md.line();
+}
+
+/** Same-round ratios against the targets of issue 15. */
+function ratios(md: Markdown) {
+  const [up, ng, fl, gw] = STATIC.map((v) => pick('direct', v));
+  if (!up?.length || !ng?.length || !fl?.length || !gw?.length) return;
+  const rps = (r: { rps: number }) => r.rps;
+  const pct = (x: number) => `${fmt(100 * x, 0)} %`;
+  const fastest = roundRatio(up, ng.length && med(ng, rps) >= med(fl, rps) ? ng : fl, rps);
+  md.line(
+    `- upstream alone / fastest proxy: ${fmt(fastest, 1)}× (must be ≥ 3× for the upstream not to be the bottleneck)`,
+  );
+  md.line(
+    `- gateway / floor req/s: **${pct(roundRatio(gw, fl, rps))}** (target ≥ 75 %); gateway / nginx: ${pct(roundRatio(gw, ng, rps))}`,
+  );
+  md.line(`- floor / nginx req/s: ${pct(roundRatio(fl, ng, rps))} (the most a Fastify + undici proxy reaches here)`);
+  const perReq = (r: { cpu: Record<string, number>; rps: number }) => (r.cpu.gateway ?? NaN) / r.rps;
+  md.line(`- gateway / floor CPU per answered request: **${fmt(roundRatio(gw, fl, perReq), 2)}×** (target ≤ 1.3×)`);
+  const viaFake = pick('direct', 'gateway → auth fake');
+  const ngFake = pick('direct', 'nginx → auth fake');
+  if (viaFake.length && ngFake.length)
+    md.line(`- through the auth fake: gateway / nginx ${pct(roundRatio(viaFake, ngFake, rps))}`);
+}
+
+export const direct: Scenario = { name: 'direct', run, report };

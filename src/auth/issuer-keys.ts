@@ -1,0 +1,77 @@
+import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
+
+const FETCH_TIMEOUT_MS = 5_000;
+const MAX_AGE_MS = 10 * 60_000;
+
+/** The issuer cannot be asked for its keys: 503, never 401 (a 401 would sign every front end out). */
+export class IssuerKeysUnavailable extends HttpError {
+  constructor() {
+    super('upstream_unavailable', 'Token issuer keys are unavailable; retry later', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+}
+
+/**
+ * The issuer's JWKS for `jwtVerify`. Keeps the last good set: an issuer outage never drops keys the
+ * gateway already knows (a stale set is refreshed in the background). An unknown `kid` refetches at
+ * most once per `refreshFloorMs`; if the issuer cannot be reached, that token gets 503 rather than
+ * a 401 that would be wrong once the issuer is back.
+ */
+export class IssuerKeys {
+  private local: JWTVerifyGetKey | undefined;
+  private fetchedAt = 0;
+  private lastAttempt = 0;
+  private lastAttemptFailed = false;
+  private inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly refreshFloorMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    if (!this.local) await this.refresh();
+    else if (Date.now() - this.fetchedAt > MAX_AGE_MS) void this.refresh().catch(() => undefined);
+    try {
+      return await this.local!(header, token);
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      // A new kid (key rotation) or a forged one: ask the issuer again, within the floor.
+      if (Date.now() - this.lastAttempt >= this.refreshFloorMs) await this.refresh();
+      if (this.lastAttemptFailed) throw new IssuerKeysUnavailable();
+      return this.local!(header, token);
+    }
+  };
+
+  private refresh(): Promise<void> {
+    this.inflight ??= this.fetchKeys().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.lastAttempt = Date.now();
+    try {
+      const res = await fetch(this.url, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        headers: { accept: 'application/json' },
+      });
+      if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
+      const body = (await res.json()) as JSONWebKeySet;
+      if (!body || !Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
+      this.local = createLocalJWKSet(body);
+      this.fetchedAt = Date.now();
+      this.lastAttemptFailed = false;
+    } catch (err) {
+      this.lastAttemptFailed = true;
+      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'JWKS unavailable');
+      if (!this.local) throw new IssuerKeysUnavailable();
+      // With a last good set: known kids keep verifying; the caller decides for unknown ones.
+    }
+  }
+}

@@ -1,0 +1,292 @@
+import { logLevel, type LogEntry, type Message } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Config } from '../config';
+import { groupByTopic } from '../kafka/batching-producer';
+import { createKafka } from '../kafka/client';
+import type { Logger } from '../logger';
+import { keyOf, type AccessEventType } from './catalog';
+import { buildEvent, type RecordEventInput } from './outbox';
+import { isRecordRejected, type RelayProducer } from './relay';
+
+interface Queued {
+  topic: string;
+  message: Message;
+}
+
+export type AccessDropReason = 'buffer_full' | 'rejected' | 'invalid' | 'shutdown';
+
+export interface AccessEventPublisherOptions {
+  config: Pick<
+    Config,
+    | 'KAFKA_BOOTSTRAP_SERVERS'
+    | 'KAFKA_CLIENT_ID'
+    | 'KAFKA_AUTH_EVENTS_TOPIC'
+    | 'KAFKA_USER_EVENTS_TOPIC'
+    | 'KAFKA_ORGANIZATION_EVENTS_TOPIC'
+    | 'ACCESS_EVENTS_BUFFER'
+    | 'ACCESS_EVENTS_LINGER_MS'
+  >;
+  logger: Logger;
+  /** How long `close()` keeps sending what is buffered. Default 5000. */
+  drainTimeoutMs?: number;
+  /** Messages per produce request. Default 500. */
+  maxBatch?: number;
+}
+
+const MIN_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * Access events (events.md, Delivery): handed to one batching, idempotent Kafka producer per
+ * process, never awaited by the request. `publish()` only builds the envelope and appends it to a
+ * bounded in-memory buffer; a single sender drains it one produce request at a time (acks=all,
+ * one request in flight, a failed batch goes back to the front), so events of one key keep their
+ * order within the process. While Kafka is unreachable the buffer holds events and the sender
+ * retries with backoff; when it is full the oldest are dropped and counted. `close()` flushes
+ * within the drain time and counts what it could not send.
+ */
+export class AccessEventPublisher {
+  private readonly log: Logger;
+  private readonly capacity: number;
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly drainTimeoutMs: number;
+  /** Queued events from `head` on (in order); the array is compacted as the head advances. */
+  private items: Queued[] = [];
+  private head = 0;
+  private inFlight: Queued[] = [];
+  /** The oldest in-flight events a full buffer has given up on: dropped if their request fails. */
+  private doomed = 0;
+  private producer: RelayProducer | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+  private readonly metrics: { sent: Counter; dropped: Counter<'reason'>; buffered: Gauge };
+
+  constructor(private readonly options: AccessEventPublisherOptions) {
+    this.log = options.logger.child({ component: 'access-events' });
+    this.capacity = options.config.ACCESS_EVENTS_BUFFER;
+    this.lingerMs = options.config.ACCESS_EVENTS_LINGER_MS;
+    this.maxBatch = Math.max(1, Math.min(options.maxBatch ?? 500, this.capacity));
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+    const size = () => this.pending;
+    this.metrics = {
+      sent: new Counter({
+        name: 'gateway_access_events_sent_total',
+        help: 'Access events (token_validated, user_info_requested, …) acknowledged by Kafka',
+        registers: [],
+      }),
+      dropped: new Counter({
+        name: 'gateway_access_events_dropped_total',
+        help: 'Access events lost: buffer_full (oldest dropped), rejected (by Kafka), invalid, shutdown (not sent within the drain time)',
+        labelNames: ['reason'],
+        registers: [],
+      }),
+      buffered: new Gauge({
+        name: 'gateway_access_events_buffered',
+        help: 'Access events waiting in this process for Kafka (bounded by ACCESS_EVENTS_BUFFER)',
+        registers: [],
+        collect() {
+          this.set(size());
+        },
+      }),
+    };
+  }
+
+  registerMetrics(registry: Registry): void {
+    for (const metric of Object.values(this.metrics)) {
+      const name = (metric as unknown as { name: string }).name;
+      if (!registry.getSingleMetric(name)) registry.registerMetric(metric);
+    }
+  }
+
+  /** Events held: queued, or in flight and not yet given up. */
+  get pending(): number {
+    return this.items.length - this.head + this.inFlight.length - this.doomed;
+  }
+
+  /** Queues one access event; never waits and never throws. */
+  publish<T extends AccessEventType>(input: RecordEventInput<T>): void {
+    let queued: Queued;
+    try {
+      const { envelope, headers, topic } = buildEvent(this.options.config, input);
+      // Keyed like the outbox; an event without a subject (an invalid token) has no order to keep.
+      const key = keyOf(input.eventType, input.data);
+      queued = { topic, message: { key, value: JSON.stringify(envelope), headers } };
+    } catch (err) {
+      this.drop('invalid', 1);
+      this.log.error({ err, event_type: input.eventType }, 'access event not published: invalid');
+      return;
+    }
+    if (this.closed) {
+      this.drop('shutdown', 1);
+      return;
+    }
+    if (this.pending >= this.capacity) {
+      // The oldest goes: first the in-flight batch's (lost only if its request fails), then the queue's.
+      if (this.doomed < this.inFlight.length) this.doomed += 1;
+      else {
+        this.head += 1;
+        this.drop('buffer_full', 1);
+        this.compact();
+      }
+    }
+    this.items.push(queued);
+    this.schedule(this.lingerMs);
+  }
+
+  /** Sends what is buffered for up to the drain time, then disconnects; the rest is counted as dropped. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const deadline = Date.now() + this.drainTimeoutMs;
+    while (Date.now() < deadline) {
+      await this.sending;
+      if (this.pending === 0) break;
+      this.sending = this.sendOnce();
+      await within(this.sending, deadline - Date.now());
+      if (this.failures > 0) await sleep(Math.min(MIN_BACKOFF_MS, Math.max(0, deadline - Date.now())));
+    }
+    const left = this.pending;
+    if (left > 0) {
+      this.drop('shutdown', left);
+      this.log.warn({ dropped: left }, 'access events not sent before shutdown');
+    }
+    const producer = this.producer;
+    this.producer = null;
+    if (producer)
+      await within(
+        producer.disconnect().catch(() => undefined),
+        2_000,
+      );
+  }
+
+  private drop(reason: AccessDropReason, n: number): void {
+    this.metrics.dropped.inc({ reason }, n);
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer || this.sending || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sending = this.drainLoop().finally(() => {
+        this.sending = undefined;
+        // Events that arrived during the last request wait for company again.
+        if (this.pending > 0) this.schedule(this.failures > 0 ? this.backoff() : this.lingerMs);
+      });
+    }, delay);
+  }
+
+  /** Sends full batches back to back; stops after a partial batch or a failure. */
+  private async drainLoop(): Promise<void> {
+    for (;;) {
+      const full = this.items.length - this.head >= this.maxBatch;
+      await this.sendOnce();
+      if (this.failures > 0 || !full || this.closed) return;
+    }
+  }
+
+  private async sendOnce(): Promise<void> {
+    const n = Math.min(this.maxBatch, this.items.length - this.head);
+    if (n === 0) return;
+    this.inFlight = this.items.slice(this.head, this.head + n);
+    this.head += n;
+    this.compact();
+    try {
+      const producer = await this.producerReady();
+      await producer.sendBatch({ topicMessages: groupByTopic(this.inFlight), acks: -1, timeout: 10_000 });
+      this.metrics.sent.inc(n);
+      this.doomed = 0;
+      if (this.failures > 0) this.log.info({ after_attempts: this.failures }, 'access events reach Kafka again');
+      this.failures = 0;
+    } catch (err) {
+      this.onFailure(err);
+    } finally {
+      this.inFlight = [];
+      this.doomed = 0;
+    }
+  }
+
+  private onFailure(err: unknown): void {
+    const rejected = isRecordRejected(err);
+    if (rejected) {
+      // Retrying the same records cannot help; they are counted and let go so the rest can flow.
+      this.drop('rejected', this.inFlight.length);
+      this.log.error({ err: String(err), events: this.inFlight.length }, 'Kafka rejected access events');
+      return;
+    }
+    this.failures += 1;
+    if (this.failures === 1) this.log.warn({ err: String(err) }, 'access events cannot reach Kafka; buffering');
+    // Back to the front, in order, but for those a full buffer gave up on meanwhile.
+    if (this.doomed > 0) this.drop('buffer_full', this.doomed);
+    this.items = this.inFlight.slice(this.doomed).concat(this.items.slice(this.head));
+    this.head = 0;
+    const producer = this.producer;
+    this.producer = null;
+    if (producer)
+      void within(
+        producer.disconnect().catch(() => undefined),
+        2_000,
+      );
+  }
+
+  private backoff(): number {
+    const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 10));
+    return Math.round(base / 2 + Math.random() * (base / 2));
+  }
+
+  private async producerReady(): Promise<RelayProducer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafkaProducer();
+    try {
+      await producer.connect();
+    } catch (err) {
+      void producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.producer = producer;
+    return producer;
+  }
+
+  private kafkaProducer(): RelayProducer {
+    const { config } = this.options;
+    const kafkaLog = this.log.child({ component: 'kafkajs' });
+    // kafkajs logs every retry of an outage at error level; this class reports outages itself.
+    const kafka = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log, {
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ log }: LogEntry) => {
+          const { message, ...rest } = log;
+          kafkaLog.debug(rest, message);
+        },
+    });
+    return kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,151 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Client } from 'pg';
+import { LISTENER_APPLICATION_NAME } from '../../src/auth/denylist';
+import { startAuthStack, call, type AuthStack } from '../support/auth-gateway';
+import { startGateway, type RunningGateway } from '../support/gateway';
+import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+
+jest.setTimeout(120_000);
+
+/**
+ * A TCP proxy to PostgreSQL that can make the denylist's LISTEN connection go silent without
+ * closing it (as a dead peer behind NAT or a failover does): no FIN, no RST, just no bytes.
+ */
+async function startSilencingProxy(target: URL) {
+  const listenSessions = new Set<Socket>();
+  const silenced = new Set<Socket>();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => {
+      if (chunk.includes(LISTENER_APPLICATION_NAME)) listenSessions.add(client);
+      if (!silenced.has(client)) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!silenced.has(client)) client.write(chunk);
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    /** The LISTEN sessions open now get no bytes either way from here on; later sessions do. */
+    silenceListener(): number {
+      for (const socket of listenSessions) silenced.add(socket);
+      return silenced.size;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('denylist LISTEN connection', () => {
+  let s: AuthStack;
+  let second: RunningGateway;
+  let db: Client;
+
+  beforeAll(async () => {
+    s = await startAuthStack();
+    second = await startGateway(
+      testConfig({ AUTH_SERVICE_URL: s.fake.url, AUTH_JWKS_URL: s.fake.jwksUrl, AUTH_ISSUER: s.fake.issuer }),
+    );
+    db = new Client({ connectionString: testConfig().DATABASE_URL });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await second.close();
+    await s.close();
+  });
+
+  const listeners = async () =>
+    (
+      await db.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [
+        LISTENER_APPLICATION_NAME,
+      ])
+    ).rows.map((r) => r.pid);
+
+  async function logoutOnFirstIsRefusedBySecond() {
+    const user = s.fake.createUser({ email: `listen-${uniqueSuffix()}@example.com`, password: 'correct-horse-11' });
+    const tokens = await s.fake.issueTokens(user.sub);
+    expect((await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(200);
+    const out = await call(s.gw.url, 'POST', '/v1/client/logout', {
+      token: tokens.access_token,
+      body: { refresh_token: tokens.refresh_token },
+    });
+    expect(out.status).toBe(204);
+    // Within the ~30 s bound of issue 12 (in practice at once).
+    await waitFor(
+      'the second gateway to refuse the logged-out token',
+      async () => (await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status === 401,
+      30_000,
+      250,
+    );
+  }
+
+  it('reconnects after its backend is terminated, and logouts keep reaching every replica', async () => {
+    const before = await waitFor('both LISTEN sessions', async () => {
+      const pids = await listeners();
+      return pids.length >= 2 ? pids : undefined;
+    });
+    await db.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [before]);
+    await logoutOnFirstIsRefusedBySecond();
+    // Both replicas are listening again on new sessions, resynchronised.
+    await waitFor(
+      'new LISTEN sessions',
+      async () => {
+        const pids = await listeners();
+        return pids.length >= 2 && pids.every((p) => !before.includes(p));
+      },
+      30_000,
+      500,
+    );
+    await logoutOnFirstIsRefusedBySecond();
+  });
+
+  it('notices a LISTEN socket that went silent (no FIN) within ~30 s and resynchronises', async () => {
+    const proxy = await startSilencingProxy(new URL(testConfig().DATABASE_URL));
+    const viaProxy = await startGateway(
+      testConfig({
+        DATABASE_URL: proxy.url,
+        AUTH_SERVICE_URL: s.fake.url,
+        AUTH_JWKS_URL: s.fake.jwksUrl,
+        AUTH_ISSUER: s.fake.issuer,
+      }),
+    );
+    try {
+      const user = s.fake.createUser({ email: `silent-${uniqueSuffix()}@example.com`, password: 'correct-horse-12' });
+      const tokens = await s.fake.issueTokens(user.sub);
+      expect((await call(viaProxy.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(200);
+      expect(proxy.silenceListener()).toBe(1);
+      const out = await call(s.gw.url, 'POST', '/v1/client/logout', {
+        token: tokens.access_token,
+        body: { refresh_token: tokens.refresh_token },
+      });
+      expect(out.status).toBe(204);
+      // The NOTIFY is lost in the silent socket; the heartbeat must find out and fall back/resync.
+      await waitFor(
+        'the proxied gateway to refuse the logged-out token',
+        async () => (await call(viaProxy.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status === 401,
+        30_000,
+        500,
+      );
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+});
