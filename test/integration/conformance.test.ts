@@ -125,6 +125,14 @@ describe('conformance: strict with clients, idempotent writes, one error format'
       const other = await call('POST', '/v1/org', { token: alice.token, body: { name: `${name} 2` }, headers });
       expectErrorFormat(other, 422, 'validation_error');
 
+      // A replayed error carries the retry's own request id (found by the fuzz test).
+      const bad = { 'idempotency-key': randomUUID() };
+      const refused = await call('POST', '/v1/client/refresh_token', { body: {}, headers: bad });
+      const replayed = await call('POST', '/v1/client/refresh_token', { body: {}, headers: bad });
+      expectErrorFormat(refused, 400, 'bad_request');
+      expectErrorFormat(replayed, 400, 'bad_request');
+      expect(replayed.headers['idempotent-replayed']).toBe('true');
+
       const bobs = await call('POST', '/v1/org', { token: bob.token, body: { name: `${name} (Bob)` }, headers });
       expect(bobs.status).toBe(201);
       expect(bobs.body.org_id).not.toBe(first.body.org_id);
@@ -256,6 +264,15 @@ describe('conformance: strict with clients, idempotent writes, one error format'
       const res = await call('POST', '/api/chat/embedding_document/', { token: alice.token });
       expectErrorFormat(res, 422, 'validation_error');
       expect(res.body.errors).toEqual([{ field: 'body', message: 'is required' }]);
+    });
+
+    it('refuses CORS preflights in the format: not a preflight 400, an unknown origin 403', async () => {
+      const bare = await call('OPTIONS', '/v1/org', { headers: { origin: 'http://app.test' } });
+      expectErrorFormat(bare, 400, 'bad_request');
+      const foreign = await call('OPTIONS', '/v1/org', {
+        headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
+      });
+      expectErrorFormat(foreign, 403, 'forbidden');
     });
 
     it('answers a wrong method with 405 and Allow', async () => {

@@ -136,9 +136,6 @@ describe('fuzz: seeded random requests at the edge', () => {
       if (typeof requestId !== 'string' || !requestId) failures.push(`no X-Request-Id: ${status} ${where}`);
       if (status < 400) return;
       if (req.method === 'HEAD') return;
-      // @fastify/cors' own preflight refusal: the edge-security branch puts it in the error format;
-      // drop this exemption once that is merged.
-      if (req.method === 'OPTIONS' && status === 400 && text === 'Invalid Preflight Request') return;
       let body: { detail?: unknown; code?: unknown; request_id?: unknown } = {};
       try {
         body = JSON.parse(text) as typeof body;

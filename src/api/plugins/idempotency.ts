@@ -78,6 +78,18 @@ const refuseKey: preHandlerAsyncHookHandler = async function (request) {
   });
 };
 
+/** A replayed error names this request (its X-Request-Id), not the one that was first answered. */
+function withRequestId(request: FastifyRequest, status: number, body: Buffer): Buffer | string {
+  if (status < 400) return body;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    if (!parsed || typeof parsed !== 'object' || !('request_id' in parsed)) return body;
+    return JSON.stringify({ ...parsed, request_id: request.id });
+  } catch {
+    return body;
+  }
+}
+
 function defaultCaller(request: FastifyRequest): string {
   const user = (request as unknown as { user?: { sub?: unknown } }).user;
   if (user && typeof user.sub === 'string' && user.sub) return `user:${user.sub}`;
@@ -172,7 +184,7 @@ export default fp<IdempotencyPluginOptions>(
           const { status, headers, body } = result.response;
           for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
           void reply.header(REPLAYED_HEADER, 'true');
-          return reply.code(status).send(body.length ? body : undefined);
+          return reply.code(status).send(body.length ? withRequestId(request, status, body) : undefined);
         }
       }
     };
