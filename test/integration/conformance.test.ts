@@ -309,7 +309,7 @@ describe('conformance: strict with clients, idempotent writes, one error format'
     const gw = await startGateway({ ...stack.config, LOAD_SHED_MAX_HEAP_USED_BYTES: 1 });
     try {
       let res: Res | undefined;
-      for (let i = 0; i < 40 && res?.status !== 503; i++) {
+      for (let i = 0; i < 80 && res?.status !== 503; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const r = await request(`${gw.url}/v1/client/me`, { headers: { authorization: `Bearer ${alice.token}` } });
         res = { status: r.statusCode, headers: r.headers, body: await r.body.json() };

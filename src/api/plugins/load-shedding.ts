@@ -17,12 +17,21 @@ export default fp<LoadSheddingOptions>(
     const maxDelay = config.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS;
     const maxHeap = config.LOAD_SHED_MAX_HEAP_USED_BYTES;
     if (maxDelay === 0 && maxHeap === 0) return;
+    const sampleInterval = Math.max(1_000, maxDelay);
+    // Start-up (loading modules, connecting) stalls the loop once: only samples taken after the
+    // app is ready count.
+    let armed = false;
+    app.addHook('onReady', async () => {
+      setTimeout(() => (armed = true), 2 * sampleInterval).unref();
+    });
     await app.register(underPressure, {
       ...(maxDelay > 0 ? { maxEventLoopDelay: maxDelay } : {}),
       ...(maxHeap > 0 ? { maxHeapUsedBytes: maxHeap } : {}),
-      sampleInterval: 250,
+      // A window with no event-loop tick at all counts as infinite delay: one blocking JSON.parse
+      // of a large document must not empty a window, so windows are at least the threshold long.
+      sampleInterval,
       pressureHandler: async (request) => {
-        if (request.url.startsWith('/health/live')) return;
+        if (!armed || request.url.startsWith('/health/live')) return;
         throw new HttpError('overloaded', 'The gateway is overloaded; retry later', {
           headers: { 'retry-after': '2' },
         });
