@@ -419,6 +419,16 @@ export const VARIABLES = {
     'Base URL of the billing service (the route table interpolates it; sign-up calls it)',
   ),
   BILLING_DEFAULT_PLAN: v('free', text, 'Plan sign-up applies to a new user in billing (empty = none)'),
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: v(
+    '1000',
+    integer(0, 60_000),
+    'Event-loop delay above which new requests get 503 overloaded (load shedding; 0 = off)',
+  ),
+  LOAD_SHED_MAX_HEAP_USED_BYTES: v(
+    '0',
+    integer(0, 68_719_476_736),
+    'Heap use above which new requests get 503 overloaded (0 = off)',
+  ),
 } as const;
 
 type Vars = typeof VARIABLES;

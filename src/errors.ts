@@ -9,16 +9,20 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   validation_error: 422,
   rate_limited: 429,
+  header_too_large: 431,
   internal: 500,
   upstream_error: 502,
   upstream_unavailable: 503,
   upstream_timeout: 504,
+  overloaded: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -34,7 +38,13 @@ export class HttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; transient?: boolean } = {},
+    readonly extra: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      transient?: boolean;
+      /** Safe context for the one log line the error handler writes (never a secret or upstream body). */
+      log?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.name = 'HttpError';

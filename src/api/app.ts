@@ -36,6 +36,9 @@ import billingRoutes from './routes/billing';
 import { withRouteTable } from '../route-table/openapi';
 import { ErrorResponse, canonicalUuids } from './schemas';
 import { isDataUrl } from '../chat/data-url';
+import { requireDeclaredBody, strictBodyValidators } from './validation';
+import { clientErrorHandler, frameworkErrors } from './framework-errors';
+import loadShedding from './plugins/load-shedding';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -71,6 +74,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
     await app.register(accessLog);
     await app.register(errors);
+    await app.register(loadShedding, { config });
     await app.register(expectContinue);
     await app.register(metrics);
     deps.relay?.registerMetrics(app.metrics);
@@ -95,6 +99,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     });
 
     app.addSchema(ErrorResponse);
+    app.addHook('onRoute', requireDeclaredBody);
     await app.register(auth);
     await app.register(rateLimit);
 
@@ -162,6 +167,9 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
         formats: { 'data-url': isDataUrl },
       },
     },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
+    frameworkErrors,
+    clientErrorHandler,
   };
 }
 

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { TSchema } from '@sinclair/typebox';
 import type { EachMessagePayload } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { BatchingProducer } from '../kafka/batching-producer';
@@ -12,8 +10,10 @@ import type { Logger } from '../logger';
 import { ChatConnection } from './connection';
 import { chatErrorToHttp, chatTimeout, chatUnavailable } from './errors';
 import { createChatMetrics, registerChatMetrics, type ChatMetrics } from './metrics';
-import { CHAT_OPERATIONS, topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
-import { ReplyEnvelopeSchema, type ReplyEnvelope, type RequestMetadata } from './schemas';
+import { topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
+import { readChatPayload, readReplyEnvelope } from './replies';
+import type { ReplyEnvelope, RequestMetadata } from './schemas';
+import { refuseReply } from '../upstreams/replies';
 import { ChatStream } from './stream';
 
 /**
@@ -72,17 +72,6 @@ interface Pending {
 type Finished = 'answered' | 'expired' | 'cancelled' | 'failed';
 
 const MAX_REMEMBERED = 20_000;
-
-const replyCheck = TypeCompiler.Compile(ReplyEnvelopeSchema);
-const payloadChecks = new Map<ChatOperation, TypeCheck<TSchema>>();
-function payloadCheck(operation: ChatOperation): TypeCheck<TSchema> {
-  let check = payloadChecks.get(operation);
-  if (!check) {
-    check = TypeCompiler.Compile(CHAT_OPERATIONS[operation].reply);
-    payloadChecks.set(operation, check);
-  }
-  return check;
-}
 
 /**
  * The one Kafka request/reply client of the chat protocol, used by the routes and by the
@@ -310,12 +299,13 @@ export class ChatRequestReply {
       this.drop('malformed', key, { partition, offset: message.offset });
       return Promise.resolve();
     }
-    if (!replyCheck.Check(reply)) {
+    const envelope = readReplyEnvelope(reply);
+    if (!envelope) {
       const id = (reply as { request_id?: unknown } | null)?.request_id;
       this.drop('malformed', typeof id === 'string' ? id : key, { partition, offset: message.offset });
       return Promise.resolve();
     }
-    this.route(reply);
+    this.route(envelope);
     return Promise.resolve();
   }
 
@@ -340,12 +330,19 @@ export class ChatRequestReply {
     let outcome: string;
     let settle: (w: Waiter) => void;
     if (reply.status === 'success') {
-      if (payloadCheck(entry.operation).Check(reply.payload)) {
+      const read = readChatPayload(entry.operation, reply.payload);
+      if (read.ok) {
         outcome = 'success';
-        settle = (w) => w.resolve(reply.payload);
+        settle = (w) => w.resolve(read.value);
       } else {
-        this.log.warn({ request_id: requestId, operation: entry.operation }, 'chat reply does not match its schema');
-        const error = new HttpError('upstream_error', 'The chat service sent an unexpected reply');
+        const { path, message } = read;
+        const error = refuseReply({
+          upstream: 'chat',
+          operation: entry.operation,
+          path,
+          message,
+          upstreamRequestId: requestId,
+        });
         outcome = error.code;
         settle = (w) => w.reject(error);
       }

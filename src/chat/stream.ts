@@ -1,6 +1,6 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { chatErrorToHttp } from './errors';
-import { StreamChunkPayload, StreamDonePayload, type ReplyEnvelope } from './schemas';
+import { readStreamChunk, readStreamDone } from './replies';
+import type { ReplyEnvelope } from './schemas';
 
 export type ChatStreamEvent =
   | { event: 'userMessageId'; data: { userMessageId: number } }
@@ -10,9 +10,6 @@ export type ChatStreamEvent =
 
 /** Why a stream ended: the chat service finished, the client left, silence, or the gateway gave up. */
 export type StreamEnd = 'completed' | 'cancelled' | 'idle' | 'failed';
-
-const chunkCheck = TypeCompiler.Compile(StreamChunkPayload);
-const doneCheck = TypeCompiler.Compile(StreamDonePayload);
 
 export interface ChatStreamOptions {
   idleTimeoutMs: number;
@@ -90,12 +87,14 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
   private emit(reply: ReplyEnvelope) {
     if (reply.status === 'chunk') {
       // An unreadable chunk still takes its sequence number; it is skipped, not waited for.
-      if (chunkCheck.Check(reply.payload)) this.push(reply.payload);
+      const chunk = readStreamChunk(reply.payload);
+      if (chunk.ok) this.push(chunk.value as ChatStreamEvent);
       return;
     }
     if (reply.status === 'success') {
-      if (doneCheck.Check(reply.payload)) {
-        this.push(reply.payload);
+      const done = readStreamDone(reply.payload);
+      if (done.ok) {
+        this.push(done.value as ChatStreamEvent);
         this.end('completed');
       } else {
         this.fail('The chat service sent an unreadable answer');

@@ -2,7 +2,9 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, clientSafeDetail, type FieldError } from '../errors';
 import type { Logger } from '../logger';
+import { authReplySpec } from '../auth/replies';
 import { CircuitBreaker } from './circuit-breaker';
+import { readUpstreamReply, refuseReply } from './replies';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -41,6 +43,19 @@ function fieldErrorsOf(body: unknown): FieldError[] | undefined {
     field: (Array.isArray(e.loc) ? e.loc : []).filter((p) => p !== 'body').join('.') || 'body',
     message: typeof e.msg === 'string' ? e.msg : 'is invalid',
   }));
+}
+
+/**
+ * A success the gateway maps, read liberally (src/auth/replies.ts): nulls and unknown fields are
+ * fine, a missing id it acts on is a 502 (counted, logged by the error handler with the field).
+ */
+function readReply<T>(method: Method, path: string, res: UpstreamResponse<T>): UpstreamResponse<T> {
+  const spec = res.status === 200 || res.status === 201 ? authReplySpec(method, path) : undefined;
+  if (!spec) return res;
+  const read = readUpstreamReply(spec.schema, res.body);
+  if (!read.ok)
+    throw refuseReply({ upstream: 'auth', operation: spec.operation, path: read.path, message: read.message });
+  return { status: res.status, body: read.value as T };
 }
 
 /**
@@ -117,7 +132,8 @@ export class AuthServiceClient {
       if (attempt > 0) await sleep(backoff(attempt));
       try {
         const res = await this.once<T>(method, path, opts);
-        if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1) return res;
+        if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1)
+          return readReply(method, path, res);
         last = res;
       } catch (err) {
         last = err;

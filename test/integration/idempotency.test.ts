@@ -91,6 +91,10 @@ beforeAll(async () => {
       calls++;
       return { calls };
     });
+    app.post('/test/opted-out', { config: { idempotent: false } }, async () => {
+      calls++;
+      return { calls };
+    });
     app.post('/test/key', { config: { idempotent: true } }, async (request) => ({
       key: idempotencyKeyOf(request) ?? null,
     }));
@@ -180,7 +184,7 @@ describe('Idempotency-Key', () => {
     expect(longest.status).toBe(201);
   });
 
-  it('leaves GET and routes that did not opt in alone', async () => {
+  it('leaves GET alone and honours the key on every POST without opting in', async () => {
     const key = randomUUID();
     const before = calls;
     const a = await call('GET', '/test/lists/a/things', { key });
@@ -191,8 +195,20 @@ describe('Idempotency-Key', () => {
 
     const c = await call('POST', '/test/not-opted-in', { key, body: {} });
     const d = await call('POST', '/test/not-opted-in', { key, body: {} });
-    expect(d.body.calls).toBe(c.body.calls + 1);
-    expect(calls).toBe(before + 4);
+    expect(d.body.calls).toBe(c.body.calls);
+    expect(d.headers.get('idempotent-replayed')).toBe('true');
+    expect(calls).toBe(before + 3);
+  });
+
+  it('refuses the key with 422 on a route that says it cannot honour it', async () => {
+    const refused = await call('POST', '/test/opted-out', { key: randomUUID(), body: {} });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      code: 'validation_error',
+      errors: [{ field: 'Idempotency-Key', message: expect.any(String) }],
+    });
+    const without = await call('POST', '/test/opted-out', { body: {} });
+    expect(without.status).toBe(200);
   });
 
   it('replays a 204 without a body', async () => {

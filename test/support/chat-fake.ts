@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { DestinationStream } from 'pino';
 import { request } from 'undici';
 import type { Config } from '../../src/config';
 import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
@@ -111,6 +112,7 @@ export interface ChatStack {
 export async function startChatStack(
   overrides: Record<string, string> = {},
   switches: Partial<ChatFakeSwitches> = {},
+  logDestination?: DestinationStream,
 ): Promise<ChatStack> {
   const auth = await startAuthFake({ port: 0 });
   const config = await chatTestConfig({
@@ -121,7 +123,7 @@ export async function startChatStack(
     ...overrides,
   });
   const fake = await startChatFake(config, switches);
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, undefined, logDestination);
   await gw.deps.chat.whenReady(20_000);
   return {
     config,

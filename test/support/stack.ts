@@ -8,7 +8,15 @@ const run = promisify(execFile);
 
 /** A config for tests: the stack's connection settings, quiet logs, and any overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...overrides });
+  // No load shedding on event-loop lag: tests bundle workflows for in-process workers, which stalls
+  // the loop for seconds; conformance.test.ts turns shedding on where it is the subject.
+  return loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...overrides,
+  });
 }
 
 /** Stops/starts one service of the local stack (fault tests), keeping its data. */

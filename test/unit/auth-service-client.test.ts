@@ -53,12 +53,12 @@ describe('AuthServiceClient request target', () => {
     for (const base of [`${up.base}/auth-prefix`, `${up.base}/auth-prefix/`]) {
       const auth = client(base);
       try {
-        await auth.call('GET', '/v1/client/me', { token: 'tkn' });
+        await auth.call('GET', '/v1/client/validate', { token: 'tkn' });
       } finally {
         await auth.close();
       }
     }
-    expect(up.seen.map((r) => r.url)).toEqual(['/auth-prefix/v1/client/me', '/auth-prefix/v1/client/me']);
+    expect(up.seen.map((r) => r.url)).toEqual(['/auth-prefix/v1/client/validate', '/auth-prefix/v1/client/validate']);
     expect(up.seen[0]!.headers.authorization).toBe('Bearer tkn');
   });
 });

@@ -1,13 +1,8 @@
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, HttpError, type ErrorBody, type ErrorCode, type FieldError } from '../../errors';
-
-function send(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, errors?: FieldError[]) {
-  const body: ErrorBody = { detail, code, request_id: request.id };
-  if (errors?.length) body.errors = errors;
-  return reply.status(ERROR_STATUS[code]).type('application/json; charset=utf-8').send(body);
-}
+import type { FastifyError } from 'fastify';
+import { ERROR_STATUS, HttpError, type ErrorCode, type FieldError } from '../../errors';
+import { sendError as send } from '../framework-errors';
 
 interface AjvError {
   instancePath?: string;
@@ -61,7 +56,7 @@ export default fp(
     app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
       if (error instanceof HttpError) {
         for (const [k, v] of Object.entries(error.extra.headers ?? {})) void reply.header(k, v);
-        if (error.status >= 500) request.log.warn({ code: error.code }, error.detail);
+        if (error.status >= 500) request.log.warn({ code: error.code, ...error.extra.log }, error.detail);
         return send(request, reply, error.code, error.detail, error.extra.errors);
       }
       const fe = error;
@@ -83,8 +78,14 @@ export default fp(
           return send(request, reply, 'bad_request', 'Request body is empty');
         case 'FST_ERR_CTP_INVALID_JSON_BODY':
           return send(request, reply, 'bad_request', 'Request body is not valid JSON');
+        case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+          return send(request, reply, 'bad_request', 'Content-Length does not match the request body');
         case 'FST_ERR_RATE_LIMIT_EXCEEDED':
           return send(request, reply, 'rate_limited', 'Too many requests');
+      }
+      // busboy's own errors (no boundary, cut-off parts) carry no status: they are the client's.
+      if (!fe.statusCode && /^Multipart:/.test(fe.message)) {
+        return send(request, reply, 'bad_request', 'Request body is not valid multipart/form-data');
       }
       if (fe instanceof SyntaxError || (fe.statusCode === 400 && /JSON/i.test(fe.message))) {
         return send(request, reply, 'bad_request', 'Request body is not valid JSON');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -7,7 +8,10 @@ import { IdempotencyStore, canonicalJson, credentialDigest, type StoredResponse 
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Opt a POST/PATCH/DELETE route into Idempotency-Key handling. */
+    /**
+     * Every POST/PATCH/DELETE honours Idempotency-Key; `false` marks a route that cannot, which then
+     * refuses the header with 422 and says so in OpenAPI.
+     */
     idempotent?: boolean;
   }
 }
@@ -54,6 +58,38 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   return raw;
 }
 
+/** The claimed `scope` + key of a request, for ids derived from them (chat request ids). */
+const claimedScopes = new WeakMap<FastifyRequest, string>();
+
+/**
+ * A stable id for the upstream request behind an Idempotency-Key: the same caller, route and key
+ * give the same id, so a retry after a 504 is the same chat request (chat-kafka.md: a repeated
+ * request_id is answered again, not applied twice). Undefined without a key.
+ */
+export function idempotentRequestId(request: FastifyRequest): string | undefined {
+  const scoped = claimedScopes.get(request);
+  return scoped && `idem-${createHash('sha256').update(scoped).digest('hex').slice(0, 32)}`;
+}
+
+const refuseKey: preHandlerAsyncHookHandler = async function (request) {
+  if (request.headers[IDEMPOTENCY_HEADER] === undefined) return;
+  throw new HttpError('validation_error', 'This route cannot honour Idempotency-Key', {
+    errors: [{ field: 'Idempotency-Key', message: 'is not supported on this route' }],
+  });
+};
+
+/** A replayed error names this request (its X-Request-Id), not the one that was first answered. */
+function withRequestId(request: FastifyRequest, status: number, body: Buffer): Buffer | string {
+  if (status < 400) return body;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    if (!parsed || typeof parsed !== 'object' || !('request_id' in parsed)) return body;
+    return JSON.stringify({ ...parsed, request_id: request.id });
+  } catch {
+    return body;
+  }
+}
+
 function defaultCaller(request: FastifyRequest): string {
   const user = (request as unknown as { user?: { sub?: unknown } }).user;
   if (user && typeof user.sub === 'string' && user.sub) return `user:${user.sub}`;
@@ -89,8 +125,8 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
 }
 
 /**
- * Idempotency-Key handling for routes with `config: { idempotent: true }` (gateway-http.md,
- * Conventions → Idempotency). Its hooks are appended to each such route's own hooks, so they run
+ * Idempotency-Key handling for every POST/PATCH/DELETE route (gateway-http.md, Conventions →
+ * Idempotency). Its hooks are appended to each such route's own hooks, so they run
  * after the route's authentication and validation: the first request claims the key and its answer
  * is stored before it is sent; a retry with the same request replays it (`Idempotent-Replayed: true`);
  * the same key with a different request → 422; while the first is running → 409. 5xx and 429
@@ -134,6 +170,7 @@ export default fp<IdempotencyPluginOptions>(
       switch (result.outcome) {
         case 'claimed':
           claims.set(request, { scope, key, owner: result.owner, settled: false });
+          claimedScopes.set(request, `${scope}\n${key}`);
           return;
         case 'mismatch':
           throw new HttpError('validation_error', 'Idempotency-Key was already used with a different request', {
@@ -147,7 +184,7 @@ export default fp<IdempotencyPluginOptions>(
           const { status, headers, body } = result.response;
           for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
           void reply.header(REPLAYED_HEADER, 'true');
-          return reply.code(status).send(body.length ? body : undefined);
+          return reply.code(status).send(body.length ? withRequestId(request, status, body) : undefined);
         }
       }
     };
@@ -168,7 +205,14 @@ export default fp<IdempotencyPluginOptions>(
     };
 
     app.addHook('onRoute', (route) => {
-      if (!route.config?.idempotent) return;
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (!methods.some((m) => METHODS.has(m))) return;
+      if (route.config?.idempotent === false) {
+        route.preHandler = [...asArray(route.preHandler), refuseKey];
+        const note = 'This route refuses Idempotency-Key (422).';
+        route.schema = { ...route.schema, description: [route.schema?.description, note].filter(Boolean).join(' ') };
+        return;
+      }
       route.preHandler = [...asArray(route.preHandler), claimKey];
       route.onSend = [...asArray(route.onSend), storeAnswer];
     });

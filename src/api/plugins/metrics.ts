@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { upstreamRepliesRefused } from '../../upstreams/replies';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,6 +26,7 @@ export default fp(
       labelNames: ['method', 'route', 'status'],
       registers: [registry],
     });
+    registry.registerMetric(upstreamRepliesRefused);
     app.decorate('metrics', registry);
 
     app.addHook('onResponse', async (request, reply) => {

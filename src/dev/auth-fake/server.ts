@@ -6,6 +6,7 @@ import { registerAuthFakeRoutes } from './app';
 import { KeyRing } from './keys';
 import { AuthStore, type FakeInvite, type FakeOrg, type FakeSession, type FakeUser, type OrgRole } from './store';
 import { TokenMinter, type SignTokenOptions, type TokenClaims, type TokenForgery } from './tokens';
+import { varyAuthReply } from './variance';
 
 export const DEFAULT_INTERNAL_KEY = 'gateway-secret-key-2024';
 export const DEFAULT_REALM_PATH = '/realms/auth-service';
@@ -31,6 +32,8 @@ export interface AuthFakeOptions {
   jwksEncryptionKey?: boolean;
   /** Fastify request logging; default false. */
   logger?: boolean;
+  /** Nulls and unknown fields in the replies the gateway maps (variance.ts); also `setVariance`. */
+  variance?: boolean;
 }
 
 /** One request as the fake received it. */
@@ -131,6 +134,8 @@ export interface AuthFake {
    */
   setSignUpOfRegistered(mode: 'reject' | 'sign-in'): void;
   setAccessTokenTtl(seconds: number): void;
+  /** Switches the variance mode (see AuthFakeOptions.variance) on or off. */
+  setVariance(on: boolean): void;
   /** Back up, no delay or failures, no calls, no users/orgs/invites/sessions, default TTL. Keys are kept. */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -234,6 +239,10 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
       return reply.code(failure.status).type(type).send(body);
     }
   });
+  let variance = options.variance ?? false;
+  app.addHook('onSend', async (request, reply, payload) =>
+    variance ? varyAuthReply(request.url.split('?')[0]!, reply.statusCode, payload) : payload,
+  );
   app.addHook('onResponse', async (request, reply) => {
     const call = callOf.get(request);
     if (call) call.status = reply.statusCode;
@@ -343,8 +352,12 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
     setAccessTokenTtl: (seconds) => {
       ttl = seconds;
     },
+    setVariance: (on) => {
+      variance = on;
+    },
     reset: async () => {
       await setDown(false);
+      variance = options.variance ?? false;
       delay = { ms: 0 };
       failures = [];
       keycloakDown = false;

@@ -3,7 +3,8 @@
  * `node dist/src/dev/chat-fake/main.js`. Reads the gateway's chat settings
  * (CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS, CHAT_UI_*_TOPIC, CHAT_SERVICE_RESPONSES_TOPIC,
  * CHAT_SERVICE_EVENTS_TOPIC) and optional switches CHAT_FAKE_DELAY_MS, CHAT_FAKE_TOKEN_DELAY_MS,
- * CHAT_FAKE_ERROR, CHAT_FAKE_SILENT, CHAT_FAKE_DUPLICATE_REPLIES, CHAT_FAKE_SHUFFLE_CHUNKS.
+ * CHAT_FAKE_ERROR, CHAT_FAKE_SILENT, CHAT_FAKE_DUPLICATE_REPLIES, CHAT_FAKE_SHUFFLE_CHUNKS,
+ * CHAT_FAKE_VARIANCE (nulls, digit-string ids and unknown fields in every reply).
  */
 import { loadConfigOrExit } from '../../config';
 import { chatTopics } from '../../chat/operations';
@@ -30,6 +31,7 @@ async function main() {
         silent: flag('CHAT_FAKE_SILENT'),
         duplicateReplies: flag('CHAT_FAKE_DUPLICATE_REPLIES'),
         shuffleChunks: flag('CHAT_FAKE_SHUFFLE_CHUNKS'),
+        variance: flag('CHAT_FAKE_VARIANCE'),
       },
     });
   // Waits for the broker like a real service would (e.g. started together with it).

@@ -11,6 +11,7 @@ import { CHAT_MAX_MESSAGE_BYTES } from '../../chat/limits';
 import { createKafka } from '../../kafka/client';
 import type { Logger } from '../../logger';
 import { ChatFakeStore, FakeChatError } from './store';
+import { varyEnvelope, varyPayload } from './variance';
 
 /** Misbehaviour on demand, to test the gateway against a chat service that is slow, broken or noisy. */
 export interface ChatFakeSwitches {
@@ -26,6 +27,11 @@ export interface ChatFakeSwitches {
   shuffleChunks: boolean;
   /** Pause between two stream chunks. */
   tokenDelayMs: number;
+  /**
+   * Send what an independent chat service may legally send: `null` in every field the gateway does
+   * not route by, per-user ids as digit strings, unknown fields everywhere (variance.ts).
+   */
+  variance: boolean;
   /** Apply the switches above only to these operations (default: all). */
   operations: string[] | null;
 }
@@ -37,6 +43,7 @@ export const DEFAULT_SWITCHES: ChatFakeSwitches = {
   duplicateReplies: false,
   shuffleChunks: false,
   tokenDelayMs: 0,
+  variance: false,
   operations: null,
 };
 
@@ -403,7 +410,8 @@ export class ChatServiceFake {
     for (const reply of order) {
       if (this.stopped || this.cancelled.has(requestId)) return;
       const copies = misbehave && this.switches.duplicateReplies ? 2 : 1;
-      for (let i = 0; i < copies; i += 1) await this.sendReply(replyTo, requestId, operation, reply);
+      const varied = misbehave && this.switches.variance;
+      for (let i = 0; i < copies; i += 1) await this.sendReply(replyTo, requestId, operation, reply, varied);
       if (streamed) await sleep(this.switches.tokenDelayMs);
     }
     // Audit events for changes only, like the real service.
@@ -424,8 +432,8 @@ export class ChatServiceFake {
     });
   }
 
-  private async sendReply(replyTo: string, requestId: string, operation: string, reply: Reply) {
-    const body: Record<string, unknown> = {
+  private async sendReply(replyTo: string, requestId: string, operation: string, reply: Reply, varied = false) {
+    let body: Record<string, unknown> = {
       message_id: randomUUID(),
       request_id: requestId,
       operation: `${operation}_response`,
@@ -435,6 +443,7 @@ export class ChatServiceFake {
       error: reply.error,
     };
     if (reply.sequence !== undefined) body.sequence = reply.sequence;
+    if (varied) body = varyEnvelope({ ...body, payload: varyPayload(body.payload) });
     await this.replies.send(replyTo, {
       key: requestId,
       value: JSON.stringify(body),

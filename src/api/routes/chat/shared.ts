@@ -5,7 +5,7 @@ import type { ChatOperation, PayloadOf, ReplyOf } from '../../../chat/operations
 import { DeletedCount, type RequestMetadata } from '../../../chat/schemas';
 import { operationKey, operationLocation, runOperation, type OperationOutcome } from '../../../temporal/operations';
 import { chatDeleteAll, type ChatResource } from '../../../workflows/chat';
-import { idempotencyKeyOf } from '../../plugins/idempotency';
+import { idempotencyKeyOf, idempotentRequestId } from '../../plugins/idempotency';
 import { Operation, withErrors } from '../../schemas';
 
 export const USER = { tags: ['chat'], security: [{ bearer: [] }] };
@@ -47,6 +47,7 @@ export async function ask<O extends ChatOperation>(
   return app.deps.chat.request(operation, payload, {
     userContext: await app.userContext(request),
     requestMetadata: requestMetadata(request),
+    requestId: idempotentRequestId(request),
     ...options,
   });
 }
