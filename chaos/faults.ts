@@ -129,10 +129,11 @@ export const FAULT_LIST: Fault[] = [
       for (let i = 0; i < 3; i += 1)
         void call(w, 'ai stream', 'POST', '/api/conversation/', {
           token: w.users[i]!.token,
-          body: { name: 'chaos', message: [{ content: `mid-stream question ${i} with a long answer to cut` }] },
+          // The fake echoes the question a word every 30 ms: about 5 s of stream to cut.
+          body: { name: 'chaos', message: [{ content: `mid-stream question ${i} ${'word '.repeat(150)}` }] },
           stream: true,
         });
-      await sleep(800);
+      await sleep(1_000);
       await stop(w.chatFake, 3_000);
       w.chatFake = await startChatFake(w);
       say('chat fake restarted');

@@ -43,8 +43,8 @@ export const isOk = (s: Sample) => s.status >= 200 && s.status < 300 && (!s.note
  * killed on purpose. An `error` frame is the stream's way to refuse, not a wrong class.
  */
 export function wrongClass(s: Sample, w: Window): boolean {
+  if (s.route === 'ready') return false; // readiness has a figure of its own
   if (s.status === 0) return !(w.fault === 'replica' && s.replica === 0 && s.sentAt <= w.heal);
-  if (s.route === 'ready') return false;
   if (s.status >= 200 && s.status < 300) return !isOk(s) && s.note !== 'error frame';
   return (s.status >= 400 && s.status < 500) || s.status === 500 || s.status > 504;
 }

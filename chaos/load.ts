@@ -127,10 +127,8 @@ const TASKS: Record<LoadRoute, (w: ChaosWorld, n: number) => Promise<unknown>> =
   'ai stream': (w, n) =>
     call(w, 'ai stream', 'POST', '/api/conversation/', {
       token: lane(w, n).token,
-      body: {
-        name: 'chaos',
-        message: [{ content: `chaos question ${n} answered one word at a time for a few seconds` }],
-      },
+      // Echoed a word every 30 ms: streams of about 2 s, so a fault finds some in flight.
+      body: { name: 'chaos', message: [{ content: `chaos question ${n} ${'word '.repeat(60)}` }] },
       stream: true,
     }),
   org: async (w, n) => {

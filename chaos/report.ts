@@ -115,6 +115,12 @@ export function report(
   md.line(`Run ${RUN_ID}, ${new Date().toISOString()}: \`${COMMAND}\` (see chaos/run.ts).`);
   md.line();
   md.line(
+    'The reference run is `npm run chaos`: all seven faults, 30 s per outage, about 15 min with the build. ' +
+      '`--only=kafka,postgres,temporal,auth,worker,replica,chat` picks faults, `--outage-sec=N` shortens outages. ' +
+      'It needs the local stack of scripts/stack.sh (it stops and starts its services) and rewrites this file.',
+  );
+  md.line();
+  md.line(
     `Two gateway replicas, one worker, the auth and chat fakes, on loopback against the local stack (scripts/stack.sh), ` +
       `with a database, topics and task queue of the run's own. Steady mixed load at fixed rates (req/s): ` +
       `${Object.entries(RATES)
