@@ -157,15 +157,12 @@ function faultChecks(rs: Sample[], w: Window, figs: RouteFigures[]): Check[] {
       // The streams open when the fake went away: each must end, with `done` or an error frame (or a 5xx).
       const streams = rs.filter((s) => s.route === 'ai stream' && s.sentAt < w.down && s.endAt > w.inject);
       const ended = (s: Sample) => isOk(s) || s.note === 'error frame' || s.status >= 500;
+      const hung = streams.filter((s) => !ended(s));
+      const how = [...new Set(hung.map((s) => s.note ?? `HTTP ${s.status}`))].join(', ');
       return [
         {
           target: 'streams open across the restart end (done, error frame or 5xx), none hangs',
-          value: `${count(streams, ended)} ended; ${
-            streams
-              .filter((s) => !ended(s))
-              .map((s) => s.note ?? s.status)
-              .join(', ') || 'none hung'
-          }`,
+          value: `${count(streams, ended)} ended; ${hung.length ? `${hung.length} with ${how}` : 'none hung'}`,
           pass: streams.length > 0 && streams.every(ended),
         },
         recovery(figs, 15),
