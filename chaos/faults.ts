@@ -36,16 +36,18 @@ export interface Fault {
   importAfterHeal?: boolean;
 }
 
-export let stackStopped: string | undefined;
+type StackService = 'kafka' | 'postgres' | 'temporal';
+/** The stack service a fault has stopped: started again on every exit. */
+export let stackStopped: StackService | undefined;
 
 /** Stops or starts one service of the local stack (scripts/stack.sh keeps its data). */
-export async function stack(action: 'stop' | 'start', service: 'kafka' | 'postgres' | 'temporal') {
+export async function stack(action: 'stop' | 'start', service: StackService) {
   await run$('bash', [join(ROOT, 'scripts', 'stack.sh'), action, service], { timeout: 180_000 });
   stackStopped = action === 'stop' ? service : undefined;
   say(`${service} ${action === 'stop' ? 'stopped' : 'started'}`);
 }
 
-const stackFault = (name: 'kafka' | 'postgres' | 'temporal', title: string, target: string): Fault => ({
+const stackFault = (name: StackService, title: string, target: string): Fault => ({
   name,
   title,
   target,

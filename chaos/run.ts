@@ -123,7 +123,7 @@ async function main() {
   let load: ReturnType<typeof startLoad> | undefined;
   const cleanUp = async () => {
     await load?.stop().catch(() => undefined);
-    if (stackStopped) await stack('start', stackStopped as 'kafka').catch((err: unknown) => say(String(err)));
+    if (stackStopped) await stack('start', stackStopped).catch((err: unknown) => say(String(err)));
     await tearDown(world);
     await closeLoad().catch(() => undefined);
   };
