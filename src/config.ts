@@ -306,6 +306,11 @@ export const VARIABLES = {
     integer(0, 1_000),
     'How long an access event waits for company before its Kafka request: fewer, larger requests under load',
   ),
+  DENYLIST_MAX_STALENESS: v(
+    '60s',
+    duration,
+    'While PostgreSQL is unreachable, how long after losing it a replica keeps checking tokens against its in-memory logout denylist before answering 503 (logout itself answers 503 throughout)',
+  ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
   INTERNAL_SERVICE_KEY: v(
     DEFAULT_INTERNAL_SERVICE_KEY,

@@ -65,8 +65,10 @@ export const WATCHDOG_MS = QUICK ? 8 * 60_000 : 25 * 60_000;
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const DIST = join(ROOT, 'dist');
-export const RUN_ID = `bench-${Date.now().toString(36)}`;
-export const DIR = mkdtempSync(join(tmpdir(), 'durable-gateway-bench-'));
+/** `bench`, or `chaos` when chaos/run.ts shares these helpers (names its run, directory and log lines). */
+const KIND = process.env.HARNESS_KIND === 'chaos' ? 'chaos' : 'bench';
+export const RUN_ID = `${KIND}-${Date.now().toString(36)}`;
+export const DIR = mkdtempSync(join(tmpdir(), `durable-gateway-${KIND}-`));
 
 export function need(name: string): string {
   const value = process.env[name];
@@ -75,5 +77,5 @@ export function need(name: string): string {
 }
 
 export function say(msg: string) {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+  process.stderr.write(`[${KIND} ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }

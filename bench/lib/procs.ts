@@ -76,6 +76,17 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].reverse().map((p) => stop(p)));
 }
 
+/** SIGKILLs every process still running, synchronously (for an `exit` handler: none outlives the harness). */
+export function killAllNow(): void {
+  for (const p of running) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 export function tail(proc: Proc, lines = 20): string {
   try {
     return readFileSync(proc.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');

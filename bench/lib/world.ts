@@ -65,9 +65,9 @@ const EVENT_TOPIC_ENV: Record<string, string> = {
   KAFKA_USER_EVENTS_TOPIC: TOPIC('user-events'),
   KAFKA_ORGANIZATION_EVENTS_TOPIC: TOPIC('organization-events'),
 };
-const ALL_TOPICS = [...Object.values(CHAT_TOPIC_ENV), ...Object.values(EVENT_TOPIC_ENV)];
+export const ALL_TOPICS = [...Object.values(CHAT_TOPIC_ENV), ...Object.values(EVENT_TOPIC_ENV)];
 
-function baseEnv(dbUrl: URL, authPort: number, internalKey: string): Record<string, string> {
+export function baseEnv(dbUrl: URL, authPort: number, internalKey: string): Record<string, string> {
   const authUrl = `http://127.0.0.1:${authPort}`;
   const brokers = need('KAFKA_BOOTSTRAP_SERVERS');
   return {
@@ -85,6 +85,7 @@ function baseEnv(dbUrl: URL, authPort: number, internalKey: string): Record<stri
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE || 'default',
     TEMPORAL_TASK_QUEUE: RUN_ID,
     TEMPORAL_CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    TEMPORAL_SECRETS_KEYS: `s1:${randomBytes(32).toString('base64')}`,
     INTERNAL_SERVICE_KEY: internalKey,
     AUTH_SERVICE_URL: authUrl,
     AUTH_ISSUER: `${authUrl}/realms/auth-service`,
@@ -167,7 +168,7 @@ export async function setUp(w: Partial<World>): Promise<World> {
   return w as World;
 }
 
-async function startWorker(w: World): Promise<Proc> {
+export async function startWorker(w: Pick<World, 'env' | 'temporal'>): Promise<Proc> {
   const profile = WORKER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(DIR, 'worker-profile')}`] : [];
   const worker = start(DIR, 'worker', process.execPath, [...profile, join(DIST, 'src/workers/main.js')], {
     ...w.env,

@@ -59,6 +59,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     config.DATABASE_URL,
     <T>(sql: string, params: unknown[]) => orm.em.getConnection().execute<T[]>(sql, params),
     logger,
+    config.DENYLIST_MAX_STALENESS,
   );
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);

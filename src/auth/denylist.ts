@@ -19,7 +19,9 @@ export function tokenHash(token: string): string {
  * The logout denylist. Revocations are rows in PostgreSQL (survive restarts, shared by every
  * replica) and are pushed to every replica at commit time with LISTEN/NOTIFY, so the check on the
  * request path is an in-memory lookup. While the LISTEN connection is down a replica cannot know
- * about new revocations, so it asks the database on each check until it has resynchronised.
+ * about new revocations, so it asks the database on each check until it has resynchronised. If the
+ * database cannot answer either, the in-memory list stands in for at most `maxStalenessMs` after
+ * the listener was lost (docs/security-denylist.md); after that, checks fail closed.
  */
 export class TokenDenylist {
   private readonly revoked = new Map<string, number>(); // hash → exp (ms)
@@ -29,12 +31,19 @@ export class TokenDenylist {
   private purgeTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Until when the in-memory list may answer for an unreachable database (0: never synchronised). */
+  private trustMemoryUntil = 0;
+  /** After a failed database check, the next ones skip the database until then (no query per request on a dead server). */
+  private skipDatabaseUntil = 0;
+  private staleWarned = false;
 
   constructor(
     private readonly databaseUrl: string,
     /** Runs SQL with `?` placeholders on the shared pool (MikroORM's connection). */
     private readonly query: <T>(sql: string, params: unknown[]) => Promise<T[]>,
     private readonly logger: Logger,
+    /** DENYLIST_MAX_STALENESS: how long a replica that lost the database keeps trusting its in-memory list. */
+    private readonly maxStalenessMs = 60_000,
   ) {}
 
   async start(): Promise<void> {
@@ -48,12 +57,20 @@ export class TokenDenylist {
   async revoke(token: string, expSeconds: number, userId: string | null): Promise<void> {
     const hash = tokenHash(token);
     const exp = new Date(expSeconds * 1000);
-    // One statement: the row and the notification commit together.
-    await this.query(
-      `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values (?, ?, ?) on conflict (token_hash) do nothing)
-       select pg_notify('${CHANNEL}', ?)`,
-      [hash, userId, exp, `${hash}:${exp.getTime()}`],
-    );
+    try {
+      // One statement: the row and the notification commit together.
+      await this.query(
+        `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values (?, ?, ?) on conflict (token_hash) do nothing)
+         select pg_notify('${CHANNEL}', ?)`,
+        [hash, userId, exp, `${hash}:${exp.getTime()}`],
+      );
+    } catch (err) {
+      // A logout the other replicas never hear of would be silently lost: the client must retry.
+      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'token revocation not recorded');
+      throw new HttpError('upstream_unavailable', 'Logout cannot be recorded right now; retry later', {
+        headers: { 'retry-after': '5' },
+      });
+    }
     this.revoked.set(hash, exp.getTime());
   }
 
@@ -62,6 +79,8 @@ export class TokenDenylist {
     const exp = this.revoked.get(hash);
     if (exp !== undefined) return exp > Date.now();
     if (this.synced) return false;
+    const now = Date.now();
+    if (now < this.skipDatabaseUntil && now < this.trustMemoryUntil) return false;
     let rows: { one: number }[];
     try {
       rows = await this.query<{ one: number }>(
@@ -69,8 +88,15 @@ export class TokenDenylist {
         [hash],
       );
     } catch (err) {
-      // Fail closed: without the database a logged-out token cannot be told from a live one.
-      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'token denylist unreachable');
+      const error = err instanceof Error ? err.message : String(err);
+      if (Date.now() < this.trustMemoryUntil) {
+        this.skipDatabaseUntil = Date.now() + 1_000;
+        if (!this.staleWarned) this.logger.warn({ error }, 'token denylist unreachable; serving from memory');
+        this.staleWarned = true;
+        return false;
+      }
+      // Fail closed: past the staleness bound a logged-out token cannot be told from a live one.
+      this.logger.warn({ error }, 'token denylist unreachable');
       throw new HttpError('upstream_unavailable', 'Token revocation cannot be checked right now; retry later', {
         headers: { 'retry-after': '5' },
       });
@@ -116,6 +142,7 @@ export class TokenDenylist {
     }
     for (const r of rows.rows) this.revoked.set(r.token_hash, Number(r.exp));
     this.synced = true;
+    this.staleWarned = false;
     this.logger.debug({ revoked: rows.rowCount }, 'token denylist synchronised');
   }
 
@@ -141,6 +168,8 @@ export class TokenDenylist {
   private lost(client: Client, err: Error) {
     if (this.listener !== client) return;
     this.listener = undefined;
+    // Complete up to now; the bound starts here, not at a later reconnect failure.
+    if (this.synced) this.trustMemoryUntil = Date.now() + this.maxStalenessMs;
     this.synced = false;
     if (!this.closed) this.scheduleReconnect(err);
   }
