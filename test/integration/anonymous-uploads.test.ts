@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT, waitFor } from '../support/stack';
@@ -33,35 +33,34 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 }
 
 /**
- * Sends a whole body with its Content-Length and resolves with the answer as soon as it comes: the
- * gateway answers before reading the body and closes the connection, so writing may fail after.
+ * Sends a whole body with its Content-Length over a raw socket and resolves with the answer the
+ * gateway sent: it answers before reading the body and closes the connection, so the write may
+ * fail (EPIPE, ECONNRESET) after the answer arrived; that answer is what counts.
  */
-function upload(agent: Agent, port: number, contentType: string, body: Buffer): Promise<Answer> {
+function upload(port: number, contentType: string, body: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/api/chat/embedding_document/',
-        agent,
-        headers: { 'content-type': contentType, 'content-length': body.length },
-      },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on('error', reject);
-      },
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: '127.0.0.1', port });
+    const finish = (err?: Error) => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      if (!status || split < 0) return reject(err ?? new Error(`no answer: ${text.slice(0, 80)}`));
+      const headers: Answer['headers'] = {};
+      for (const line of text.slice(0, split).split('\r\n').slice(1)) {
+        const i = line.indexOf(':');
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: Number(status[1]), headers, body: text.slice(split + 4) });
+    };
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err) => finish(err));
+    socket.on('close', () => finish());
+    socket.write(
+      `POST /api/chat/embedding_document/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+        `Content-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`,
     );
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    req.end(body);
+    socket.end(body);
   });
 }
 
@@ -89,7 +88,6 @@ describe('anonymous document uploads', () => {
   let port: number;
   let output = '';
   // Keep-alive, so `Connection: close` in an answer is the gateway's choice, not an echo of ours.
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   beforeAll(async () => {
     port = await freePort();
@@ -121,7 +119,6 @@ describe('anonymous document uploads', () => {
   });
 
   afterAll(async () => {
-    agent.destroy();
     if (gateway && gateway.exitCode === null) {
       const exited = new Promise((resolve) => gateway.once('exit', resolve));
       gateway.kill('SIGTERM');
@@ -133,7 +130,6 @@ describe('anonymous document uploads', () => {
     // Warm the paths that are measured, so lazily loaded code and pools are in the baseline.
     for (let i = 0; i < 3; i++) {
       const warm = await upload(
-        agent,
         port,
         'application/json',
         Buffer.from('{"title":"t","file":"data:application/pdf;base64,QUFB"}'),
@@ -145,9 +141,9 @@ describe('anonymous document uploads', () => {
     const boundary = 'gateway-test-boundary';
     const multipart = multipartUpload(boundary);
     const answers = await Promise.all([
-      ...Array.from({ length: UPLOADS_PER_KIND }, () => upload(agent, port, 'application/json', json)),
+      ...Array.from({ length: UPLOADS_PER_KIND }, () => upload(port, 'application/json', json)),
       ...Array.from({ length: UPLOADS_PER_KIND }, () =>
-        upload(agent, port, `multipart/form-data; boundary=${boundary}`, multipart),
+        upload(port, `multipart/form-data; boundary=${boundary}`, multipart),
       ),
     ]);
     const after = memoryOf(gateway.pid!);

@@ -176,10 +176,12 @@ describe('billing through the route table', () => {
 
   it('reports billing in /health/ready for information only', async () => {
     const up = await call(s.gw.url, 'GET', '/health/ready');
-    expect(up.body.checks.billing).toMatchObject({ status: 'up', critical: false });
+    expect(up.status).toBe(200);
+    expect(up.body.checks.billing).toMatchObject({ status: 'up' });
     await billing.setDown(true);
     const down = await call(s.gw.url, 'GET', '/health/ready');
-    expect(down.body.checks.billing).toMatchObject({ status: 'down', critical: false });
+    expect(down.status).toBe(200); // a shared upstream's outage does not take the replica out
+    expect(down.body.checks.billing).toMatchObject({ status: 'down' });
   });
 
   it('lists the table routes in /docs with their auth', async () => {

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config';
 import { initOrm, migrate } from '../../src/db/orm';
 import { recordEventNow } from '../../src/events/outbox';
 import { OutboxRelay, type OutboxRelayOptions, type RelayProducer } from '../../src/events/relay';
+import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
@@ -78,6 +79,17 @@ beforeAll(async () => {
   await migrate(orm);
   admin = new PgClient({ connectionString: config.DATABASE_URL });
   await admin.connect();
+  // The topic refuses records over 1 MiB whatever the broker allows: item 14 needs a real refusal.
+  const kafkaAdmin = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `relay-faults-${suffix}`, logger).admin();
+  await kafkaAdmin.connect();
+  try {
+    await kafkaAdmin.createTopics({
+      topics: [{ topic: TOPIC, configEntries: [{ name: 'max.message.bytes', value: '1048576' }] }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await kafkaAdmin.disconnect();
+  }
 });
 
 afterEach(async () => {
@@ -159,7 +171,7 @@ describe('outbox relay faults (issue 17)', () => {
     const relay = newRelay({ registry, maxRejections: 2, retentionMs: 3_600_000, pruneIntervalMs: 3_600_000 });
     const user = randomUUID();
     const before = await login(user);
-    // Larger than the broker's message.max.bytes (1 MiB): a real MESSAGE_TOO_LARGE from Kafka.
+    // Larger than the topic's max.message.bytes (1 MiB): a real MESSAGE_TOO_LARGE from Kafka.
     const tooLarge = randomUUID();
     await admin.query(
       `insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)

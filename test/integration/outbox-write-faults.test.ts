@@ -111,7 +111,7 @@ describe('state-event routes while outbox inserts fail', () => {
       });
       tookMs = performance.now() - started;
       status = res.status;
-      metrics = String((await call(s.gw.url, 'GET', '/metrics')).body);
+      metrics = String((await call(s.gw.adminUrl, 'GET', '/metrics')).body);
     } finally {
       await fault.clear();
     }
