@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { deterministicEventId, recordEvent } from '../events/outbox';
@@ -5,7 +6,8 @@ import { emailHashOf, sha256 } from '../auth/hashing';
 import type { InviteRole, IssuedInvite } from '../auth/invite-types';
 import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
-import { retryableStatus, upstreamRefusal } from './upstream-failure';
+import { HttpError } from '../errors';
+import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
 
 export interface InviteActivityDependencies {
   authService: AuthServiceClient;
@@ -21,6 +23,21 @@ export interface InviteActivityDependencies {
 export function createInviteActivities(deps: InviteActivityDependencies) {
   const { authService, orm, config } = deps;
   const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
+
+  /** The user's role in the org per the auth service (internal API), or undefined if not a member. */
+  async function memberRole(orgId: string, userId: string): Promise<string | undefined> {
+    const res = await authService.call<{ user_id: string; role: string }[]>(
+      'GET',
+      `/auth/org/${encodeURIComponent(orgId)}/members`,
+      { internal: true, retry: false },
+    );
+    if (res.status !== 200) {
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+      // Not the caller's fault (e.g. a wrong internal key): a gateway-side failure, not a 4xx.
+      throw upstreamRejected(new HttpError('upstream_error', 'The auth service refused the members lookup'));
+    }
+    return Array.isArray(res.body) ? res.body.find((m) => m.user_id === userId)?.role : undefined;
+  }
 
   return {
     async hashEmail(email: string): Promise<string> {
@@ -43,10 +60,22 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       throw upstreamRefusal(res.status, res.body);
     },
 
+    /**
+     * POST /v1/invite/accept. A retry first asks whether the user is a member already (internal
+     * members list): the previous attempt may have been accepted upstream with its answer lost,
+     * and accepting again would fail as "already used". `orgId`/`userId` are absent in runs
+     * started before this check; they accept as before.
+     */
     async acceptUpstreamInvite(input: {
       token: string;
       inviteToken: string;
+      orgId?: string;
+      userId?: string;
     }): Promise<{ org_id: string; role: string }> {
+      if (activityInfo().attempt > 1 && input.orgId && input.userId) {
+        const role = await memberRole(input.orgId, input.userId);
+        if (role) return { org_id: input.orgId, role };
+      }
       const res = await authService.call<{ org_id: string; role: string }>('POST', '/v1/invite/accept', {
         token: secrets.open(input.token),
         body: { invite_token: secrets.open(input.inviteToken) },

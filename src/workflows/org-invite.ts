@@ -82,7 +82,12 @@ export async function orgInviteWorkflow(input: OrgInviteInput): Promise<{ status
     }
     accepting = true;
     try {
-      const result = await upstream.acceptUpstreamInvite({ token: accept.token, inviteToken: issued.invite_token });
+      const result = await upstream.acceptUpstreamInvite({
+        token: accept.token,
+        inviteToken: issued.invite_token,
+        orgId: input.orgId,
+        userId: accept.userId,
+      });
       status = 'accepted';
       await database.markInviteAccepted({
         eventKey: `${workflowId}/${runId}`,
