@@ -25,7 +25,8 @@ export type UpdateOutcome<R> = { status: 'completed'; result: R } | { status: 'r
 /**
  * Starts the workflow (or joins the running one with the same id) and waits for `update`'s answer
  * (Update-with-Start, the early-return pattern). Search attributes and memo follow the Temporal
- * conventions of gateway-http.md. A failed update becomes the HttpError its failure names.
+ * conventions of gateway-http.md. A failed update becomes the HttpError its failure names; no
+ * answer in time is "running" only once the start was accepted, else 503 `upstream_unavailable`.
  */
 export async function updateWithStart<W extends Workflow, R, A extends unknown[] = []>(
   client: Client,
@@ -53,7 +54,37 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
     startWorkflowOperation,
     ...(options.updateArgs ? { args: options.updateArgs } : {}),
   });
-  return waitForUpdate(answer, options.timeoutMs, failureCodes);
+  const started = startWorkflowOperation.workflowHandle().then(
+    () => true,
+    () => false,
+  );
+  const outcome = await waitForUpdate(answer, options.timeoutMs, failureCodes);
+  // "Running" promises a run: the SDK keeps retrying an unreachable server longer than the wait.
+  if (outcome.status === 'running' && !(await startAccepted(client, options.workflowId, started)))
+    throw new HttpError('upstream_unavailable', 'The workflow service did not accept the operation; retry later', {
+      headers: { 'retry-after': '5' },
+    });
+  return outcome;
+}
+
+/** How long the "running" path may spend asking Temporal whether the run exists. */
+const START_CHECK_MS = 2_000;
+
+/**
+ * Whether the server accepted the start (or the run to join exists). The start's answer comes
+ * with the update's acceptance, which waits for a worker: without one, ask for the run instead.
+ */
+async function startAccepted(client: Client, workflowId: string, started: Promise<boolean>): Promise<boolean> {
+  const known = await Promise.race([started, Promise.resolve(undefined)]);
+  if (known !== undefined) return known;
+  try {
+    const run = await client.withDeadline(Date.now() + START_CHECK_MS, () =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
+    return run.status.name === 'RUNNING';
+  } catch {
+    return false;
+  }
 }
 
 /** Waits up to `timeoutMs` for an update's answer; maps its failure to an HttpError. */
