@@ -341,6 +341,11 @@ export const VARIABLES = {
   DOCUMENT_BODY_LIMIT_BYTES: v('26214400', integer(1024, 1_073_741_824), 'Largest document upload'),
   REQUEST_TIMEOUT_MS: v('30000', integer(1000, 3_600_000), 'Server-side limit for receiving a whole request'),
   SHUTDOWN_GRACE_MS: v('10000', integer(0, 600_000), 'Time in-flight requests get to finish on SIGTERM'),
+  SHUTDOWN_DRAIN_MS: v(
+    '10000',
+    integer(1000, 600_000),
+    'Time after the grace for flushing buffered events and closing clients on SIGTERM (the process exits after both)',
+  ),
   HEALTH_CHECK_TIMEOUT_MS: v('2000', integer(100, 60_000), 'Timeout of each dependency probe in /health/ready'),
 } as const;
 

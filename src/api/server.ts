@@ -11,12 +11,19 @@ async function main() {
   const deps = await createDependencies(config, logger);
   const app = await createServer(config, logger, deps);
 
-  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then
+  // always flush buffered events and close clients (the drain time); only then the hard exit.
+  const hardStopMs = config.SHUTDOWN_GRACE_MS + config.SHUTDOWN_DRAIN_MS;
+  closeWithGrace({ delay: hardStopMs, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
-    await app.close();
+    const graceOver = new Promise<'grace over'>((resolve) =>
+      setTimeout(() => resolve('grace over'), config.SHUTDOWN_GRACE_MS).unref(),
+    );
+    if ((await Promise.race([app.close(), graceOver])) === 'grace over')
+      logger.warn('requests still in flight after SHUTDOWN_GRACE_MS; closing clients anyway');
     await deps.close();
+    logger.info('dependencies closed');
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });

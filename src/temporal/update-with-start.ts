@@ -87,6 +87,17 @@ async function startAccepted(client: Client, workflowId: string, started: Promis
   }
 }
 
+/** Ends of the update waits in progress in this process (shutdown cuts them short). */
+const waitsInProgress = new Set<() => void>();
+
+/**
+ * On shutdown: every update wait answers "running" now instead of at its deadline (the run goes
+ * on; callers answer 202, or 503 if the start was never accepted), so requests end within the grace.
+ */
+export function cutUpdateWaitsShort(): void {
+  for (const end of waitsInProgress) end();
+}
+
 /** Waits up to `timeoutMs` for an update's answer; maps its failure to an HttpError. */
 export async function waitForUpdate<R>(
   answer: Promise<R>,
@@ -94,9 +105,12 @@ export async function waitForUpdate<R>(
   failureCodes: Record<string, ErrorCode> = {},
 ): Promise<UpdateOutcome<R>> {
   let timer: NodeJS.Timeout | undefined;
+  let end!: () => void;
   const timeout = new Promise<'running'>((resolve) => {
-    timer = setTimeout(() => resolve('running'), timeoutMs);
+    end = () => resolve('running');
+    timer = setTimeout(end, timeoutMs);
   });
+  waitsInProgress.add(end);
   try {
     const outcome = await Promise.race([answer.then((result) => ({ result })), timeout]);
     if (outcome === 'running') {
@@ -109,6 +123,7 @@ export async function waitForUpdate<R>(
     throw err;
   } finally {
     clearTimeout(timer);
+    waitsInProgress.delete(end);
   }
 }
 
