@@ -44,20 +44,44 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       return emailHashOf(email);
     },
 
+    /**
+     * POST /v1/org/{id}/invite. The answer is kept under `runKey` before the activity completes, so
+     * a retry (the completion was lost, e.g. a worker crash) reuses that invite instead of
+     * creating a second one upstream. `runKey` is absent in runs started before this.
+     */
     async createUpstreamInvite(input: {
       token: string;
       orgId: string;
       email: string;
       role: InviteRole;
+      runKey?: string;
     }): Promise<string> {
+      const db = orm.em.getConnection();
+      if (input.runKey) {
+        const kept = await db.execute<{ invite_token: string }[]>(
+          'select invite_token from upstream_invites where run_key = ?',
+          [input.runKey],
+        );
+        if (kept[0]) return kept[0].invite_token;
+      }
       const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
         token: secrets.open(input.token),
         body: { email: input.email, role: input.role },
         retry: false,
       });
-      if (res.status === 200 || res.status === 201) return secrets.seal(res.body.invite_token);
-      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
-      throw upstreamRefusal(res.status, res.body);
+      if (res.status !== 200 && res.status !== 201) {
+        if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+        throw upstreamRefusal(res.status, res.body);
+      }
+      const sealed = secrets.seal(res.body.invite_token);
+      if (!input.runKey) return sealed;
+      // An overlapping attempt (after a start-to-close timeout) may have kept its own: one wins.
+      const kept = await db.execute<{ invite_token: string }[]>(
+        `insert into upstream_invites (run_key, invite_token) values (?, ?)
+         on conflict (run_key) do update set run_key = excluded.run_key returning invite_token`,
+        [input.runKey, sealed],
+      );
+      return kept[0]?.invite_token ?? sealed;
     },
 
     /**
@@ -100,6 +124,8 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
     }): Promise<void> {
       const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
       await orm.em.fork().transactional(async (em) => {
+        // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
+        await em.execute('delete from upstream_invites where run_key = ?', [input.eventKey]);
         await em.execute(
           `insert into org_invites (invite_id, org_id, email_hash, role, token_hash, workflow_id, status, invited_by, expires_at)
            values (?, ?, ?, ?, ?, ?, 'pending', ?, ?) on conflict (invite_id) do nothing`,

@@ -111,6 +111,7 @@ export async function orgInviteWorkflow(input: OrgInviteInput): Promise<{ status
       orgId: input.orgId,
       email: input.email,
       role: input.role,
+      runKey: `${workflowId}/${runId}`,
     });
     const expiresAt = new Date(Date.now() + input.ttlMs).toISOString();
     const invite: IssuedInvite = { invite_id: uuid4(), invite_token: inviteToken, expires_at: expiresAt };

@@ -1,6 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { inviteWorkflowId } from '../../src/api/routes/invites';
 import { initOrm } from '../../src/db/orm';
+import { createInviteActivities } from '../../src/activities/invites';
+import { SecretBox } from '../../src/temporal/secrets';
+import { AuthServiceClient } from '../../src/upstreams/auth-service';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
@@ -37,6 +40,47 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
     await worker.close();
     await s.close();
     await orm.close(true);
+  });
+
+  it('a retried create (its completion lost after the upstream answered) reuses the kept invite, creating no second one', async () => {
+    const owner = await person('owner');
+    const orgId = s.fake.createOrg(owner.sub, `Retried Create Org ${uniqueSuffix()}`).org_id;
+    const config = testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url });
+    const authService = new AuthServiceClient(config, createLogger('silent'));
+    const activities = createInviteActivities({ authService, orm, config });
+    const input = {
+      token: SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS).seal(owner.token),
+      orgId,
+      email: `retried-${uniqueSuffix()}@example.com`,
+      role: 'member' as const,
+      runKey: `org-invite/${orgId}/test/${uniqueSuffix()}`,
+    };
+    s.fake.clearCalls();
+    try {
+      // Two attempts of one activity, as Temporal retries it when the first one's completion is lost.
+      const first = await activities.createUpstreamInvite(input);
+      const second = await activities.createUpstreamInvite(input);
+      expect(second).toBe(first);
+    } finally {
+      await authService.close();
+    }
+    expect(s.fake.callsTo({ method: 'POST', path: `/v1/org/${orgId}/invite` })).toHaveLength(1);
+    expect([...s.fake.invites.values()].filter((i) => i.org_id === orgId)).toHaveLength(1);
+  });
+
+  it('the kept upstream invite is dropped once the invite row is stored', async () => {
+    const owner = await person('owner');
+    const orgId = s.fake.createOrg(owner.sub, `Kept Token Org ${uniqueSuffix()}`).org_id;
+    const invitee = await person('invitee');
+    const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
+      token: owner.token,
+      body: { email: invitee.email },
+    });
+    expect(inv.status).toBe(201);
+    const kept = await orm.em
+      .getConnection()
+      .execute('select 1 from upstream_invites where run_key like ?', [`${inviteWorkflowId(orgId, invitee.email)}/%`]);
+    expect(kept).toHaveLength(0);
   });
 
   it.each([503, 'reset'] as const)(
