@@ -273,6 +273,11 @@ export const VARIABLES = {
     'How long an access event waits for company before its Kafka request: fewer, larger requests under load',
   ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
+  IDEMPOTENCY_LOCK_MS: v(
+    '60000',
+    integer(1000, 3_600_000),
+    'How long an Idempotency-Key claim outlives its request without renewal (a crashed request frees its key after this); renewed every third of it while the request runs',
+  ),
   INTERNAL_SERVICE_KEY: v(
     DEFAULT_INTERNAL_SERVICE_KEY,
     nonEmpty,
