@@ -50,20 +50,25 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
     memo: { request_id: options.requestId, ...options.memo },
     // The SDK's conditional args type cannot be satisfied by a generic W; the shape is checked by callers' W.
   } as unknown as ConstructorParameters<typeof WithStartWorkflowOperation<W>>[1]);
-  const answer = client.workflow.executeUpdateWithStart(update, {
-    startWorkflowOperation,
-    ...(options.updateArgs ? { args: options.updateArgs } : {}),
-  });
+  // The SDK retries an unreachable server for ~20 s: past the wait and the start check, stop it
+  // (a start accepted by then goes on without this call).
+  const answer = client.withDeadline(Date.now() + options.timeoutMs + START_CHECK_MS, () =>
+    client.workflow.executeUpdateWithStart(update, {
+      startWorkflowOperation,
+      ...(options.updateArgs ? { args: options.updateArgs } : {}),
+    }),
+  );
   const started = startWorkflowOperation.workflowHandle().then(
     () => true,
     () => false,
   );
   const outcome = await waitForUpdate(answer, options.timeoutMs, failureCodes);
   // "Running" promises a run: the SDK keeps retrying an unreachable server longer than the wait.
-  if (outcome.status === 'running' && !(await startAccepted(client, options.workflowId, started)))
+  if (outcome.status === 'running' && !(await startAccepted(client, options.workflowId, started))) {
     throw new HttpError('upstream_unavailable', 'The workflow service did not accept the operation; retry later', {
       headers: { 'retry-after': '5' },
     });
+  }
   return outcome;
 }
 
