@@ -4,6 +4,7 @@ import { Migration20261127020000_revoked_tokens } from './Migration2026112702000
 import { Migration20261127030000_org_invites } from './Migration20261127030000_org_invites';
 import { Migration20261127040000_outbox_json } from './Migration20261127040000_outbox_json';
 import { Migration20261206000000_outbox_parked_and_lease } from './Migration20261206000000_outbox_parked_and_lease';
+import { Migration20261206000000_upstream_invites } from './Migration20261206000000_upstream_invites';
 
 /** Every migration, in order. Listed explicitly so the compiled image needs no file globbing. */
 export const migrationsList = [
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261127030000_org_invites', class: Migration20261127030000_org_invites },
   { name: 'Migration20261127040000_outbox_json', class: Migration20261127040000_outbox_json },
   { name: 'Migration20261206000000_outbox_parked_and_lease', class: Migration20261206000000_outbox_parked_and_lease },
+  { name: 'Migration20261206000000_upstream_invites', class: Migration20261206000000_upstream_invites },
 ];

@@ -10,4 +10,5 @@ export const MIGRATION_NAMES = [
   'Migration20261127030000_org_invites',
   'Migration20261127040000_outbox_json',
   'Migration20261206000000_outbox_parked_and_lease',
+  'Migration20261206000000_upstream_invites',
 ] as const;

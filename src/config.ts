@@ -312,6 +312,11 @@ export const VARIABLES = {
     'While PostgreSQL is unreachable, how long after losing it a replica keeps checking tokens against its in-memory logout denylist before answering 503 (logout itself answers 503 throughout)',
   ),
   IDEMPOTENCY_TTL: v('24h', duration, 'How long the answer to an Idempotency-Key is kept for replay (e.g. 24h)'),
+  IDEMPOTENCY_LOCK_MS: v(
+    '60000',
+    integer(1000, 3_600_000),
+    'How long an Idempotency-Key claim outlives its request without renewal (a crashed request frees its key after this); renewed every third of it while the request runs',
+  ),
   INTERNAL_SERVICE_KEY: v(
     DEFAULT_INTERNAL_SERVICE_KEY,
     nonEmpty,
@@ -412,6 +417,11 @@ export const VARIABLES = {
   ),
   REQUEST_TIMEOUT_MS: v('30000', integer(1000, 3_600_000), 'Server-side limit for receiving a whole request'),
   SHUTDOWN_GRACE_MS: v('10000', integer(0, 600_000), 'Time in-flight requests get to finish on SIGTERM'),
+  SHUTDOWN_DRAIN_MS: v(
+    '10000',
+    integer(1000, 600_000),
+    'Time after the grace for flushing buffered events and closing clients on SIGTERM (the process exits after both)',
+  ),
   HEALTH_CHECK_TIMEOUT_MS: v('2000', integer(100, 60_000), 'Timeout of each dependency probe in /health/ready'),
   ROUTES_FILE: v(
     'config/routes.yaml',

@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { deterministicEventId, recordEvent } from '../events/outbox';
@@ -5,7 +6,8 @@ import { emailHashOf, sha256 } from '../auth/hashing';
 import type { InviteRole, IssuedInvite } from '../auth/invite-types';
 import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
-import { retryableStatus, upstreamRefusal } from './upstream-failure';
+import { HttpError } from '../errors';
+import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
 
 export interface InviteActivityDependencies {
   authService: AuthServiceClient;
@@ -22,31 +24,82 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
   const { authService, orm, config } = deps;
   const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
 
+  /** The user's role in the org per the auth service (internal API), or undefined if not a member. */
+  async function memberRole(orgId: string, userId: string): Promise<string | undefined> {
+    const res = await authService.call<{ user_id: string; role: string }[]>(
+      'GET',
+      `/auth/org/${encodeURIComponent(orgId)}/members`,
+      { internal: true, retry: false },
+    );
+    if (res.status !== 200) {
+      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+      // Not the caller's fault (e.g. a wrong internal key): a gateway-side failure, not a 4xx.
+      throw upstreamRejected(new HttpError('upstream_error', 'The auth service refused the members lookup'));
+    }
+    return Array.isArray(res.body) ? res.body.find((m) => m.user_id === userId)?.role : undefined;
+  }
+
   return {
     async hashEmail(email: string): Promise<string> {
       return emailHashOf(email);
     },
 
+    /**
+     * POST /v1/org/{id}/invite. The answer is kept under `runKey` before the activity completes, so
+     * a retry (the completion was lost, e.g. a worker crash) reuses that invite instead of
+     * creating a second one upstream. `runKey` is absent in runs started before this.
+     */
     async createUpstreamInvite(input: {
       token: string;
       orgId: string;
       email: string;
       role: InviteRole;
+      runKey?: string;
     }): Promise<string> {
+      const db = orm.em.getConnection();
+      if (input.runKey) {
+        const kept = await db.execute<{ invite_token: string }[]>(
+          'select invite_token from upstream_invites where run_key = ?',
+          [input.runKey],
+        );
+        if (kept[0]) return kept[0].invite_token;
+      }
       const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
         token: secrets.open(input.token),
         body: { email: input.email, role: input.role },
         retry: false,
       });
-      if (res.status === 200 || res.status === 201) return secrets.seal(res.body.invite_token);
-      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
-      throw upstreamRefusal(res.status, res.body);
+      if (res.status !== 200 && res.status !== 201) {
+        if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
+        throw upstreamRefusal(res.status, res.body);
+      }
+      const sealed = secrets.seal(res.body.invite_token);
+      if (!input.runKey) return sealed;
+      // An overlapping attempt (after a start-to-close timeout) may have kept its own: one wins.
+      const kept = await db.execute<{ invite_token: string }[]>(
+        `insert into upstream_invites (run_key, invite_token) values (?, ?)
+         on conflict (run_key) do update set run_key = excluded.run_key returning invite_token`,
+        [input.runKey, sealed],
+      );
+      return kept[0]?.invite_token ?? sealed;
     },
 
+    /**
+     * POST /v1/invite/accept. A retry first asks whether the user is a member already (internal
+     * members list): the previous attempt may have been accepted upstream with its answer lost,
+     * and accepting again would fail as "already used". `orgId`/`userId` are absent in runs
+     * started before this check; they accept as before.
+     */
     async acceptUpstreamInvite(input: {
       token: string;
       inviteToken: string;
+      orgId?: string;
+      userId?: string;
     }): Promise<{ org_id: string; role: string }> {
+      if (activityInfo().attempt > 1 && input.orgId && input.userId) {
+        const role = await memberRole(input.orgId, input.userId);
+        if (role) return { org_id: input.orgId, role };
+      }
       const res = await authService.call<{ org_id: string; role: string }>('POST', '/v1/invite/accept', {
         token: secrets.open(input.token),
         body: { invite_token: secrets.open(input.inviteToken) },
@@ -71,6 +124,8 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
     }): Promise<void> {
       const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
       await orm.em.fork().transactional(async (em) => {
+        // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
+        await em.execute('delete from upstream_invites where run_key = ?', [input.eventKey]);
         await em.execute(
           `insert into org_invites (invite_id, org_id, email_hash, role, token_hash, workflow_id, status, invited_by, expires_at)
            values (?, ?, ?, ?, ?, ?, 'pending', ?, ?) on conflict (invite_id) do nothing`,

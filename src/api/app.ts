@@ -39,6 +39,7 @@ import { isDataUrl } from '../chat/data-url';
 import { requireDeclaredBody, strictBodyValidators } from './validation';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import loadShedding from './plugins/load-shedding';
+import { cutUpdateWaitsShort } from '../temporal/update-with-start';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -66,8 +67,15 @@ export const gatewayApp = fp<GatewayAppOptions>(
     // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
     // connections end with their last response instead of holding shutdown open.
     let draining = false;
+    let chatClosed: Promise<void> | undefined;
     app.addHook('preClose', async () => {
       draining = true;
+      // Waits longer than the grace end now: chat calls answer 503, update waits 202 (or 503).
+      cutUpdateWaitsShort();
+      chatClosed = deps.chat.close().catch((err: unknown) => app.log.warn({ err }, 'chat client close failed'));
+    });
+    app.addHook('onClose', async () => {
+      await chatClosed;
     });
     app.addHook('onSend', async (_request, reply) => {
       if (draining) void reply.header('connection', 'close');

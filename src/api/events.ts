@@ -56,10 +56,13 @@ export async function emitEvent<T extends EventType>(
   request: FastifyRequest,
   eventType: T,
   data: EventData[T],
+  /** `eventId`: for a request a client may retry (see `deterministicEventId`). */
+  options: { eventId?: string } = {},
 ): Promise<void> {
   const input = {
     eventType,
     data,
+    ...(options.eventId ? { eventId: options.eventId } : {}),
     requestId: request.id,
     actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
   };

@@ -13,13 +13,20 @@ async function main() {
   const app = await createServer(config, logger, deps);
   const admin = await createAdminServer(config, logger, app);
 
-  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then close clients.
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to the grace period), then
+  // always flush buffered events and close clients (the drain time); only then the hard exit.
+  const hardStopMs = config.SHUTDOWN_GRACE_MS + config.SHUTDOWN_DRAIN_MS;
   // SIGHUP is not one of them: it reloads the route table (src/api/plugins/route-table.ts).
-  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
+  closeWithGrace({ delay: hardStopMs, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
-    await Promise.all([app.close(), admin.close()]);
+    const graceOver = new Promise<'grace over'>((resolve) =>
+      setTimeout(() => resolve('grace over'), config.SHUTDOWN_GRACE_MS).unref(),
+    );
+    if ((await Promise.race([Promise.all([app.close(), admin.close()]), graceOver])) === 'grace over')
+      logger.warn('requests still in flight after SHUTDOWN_GRACE_MS; closing clients anyway');
     await deps.close();
+    logger.info('dependencies closed');
   });
 
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -24,7 +24,11 @@ export type VerifyFailure =
   | 'invalid';
 
 export class TokenRejected extends HttpError {
-  constructor(readonly reason: VerifyFailure) {
+  /** `user`: only for `revoked`, whose signature and claims were checked (a retried logout needs its subject). */
+  constructor(
+    readonly reason: VerifyFailure,
+    readonly user?: AuthenticatedUser,
+  ) {
     super(
       'unauthorized',
       reason === 'revoked' ? 'Token has been revoked' : reason === 'expired' ? 'Token has expired' : 'Invalid token',
@@ -105,7 +109,7 @@ export class TokenVerifier {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token) || token.length > 16_384)
       throw new TokenRejected('malformed');
     const user = this.jwks ? await this.verifiedLocally(token) : await this.verifyUpstream(token);
-    if (await this.denylist.isRevoked(user.tokenHash)) throw new TokenRejected('revoked');
+    if (await this.denylist.isRevoked(user.tokenHash)) throw new TokenRejected('revoked', user);
     return user;
   }
 
@@ -126,11 +130,13 @@ export class TokenVerifier {
   /** Like `verify`, but answers the reason instead of throwing (for /auth/validate). */
   async check(
     token: string,
-  ): Promise<{ valid: true; user: AuthenticatedUser } | { valid: false; reason: VerifyFailure }> {
+  ): Promise<
+    { valid: true; user: AuthenticatedUser } | { valid: false; reason: VerifyFailure; user?: AuthenticatedUser }
+  > {
     try {
       return { valid: true, user: await this.verify(token) };
     } catch (err) {
-      if (err instanceof TokenRejected) return { valid: false, reason: err.reason };
+      if (err instanceof TokenRejected) return { valid: false, reason: err.reason, user: err.user };
       throw err;
     }
   }

@@ -189,6 +189,17 @@ export class IdempotencyStore {
     return rows.length > 0;
   }
 
+  /** Pushes the claim's lock `lockTimeoutMs` ahead while its request runs; false once the claim is gone. */
+  async extendLock(req: { scope: string; key: string }, owner: string): Promise<boolean> {
+    const rows = await this.execute<{ owner: string }[]>(
+      `update idempotency_keys set locked_until = now() + ? * interval '1 millisecond'
+        where scope = ? and key = ? and owner = ? and state = 'in_progress'
+        returning owner`,
+      [this.options.lockTimeoutMs, req.scope, req.key, owner],
+    );
+    return rows.length > 0;
+  }
+
   /** Gives the key up (the request failed in a way a retry should re-run). */
   async release(req: { scope: string; key: string }, owner: string): Promise<void> {
     await this.execute<object[]>(

@@ -25,7 +25,8 @@ export type UpdateOutcome<R> = { status: 'completed'; result: R } | { status: 'r
 /**
  * Starts the workflow (or joins the running one with the same id) and waits for `update`'s answer
  * (Update-with-Start, the early-return pattern). Search attributes and memo follow the Temporal
- * conventions of gateway-http.md. A failed update becomes the HttpError its failure names.
+ * conventions of gateway-http.md. A failed update becomes the HttpError its failure names; no
+ * answer in time is "running" only once the start was accepted, else 503 `upstream_unavailable`.
  */
 export async function updateWithStart<W extends Workflow, R, A extends unknown[] = []>(
   client: Client,
@@ -49,11 +50,57 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
     memo: { request_id: options.requestId, ...options.memo },
     // The SDK's conditional args type cannot be satisfied by a generic W; the shape is checked by callers' W.
   } as unknown as ConstructorParameters<typeof WithStartWorkflowOperation<W>>[1]);
-  const answer = client.workflow.executeUpdateWithStart(update, {
-    startWorkflowOperation,
-    ...(options.updateArgs ? { args: options.updateArgs } : {}),
-  });
-  return waitForUpdate(answer, options.timeoutMs, failureCodes);
+  // The SDK retries an unreachable server for ~20 s: past the wait and the start check, stop it
+  // (a start accepted by then goes on without this call).
+  const answer = client.withDeadline(Date.now() + options.timeoutMs + START_CHECK_MS, () =>
+    client.workflow.executeUpdateWithStart(update, {
+      startWorkflowOperation,
+      ...(options.updateArgs ? { args: options.updateArgs } : {}),
+    }),
+  );
+  const started = startWorkflowOperation.workflowHandle().then(
+    () => true,
+    () => false,
+  );
+  const outcome = await waitForUpdate(answer, options.timeoutMs, failureCodes);
+  // "Running" promises a run: the SDK keeps retrying an unreachable server longer than the wait.
+  if (outcome.status === 'running' && !(await startAccepted(client, options.workflowId, started))) {
+    throw new HttpError('upstream_unavailable', 'The workflow service did not accept the operation; retry later', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  return outcome;
+}
+
+/** How long the "running" path may spend asking Temporal whether the run exists. */
+const START_CHECK_MS = 2_000;
+
+/**
+ * Whether the server accepted the start (or the run to join exists). The start's answer comes
+ * with the update's acceptance, which waits for a worker: without one, ask for the run instead.
+ */
+async function startAccepted(client: Client, workflowId: string, started: Promise<boolean>): Promise<boolean> {
+  const known = await Promise.race([started, Promise.resolve(undefined)]);
+  if (known !== undefined) return known;
+  try {
+    const run = await client.withDeadline(Date.now() + START_CHECK_MS, () =>
+      client.workflow.getHandle(workflowId).describe(),
+    );
+    return run.status.name === 'RUNNING';
+  } catch {
+    return false;
+  }
+}
+
+/** Ends of the update waits in progress in this process (shutdown cuts them short). */
+const waitsInProgress = new Set<() => void>();
+
+/**
+ * On shutdown: every update wait answers "running" now instead of at its deadline (the run goes
+ * on; callers answer 202, or 503 if the start was never accepted), so requests end within the grace.
+ */
+export function cutUpdateWaitsShort(): void {
+  for (const end of waitsInProgress) end();
 }
 
 /** Waits up to `timeoutMs` for an update's answer; maps its failure to an HttpError. */
@@ -63,9 +110,12 @@ export async function waitForUpdate<R>(
   failureCodes: Record<string, ErrorCode> = {},
 ): Promise<UpdateOutcome<R>> {
   let timer: NodeJS.Timeout | undefined;
+  let end!: () => void;
   const timeout = new Promise<'running'>((resolve) => {
-    timer = setTimeout(() => resolve('running'), timeoutMs);
+    end = () => resolve('running');
+    timer = setTimeout(end, timeoutMs);
   });
+  waitsInProgress.add(end);
   try {
     const outcome = await Promise.race([answer.then((result) => ({ result })), timeout]);
     if (outcome === 'running') {
@@ -78,6 +128,7 @@ export async function waitForUpdate<R>(
     throw err;
   } finally {
     clearTimeout(timer);
+    waitsInProgress.delete(end);
   }
 }
 

@@ -82,7 +82,12 @@ export async function orgInviteWorkflow(input: OrgInviteInput): Promise<{ status
     }
     accepting = true;
     try {
-      const result = await upstream.acceptUpstreamInvite({ token: accept.token, inviteToken: issued.invite_token });
+      const result = await upstream.acceptUpstreamInvite({
+        token: accept.token,
+        inviteToken: issued.invite_token,
+        orgId: input.orgId,
+        userId: accept.userId,
+      });
       status = 'accepted';
       await database.markInviteAccepted({
         eventKey: `${workflowId}/${runId}`,
@@ -106,6 +111,7 @@ export async function orgInviteWorkflow(input: OrgInviteInput): Promise<{ status
       orgId: input.orgId,
       email: input.email,
       role: input.role,
+      runKey: `${workflowId}/${runId}`,
     });
     const expiresAt = new Date(Date.now() + input.ttlMs).toISOString();
     const invite: IssuedInvite = { invite_id: uuid4(), invite_token: inviteToken, expires_at: expiresAt };

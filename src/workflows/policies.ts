@@ -33,3 +33,10 @@ export const DATABASE_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 };
+
+/** The same for a short local write (no activity task round trip); long backoffs wait on a durable timer. */
+export const DATABASE_LOCAL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: DATABASE_ACTIVITY.startToCloseTimeout,
+  retry: DATABASE_ACTIVITY.retry,
+  localRetryThreshold: '5s',
+};

@@ -12,7 +12,7 @@ import {
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { GatewayActivities } from '../activities';
 import { SIGN_UP_CONFLICT, type SignUpAnswer, type SignUpInput } from '../auth/sign-up-types';
-import { DATABASE_ACTIVITY, UPSTREAM_ACTIVITY, UPSTREAM_LOCAL_ACTIVITY } from './policies';
+import { DATABASE_ACTIVITY, DATABASE_LOCAL_ACTIVITY, UPSTREAM_ACTIVITY, UPSTREAM_LOCAL_ACTIVITY } from './policies';
 import { startBillingSetup } from './billing-setup';
 
 /**
@@ -27,12 +27,13 @@ const GatewayUserId = defineSearchAttributeKey('GatewayUserId', SearchAttributeT
 const upstream = proxyActivities<GatewayActivities>(UPSTREAM_ACTIVITY);
 const upstreamLocal = proxyLocalActivities<GatewayActivities>(UPSTREAM_LOCAL_ACTIVITY);
 const outbox = proxyActivities<GatewayActivities>(DATABASE_ACTIVITY);
+const outboxLocal = proxyLocalActivities<GatewayActivities>(DATABASE_LOCAL_ACTIVITY);
 
 /**
  * sign-up/<sha256(email)>: creates the account and reads the new user's profile in one local
- * activity (password and tokens sealed: the workflow never sees them), answers the waiting HTTP
- * call through the update, then records `user_registered` with an event id derived from the run,
- * so a retried step cannot publish twice.
+ * activity (password and tokens sealed: the workflow never sees them), records `user_registered`
+ * with an event id derived from the run (a retried step cannot publish twice), then answers the
+ * waiting HTTP call through the update.
  */
 export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: string; email: string }> {
   let answer: SignUpAnswer | undefined;
@@ -59,31 +60,47 @@ export async function signUpWorkflow(input: SignUpInput): Promise<{ user_id: str
 
   try {
     const account = { email: input.email, password: input.password, full_name: input.full_name };
+    let created: SignUpAnswer;
     if (patched('sign-up-sealed-secrets')) {
       // The activity also tells an account this run created from one that existed before it.
       const startedAt = workflowInfo().runStartTime.toISOString();
-      answer = await upstreamLocal.signUpAccount({ ...account, startedAt });
-      upsertSearchAttributes([{ key: GatewayUserId, value: answer.user.user_id }]);
+      created = await upstreamLocal.signUpAccount({ ...account, startedAt });
+      upsertSearchAttributes([{ key: GatewayUserId, value: created.user.user_id }]);
     } else if (patched('sign-up-local-activity')) {
       // Runs started before sealing: one local activity with the plaintext password.
-      answer = await upstreamLocal.createAccountAndFetchUser(account);
+      created = await upstreamLocal.createAccountAndFetchUser(account);
     } else {
       const tokens = await upstream.createAccount(account);
-      answer = { tokens, user: await upstream.fetchUser(tokens.access_token) };
+      created = { tokens, user: await upstream.fetchUser(tokens.access_token) };
     }
-    const { user } = answer;
+    const { user } = created;
     // Billing setup runs on its own (billing may be down for long); runs from older code had none.
-    if (patched('billing-setup')) {
-      await startBillingSetup({ user_id: user.user_id, email: user.email, full_name: user.full_name }, input.requestId);
-    }
+    const startBilling = async () => {
+      if (patched('billing-setup'))
+        await startBillingSetup(
+          { user_id: user.user_id, email: user.email, full_name: user.full_name },
+          input.requestId,
+        );
+    };
     const { workflowId, runId } = workflowInfo();
-    await outbox.recordUserRegistered({
+    const registered = {
       eventKey: `${workflowId}/${runId}`,
       user_id: user.user_id,
       email: user.email,
       requestId: input.requestId,
       ip: input.ip,
-    });
+    };
+    if (patched('sign-up-registered-before-answer')) {
+      // The event is committed before the caller hears of the account, so its immediate sign-in's
+      // user_logged_in follows it in the outbox (per-key order); a local activity: no task round trip.
+      await outboxLocal.recordUserRegistered(registered);
+      answer = created;
+      await startBilling();
+    } else {
+      answer = created;
+      await startBilling();
+      await outbox.recordUserRegistered(registered);
+    }
     // Let a waiting update read the answer before the workflow completes.
     await condition(() => true);
     return { user_id: user.user_id, email: user.email };

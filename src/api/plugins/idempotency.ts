@@ -18,10 +18,10 @@ declare module 'fastify' {
 
 export interface IdempotencyPluginOptions {
   orm: MikroORM;
-  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'TEMPORAL_CODEC_KEYS'>;
+  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS'>;
   /** Who is calling, for the key's scope; defaults to the verified user, else a digest of the credential. */
   callerIdentity?: (request: FastifyRequest) => string | undefined;
-  /** A claim whose request vanished (crash) may be taken over after this long. Default 60 s. */
+  /** A claim whose request vanished (crash) may be taken over after this long. Default IDEMPOTENCY_LOCK_MS. */
   lockTimeoutMs?: number;
   /** How often expired keys are deleted. Default 10 min. */
   purgeIntervalMs?: number;
@@ -107,6 +107,7 @@ interface Claim {
   key: string;
   owner: string;
   settled: boolean;
+  renewal?: NodeJS.Timeout;
 }
 
 function asArray<T>(hook: T | T[] | undefined): T[] {
@@ -134,9 +135,10 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
  */
 export default fp<IdempotencyPluginOptions>(
   async (app, options) => {
+    const lockTimeoutMs = options.lockTimeoutMs ?? options.config.IDEMPOTENCY_LOCK_MS;
     const store = new IdempotencyStore(options.orm, {
       ttlMs: options.config.IDEMPOTENCY_TTL,
-      lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
+      lockTimeoutMs,
       keys: options.config.TEMPORAL_CODEC_KEYS,
     });
     const callerOf = (request: FastifyRequest) => options.callerIdentity?.(request) ?? defaultCaller(request);
@@ -144,6 +146,7 @@ export default fp<IdempotencyPluginOptions>(
 
     const settle = async (request: FastifyRequest, claim: Claim, response: StoredResponse | null) => {
       claim.settled = true;
+      clearInterval(claim.renewal);
       try {
         if (response) await store.complete(claim, claim.owner, response);
         else await store.release(claim, claim.owner);
@@ -168,10 +171,19 @@ export default fp<IdempotencyPluginOptions>(
         });
       }
       switch (result.outcome) {
-        case 'claimed':
-          claims.set(request, { scope, key, owner: result.owner, settled: false });
+        case 'claimed': {
+          const claim: Claim = { scope, key, owner: result.owner, settled: false };
+          // A request may outlast the lock (title generation waits as long): renew it while it runs.
+          claim.renewal = setInterval(() => {
+            store
+              .extendLock(claim, claim.owner)
+              .catch((err: unknown) => request.log.warn({ err }, 'could not extend the idempotency lock'));
+          }, lockTimeoutMs / 3);
+          claim.renewal.unref();
+          claims.set(request, claim);
           claimedScopes.set(request, `${scope}\n${key}`);
           return;
+        }
         case 'mismatch':
           throw new HttpError('validation_error', 'Idempotency-Key was already used with a different request', {
             errors: [{ field: 'Idempotency-Key', message: 'was already used with a different request' }],

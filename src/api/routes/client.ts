@@ -10,6 +10,7 @@ import { userFromMe } from '../../auth/user';
 import { clearSessionCookies } from '../cookies';
 import { sessionResponse } from '../token-response';
 import { emitEvent } from '../events';
+import { deterministicEventId } from '../../events/outbox';
 import { Email, TokenResponse, withErrors } from '../schemas';
 
 function subjectOf(accessToken: string): string | null {
@@ -117,12 +118,17 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
       const refreshToken = refreshTokenOf(request);
       const accessToken = bearerToken(request);
       let userId: string | null = null;
+      let eventId: string | undefined;
       if (accessToken) {
         const checked = await app.deps.tokenVerifier.check(accessToken);
-        if (checked.valid) {
-          userId = checked.user.sub;
-          await app.deps.denylist.revoke(accessToken, checked.user.exp, userId);
+        // A logout retried after an upstream failure finds its token revoked already: same subject.
+        const user = checked.valid || checked.reason === 'revoked' ? checked.user : undefined;
+        if (user) {
+          userId = user.sub;
+          await app.deps.denylist.revoke(accessToken, user.exp, userId);
           app.forgetUserContext(accessToken);
+          // One event per token: every try of this logout writes the same event id (deduplicated).
+          eventId = deterministicEventId(`logout/${user.tokenHash}`, 'user_logged_out');
         }
       }
       if (refreshToken) {
@@ -132,7 +138,7 @@ const clientRoutes: FastifyPluginAsync = async (app) => {
         });
       }
       clearSessionCookies(reply, config);
-      if (userId) await emitEvent(app, request, 'user_logged_out', { user_id: userId });
+      if (userId) await emitEvent(app, request, 'user_logged_out', { user_id: userId }, { eventId });
       return reply.status(204).send();
     },
   );

@@ -64,6 +64,8 @@ export interface FailNextOptions {
   body?: string | object;
   contentType?: string;
   match?: CallMatch;
+  /** Handle the request first (its change is applied), then lose the answer: a 5xx or a cut connection instead. */
+  afterHandling?: boolean;
 }
 
 export interface AuthFake {
@@ -123,7 +125,8 @@ export interface AuthFake {
   setDelay(ms: number, match?: CallMatch): void;
   /**
    * The next `n` matching requests fail: with `status` (default 500, `text/plain` "Internal Server
-   * Error"), or `'reset'` to cut the connection without an answer.
+   * Error"), or `'reset'` to cut the connection without an answer. With `afterHandling` the
+   * request takes effect first (e.g. the invite is accepted) and only its answer is lost.
    */
   failNext(n: number, status?: number | 'reset', options?: FailNextOptions): void;
   /** Simulates the service's Keycloak being unreachable (see the contract: sign-in answers 401). */
@@ -192,6 +195,7 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
   let failures: PendingFailure[] = [];
   const calls: AuthFakeCall[] = [];
   const callOf = new WeakMap<FastifyRequest, AuthFakeCall>();
+  const lostAnswers = new WeakMap<FastifyRequest, PendingFailure>();
 
   const keys = await KeyRing.create({ encryptionKey: options.jwksEncryptionKey ?? true });
   const store = new AuthStore(sessionTtlSec * 1000, (options.inviteTtlSec ?? 7 * 24 * 3600) * 1000);
@@ -228,6 +232,10 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
     if (failure) {
       failure.remaining -= 1;
       failures = failures.filter((f) => f.remaining > 0);
+      if (failure.options.afterHandling) {
+        lostAnswers.set(request, failure);
+        return;
+      }
       if (failure.status === 'reset') {
         reply.hijack();
         request.raw.socket.destroy();
@@ -243,6 +251,19 @@ export async function startAuthFake(options: AuthFakeOptions = {}): Promise<Auth
   app.addHook('onSend', async (request, reply, payload) =>
     variance ? varyAuthReply(request.url.split('?')[0]!, reply.statusCode, payload) : payload,
   );
+  app.addHook('onSend', async (request, reply, payload) => {
+    const lost = lostAnswers.get(request);
+    if (!lost) return payload;
+    if (lost.status === 'reset') {
+      request.raw.socket.destroy();
+      return payload;
+    }
+    const body = lost.options.body ?? STATUS_TEXT[lost.status] ?? 'Error';
+    reply
+      .code(lost.status)
+      .type(lost.options.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'));
+    return typeof body === 'string' ? body : JSON.stringify(body);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const call = callOf.get(request);
     if (call) call.status = reply.statusCode;

@@ -1,0 +1,43 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { initOrm } from '../../src/db/orm';
+import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { stackService, testConfig, uniqueSuffix } from '../support/stack';
+
+jest.setTimeout(240_000);
+
+describe('Update-with-Start while Temporal is down (issue 17, item 11)', () => {
+  let s: AuthStack;
+  let orm: MikroORM;
+
+  beforeAll(async () => {
+    s = await startAuthStack({
+      TEMPORAL_TASK_QUEUE: `test-uws-down-${uniqueSuffix()}`,
+      WORKFLOW_SYNC_TIMEOUT_MS: '2000',
+    });
+    orm = await initOrm(testConfig());
+  });
+
+  afterAll(async () => {
+    await stackService('start', 'temporal');
+    await s.close();
+    await orm.close(true);
+  });
+
+  it('sign-up answers 503 upstream_unavailable (never 202) within the wait plus the start check, storing nothing under its Idempotency-Key', async () => {
+    await stackService('stop', 'temporal');
+    const key = `uws-down-${uniqueSuffix()}`;
+    const t0 = Date.now();
+    const res = await call(s.gw.url, 'POST', '/v1/client/sign-up', {
+      headers: { 'idempotency-key': key },
+      body: { email: `uws-down-${uniqueSuffix()}@example.com`, password: 'down-pass-123' },
+    });
+    const elapsed = Date.now() - t0;
+    expect(res.status).toBe(503);
+    expect(res.headers['x-request-id']).toBe(res.body.request_id);
+    expect(res.body).toMatchObject({ code: 'upstream_unavailable', request_id: expect.any(String) });
+    const rows = await orm.em.getConnection().execute('select 1 from idempotency_keys where key = ?', [key]);
+    expect(rows).toHaveLength(0);
+    // Bounded: the 2 s wait plus the start check, not the SDK's ~20 s of retries (before: 22 s).
+    expect(elapsed).toBeLessThan(2_000 + 5_000);
+  });
+});
