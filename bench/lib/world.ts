@@ -85,6 +85,7 @@ function baseEnv(dbUrl: URL, authPort: number, internalKey: string): Record<stri
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE || 'default',
     TEMPORAL_TASK_QUEUE: RUN_ID,
     TEMPORAL_CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    TEMPORAL_SECRETS_KEYS: `s1:${randomBytes(32).toString('base64')}`,
     INTERNAL_SERVICE_KEY: internalKey,
     AUTH_SERVICE_URL: authUrl,
     AUTH_ISSUER: `${authUrl}/realms/auth-service`,
