@@ -1,8 +1,9 @@
 /**
  * An upstream that is never the bottleneck: answers `GET /v1/client/me` with a fixed JSON body
- * (STATIC_ME_JSON, the auth fake's answer for the bench user) and `/health` with 200, nothing
- * else. The gateway verifies tokens itself against the JWKS, so the auth service's own check adds
- * nothing to what the direct scenario measures. `node dist/bench/static-upstream.js` with PORT.
+ * (STATIC_ME_JSON, the auth fake's answer for the bench user), the route table's billing path
+ * `/internal/billing/subscription` with STATIC_SUBSCRIPTION_JSON when set, and `/health` with 200,
+ * nothing else. The gateway verifies tokens itself against the JWKS, so the auth service's own
+ * check adds nothing to what the direct scenario measures. `node dist/bench/static-upstream.js` with PORT.
  */
 import { createServer } from 'node:http';
 
@@ -13,9 +14,15 @@ if (!Number.isInteger(port) || me.length === 0) {
   process.exit(2);
 }
 const health = Buffer.from('{"status":"ok"}');
+const bodies = new Map([
+  ['/v1/client/me', me],
+  ['/health', health],
+]);
+if (process.env.STATIC_SUBSCRIPTION_JSON)
+  bodies.set('/internal/billing/subscription', Buffer.from(process.env.STATIC_SUBSCRIPTION_JSON));
 
 const server = createServer((req, res) => {
-  const body = req.url === '/v1/client/me' ? me : req.url === '/health' ? health : undefined;
+  const body = bodies.get(req.url ?? '');
   if (!body) {
     res.writeHead(404, { 'content-length': 0 }).end();
     return;

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createDatabase, dropDatabase, migrateDatabase } from './db';
 import { startNginx } from './nginx';
+import { TABLE_ROUTE, benchRoutesFile, staticSubscription } from './route-table';
 import { RUNTIME_ENV } from './runtime';
 import { DIR, DIST, RUN_ID, WORKER_PROFILE, need, say } from './params';
 import { freePort, httpOk, start, stopAll, tail, waitFor, type Proc } from './procs';
@@ -150,18 +151,28 @@ export async function setUp(w: Partial<World>): Promise<World> {
   w.nginx = await startNginx(DIR, 'nginx', port, [`127.0.0.1:${authPort}`]);
   w.nginxUrl = `http://127.0.0.1:${port}`;
 
-  // The static responder answers /me exactly as the auth fake did for the bench user.
+  // The static responder answers /me exactly as the auth fake did for the bench user, and the
+  // route table's billing path; the static gateway's table sends GET /v1/billing/subscription there.
   const me = await json<unknown>('GET', `${w.authUrl}/v1/client/me`, undefined, w.user.token);
   port = await freePort();
   w.upstreamUrl = `http://127.0.0.1:${port}`;
   w.upstream = await startNode(
     'static-upstream',
     'bench/static-upstream.js',
-    { ...env, PORT: String(port), STATIC_ME_JSON: JSON.stringify(me) },
+    {
+      ...env,
+      PORT: String(port),
+      STATIC_ME_JSON: JSON.stringify(me),
+      STATIC_SUBSCRIPTION_JSON: staticSubscription(w.user.sub),
+    },
     () => httpOk(`${w.upstreamUrl}/health`),
   );
-  w.staticEnv = { ...env, AUTH_SERVICE_URL: w.upstreamUrl };
+  const routes = { BILLING_SERVICE_URL: w.upstreamUrl, ROUTES_FILE: benchRoutesFile() };
+  w.staticEnv = { ...env, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
   ({ proc: w.gatewayStatic, url: w.gatewayStaticUrl } = await startGateway(w.staticEnv, 'gateway-static'));
+  // The table route answers through the table (200, timestamps normalised), or the run stops here.
+  const sub = await json<{ started_at: string }>('GET', `${w.gatewayStaticUrl}${TABLE_ROUTE}`, undefined, w.user.token);
+  if (sub.started_at.endsWith('Z')) throw new Error(`${TABLE_ROUTE} was not transformed: ${sub.started_at}`);
   port = await freePort();
   w.nginxStatic = await startNginx(DIR, 'nginx-static', port, [`127.0.0.1:${new URL(w.upstreamUrl).port}`]);
   w.nginxStaticUrl = `http://127.0.0.1:${port}`;

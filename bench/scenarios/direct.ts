@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Markdown } from '../lib/markdown';
-import { compare, meGet, pick } from '../lib/measure';
+import { autocannonGet, compare, meGet, pick } from '../lib/measure';
 import { DIR, DIST, P } from '../lib/params';
 import { freePort, httpOk, start, stop, waitFor } from '../lib/procs';
+import { TABLE_ROUTE } from '../lib/route-table';
 import {
   cpuOf,
   cpuPerRequest,
@@ -24,11 +25,14 @@ import type { World } from '../lib/world';
  * 1. Direct proxy, GET /v1/client/me, closed loop. The rows that count answer from the static
  * responder, so the upstream is never the bottleneck: the upstream alone, nginx (1 worker), the
  * floor (bench/floor.ts: bare Fastify + undici) and the gateway. Three more rows go through the
- * auth fake, which checks an RS256 token per call, for realism.
+ * auth fake, which checks an RS256 token per call, for realism. "gateway, table route" is the
+ * same gateway's route-table proxy (GET /v1/billing/subscription → the static responder), against
+ * its hand-written /me proxy in the same rounds (issue 16).
  */
 const STATIC = ['upstream alone', 'nginx', 'floor', 'gateway'];
+const TABLE = 'gateway, table route';
 const VIA_FAKE = ['auth fake alone', 'nginx → auth fake', 'gateway → auth fake'];
-const ROWS = [...STATIC, ...VIA_FAKE];
+const ROWS = [...STATIC, TABLE, ...VIA_FAKE];
 
 async function run(w: World) {
   const port = await freePort();
@@ -48,6 +52,11 @@ async function run(w: World) {
         { variant: 'nginx', load: get(w.nginxStaticUrl) },
         { variant: 'floor', load: get(floorUrl), gatewayPids: () => [floor.pid] },
         { variant: 'gateway', load: get(w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid] },
+        {
+          variant: TABLE,
+          load: autocannonGet(`${w.gatewayStaticUrl}${TABLE_ROUTE}`, w.user.token),
+          gatewayPids: () => [w.gatewayStatic.pid],
+        },
         { variant: 'auth fake alone', load: get(w.authUrl) },
         { variant: 'nginx → auth fake', load: get(w.nginxUrl) },
         { variant: 'gateway → auth fake', load: get(w.gatewayUrl) },
@@ -74,6 +83,8 @@ const upstreamOf = ({ name }: Runs) => (VIA_FAKE.includes(name) ? 'authFake' : '
 
 function report(md: Markdown) {
   md.line(`### 1. Direct proxy: GET /v1/client/me, ${P.directConc} connections, ${P.directSec} s per run`);
+  md.line();
+  md.line(`"${TABLE}": GET ${TABLE_ROUTE} through the same gateway's route table to the static responder.`);
   md.line();
   const rows = withRuns(ROWS, (v) => pick('direct', v));
   md.table<Runs>(
@@ -113,7 +124,7 @@ function report(md: Markdown) {
   md.line();
 }
 
-/** Same-round ratios against the targets of issue 15. */
+/** Same-round ratios against the targets of issues 15 and 16. */
 function ratios(md: Markdown) {
   const [up, ng, fl, gw] = STATIC.map((v) => pick('direct', v));
   if (!up?.length || !ng?.length || !fl?.length || !gw?.length) return;
@@ -129,6 +140,12 @@ function ratios(md: Markdown) {
   md.line(`- floor / nginx req/s: ${pct(roundRatio(fl, ng, rps))} (the most a Fastify + undici proxy reaches here)`);
   const perReq = (r: { cpu: Record<string, number>; rps: number }) => (r.cpu.gateway ?? NaN) / r.rps;
   md.line(`- gateway / floor CPU per answered request: **${fmt(roundRatio(gw, fl, perReq), 2)}×** (target ≤ 1.3×)`);
+  const table = pick('direct', TABLE);
+  if (table.length)
+    md.line(
+      `- table route / gateway /me (issue 16): req/s **${pct(roundRatio(table, gw, rps))}** (target ≥ 90 %), ` +
+        `CPU per answered request ${fmt(roundRatio(table, gw, perReq), 2)}×`,
+    );
   const viaFake = pick('direct', 'gateway → auth fake');
   const ngFake = pick('direct', 'nginx → auth fake');
   if (viaFake.length && ngFake.length)
