@@ -342,6 +342,21 @@ export const VARIABLES = {
   CHAT_GEN_TITLE_TIMEOUT_MS: v('60000', integer(100, 600_000), 'Deadline of title generation'),
   CHAT_STREAM_IDLE_TIMEOUT_MS: v('60000', integer(100, 600_000), 'Longest silence inside an AI answer stream'),
   CHAT_UPLOAD_BATCH_SIZE: v('50', integer(1, 1000), 'Conversations per import batch'),
+  CHAT_STREAM_GAP_TIMEOUT_MS: v(
+    '5000',
+    integer(100, 600_000),
+    'Longest wait for a missing chunk of an AI answer stream; then the stream ends with an SSE error',
+  ),
+  CHAT_STREAM_REORDER_MAX: v(
+    '256',
+    integer(1, 100_000),
+    'Chunks an AI answer stream holds past a missing one; more → the stream ends with an SSE error',
+  ),
+  SSE_WRITE_TIMEOUT_MS: v(
+    '30000',
+    integer(100, 600_000),
+    'Longest wait for a slow SSE client to take a write; then the response ends and the chat request is cancelled',
+  ),
   TEMPORAL_ADDRESS: v('localhost:7233', hostPort, 'Temporal frontend (gRPC)'),
   TEMPORAL_NAMESPACE: v('default', nonEmpty, 'Temporal namespace'),
   TEMPORAL_TASK_QUEUE: v('api-gateway', nonEmpty, 'Task queue of the gateway worker'),

@@ -194,13 +194,18 @@ export class ChatRequestReply {
     const started = Date.now();
     const stream: ChatStream = new ChatStream(requestId, {
       idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      gapTimeoutMs: this.config.CHAT_STREAM_GAP_TIMEOUT_MS,
+      reorderMax: this.config.CHAT_STREAM_REORDER_MAX,
       onEnd: (reason) => {
         if (this.streams.get(requestId) === stream) this.streams.delete(requestId);
         this.metrics.pending.dec();
         this.remember(requestId, reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled');
         this.metrics.requests.inc({ operation, outcome: reason === 'completed' ? 'success' : reason });
         this.metrics.duration.observe({ operation }, (Date.now() - started) / 1000);
-        if ((reason === 'cancelled' || reason === 'idle') && !this.closing) {
+        if (reason === 'gap')
+          this.log.warn({ request_id: requestId, operation }, 'chat stream ended at a sequence gap');
+        // The answer is no longer delivered: the chat service may stop generating it.
+        if ((reason === 'cancelled' || reason === 'idle' || reason === 'gap') && !this.closing) {
           this.publish('chat_cancel', { cancel_request_id: requestId }, { ...options, requestId: undefined }).catch(
             (err: unknown) => this.log.warn({ request_id: requestId, err: String(err) }, 'chat_cancel not sent'),
           );

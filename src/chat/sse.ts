@@ -23,18 +23,23 @@ export interface SseEvent {
 
 export interface SseOptions {
   keepAliveMs?: number;
+  /** A write the client has not taken within this long ends the response (then `onClientGone`). */
+  writeTimeoutMs?: number;
   /** The client went away before the stream ended. */
   onClientGone(): void;
 }
 
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves once `event` fires on `res` or it closes; after `timeoutMs` destroys it (a client that stopped reading). */
+function settled(res: ServerResponse, event: 'drain' | 'finish', timeoutMs: number | undefined): Promise<void> {
   return new Promise((resolve) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => res.destroy(), timeoutMs);
     const done = () => {
-      res.off('drain', done);
+      clearTimeout(timer);
+      res.off(event, done);
       res.off('close', done);
       resolve();
     };
-    res.on('drain', done);
+    res.on(event, done);
     res.on('close', done);
   });
 }
@@ -67,11 +72,15 @@ export async function sendSse(
   try {
     for await (const { event, data } of events) {
       if (gone) break;
-      if (!res.write(sseFrame(event, data))) await drained(res);
+      if (!res.write(sseFrame(event, data))) await settled(res, 'drain', options.writeTimeoutMs);
     }
   } finally {
     clearInterval(keepAlive);
+    if (!gone && !res.writableEnded) {
+      res.end();
+      // The last frames may still wait for a client that stopped reading: bounded too.
+      if (!res.writableFinished) void settled(res, 'finish', options.writeTimeoutMs);
+    }
     res.off('close', onClose);
-    if (!gone && !res.writableEnded) res.end();
   }
 }

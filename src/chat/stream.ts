@@ -8,11 +8,20 @@ export type ChatStreamEvent =
   | { event: 'done'; data: { messageId: number; conversationId: number; newDocId: number | null } }
   | { event: 'error'; data: { error: string } };
 
-/** Why a stream ended: the chat service finished, the client left, silence, or the gateway gave up. */
-export type StreamEnd = 'completed' | 'cancelled' | 'idle' | 'failed';
+/**
+ * Why a stream ended: the chat service finished, the client left, silence, a chunk that never
+ * came (`gap`), or the gateway gave up.
+ */
+export type StreamEnd = 'completed' | 'cancelled' | 'idle' | 'gap' | 'failed';
+
+export const GAP_MESSAGE = 'Part of the answer was lost on the way; reload the conversation to read it';
 
 export interface ChatStreamOptions {
   idleTimeoutMs: number;
+  /** Longest wait for a missing sequence number while later chunks are held. */
+  gapTimeoutMs?: number;
+  /** Most chunks held past a missing sequence number. */
+  reorderMax?: number;
   /** Called once when the stream ends, with the reason. */
   onEnd: (reason: StreamEnd) => void;
 }
@@ -20,7 +29,9 @@ export interface ChatStreamOptions {
 /**
  * One AI answer in flight. Replies arrive in any order and possibly twice; a reorder buffer
  * releases them strictly by `sequence` and drops what was already seen. Iterate it to receive
- * the events; iteration ends after `done` or `error`.
+ * the events; iteration ends after `done` or `error`. A sequence number that does not come within
+ * `gapTimeoutMs`, or `reorderMax` chunks held past it, ends the stream with an `error` event
+ * (reason `gap`): skipping would show an answer with a silent hole in it.
  */
 export class ChatStream implements AsyncIterable<ChatStreamEvent> {
   private nextSequence = 0;
@@ -31,6 +42,7 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
   private wake?: () => void;
   private ended = false;
   private idleTimer?: NodeJS.Timeout;
+  private gapTimer?: NodeJS.Timeout;
 
   constructor(
     readonly requestId: string,
@@ -56,6 +68,7 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
       this.buffer.set(seq, reply);
     }
     this.release();
+    if (this.buffer.size > (this.options.reorderMax ?? Number.POSITIVE_INFINITY)) this.gap();
     return true;
   }
 
@@ -82,6 +95,28 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
       this.emit(reply);
     }
     if (!this.ended && this.unsequencedFinal && this.buffer.size === 0) this.emit(this.unsequencedFinal);
+    this.armGapTimer();
+  }
+
+  /** Held chunks wait for `nextSequence`: bounded in time, from the moment the first was held. */
+  private armGapTimer() {
+    if (this.ended || this.buffer.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+      return;
+    }
+    if (this.gapTimer) return;
+    const missing = this.nextSequence;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.nextSequence === missing) this.gap();
+      else this.armGapTimer();
+    }, this.options.gapTimeoutMs ?? this.options.idleTimeoutMs);
+    this.gapTimer.unref();
+  }
+
+  private gap() {
+    this.fail(GAP_MESSAGE, 'gap');
   }
 
   private emit(reply: ReplyEnvelope) {
@@ -114,6 +149,7 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.gapTimer);
     this.buffer.clear();
     this.wake?.();
     this.options.onEnd(reason);

@@ -32,6 +32,13 @@ export interface ChatFakeSwitches {
    * not route by, per-user ids as digit strings, unknown fields everywhere (variance.ts).
    */
   variance: boolean;
+  /**
+   * Lose the stream chunk with this sequence number: `skip` never sends it, `garble` sends bytes
+   * that are not JSON in its place (the gateway drops them before the stream sees them).
+   */
+  chunkFault: { sequence: number; mode: 'skip' | 'garble' } | null;
+  /** Pad every `message` chunk's content with this many characters (large streams). */
+  chunkPadBytes: number;
   /** Apply the switches above only to these operations (default: all). */
   operations: string[] | null;
 }
@@ -44,6 +51,8 @@ export const DEFAULT_SWITCHES: ChatFakeSwitches = {
   shuffleChunks: false,
   tokenDelayMs: 0,
   variance: false,
+  chunkFault: null,
+  chunkPadBytes: 0,
   operations: null,
 };
 
@@ -382,7 +391,7 @@ export class ChatServiceFake {
       },
       ...turn.tokens.map((content): Reply => ({
         status: 'chunk',
-        payload: { event: 'message', data: { content } },
+        payload: { event: 'message', data: { content: content + '.'.repeat(this.switches.chunkPadBytes) } },
         error: null,
       })),
       {
@@ -411,6 +420,12 @@ export class ChatServiceFake {
       if (this.stopped || this.cancelled.has(requestId)) return;
       const copies = misbehave && this.switches.duplicateReplies ? 2 : 1;
       const varied = misbehave && this.switches.variance;
+      const fault = misbehave ? this.switches.chunkFault : null;
+      if (fault && reply.status === 'chunk' && reply.sequence === fault.sequence) {
+        if (fault.mode === 'garble')
+          await this.replies.send(replyTo, { key: requestId, value: '{"request_id": garbled' });
+        continue;
+      }
       for (let i = 0; i < copies; i += 1) await this.sendReply(replyTo, requestId, operation, reply, varied);
       if (streamed) await sleep(this.switches.tokenDelayMs);
     }

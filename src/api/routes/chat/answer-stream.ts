@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AiMessageSchema, AiOptions, GeneratedTitle, PerUserId } from '../../../chat/schemas';
+import { LINK_WAIT_MS } from '../../../chat/request-reply';
 import { sendSse } from '../../../chat/sse';
 import type { ChatStreamEvent } from '../../../chat/stream';
 import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
@@ -48,12 +49,15 @@ const answerStreamRoutes: FastifyPluginAsyncTypebox = async (app) => {
           401,
           422,
           429,
+          503,
         ),
       },
     },
     async (request, reply) => {
       const { conversationId, frugalMode, ...rest } = request.body;
       const userContext = await app.userContext(request);
+      // Before any SSE byte: a link that is down answers 503 + Retry-After like the other chat routes.
+      await app.deps.chat.whenReady(LINK_WAIT_MS);
       const stream = app.deps.chat.stream(
         'chat_ai_conversation',
         { ...rest, conversation_id: conversationId, frugal_mode: frugalMode },
@@ -61,7 +65,10 @@ const answerStreamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       openStreams.add(stream);
       try {
-        await sendSse(reply, stream as AsyncIterable<ChatStreamEvent>, { onClientGone: () => stream.cancel() });
+        await sendSse(reply, stream as AsyncIterable<ChatStreamEvent>, {
+          writeTimeoutMs: config.SSE_WRITE_TIMEOUT_MS,
+          onClientGone: () => stream.cancel(),
+        });
       } finally {
         openStreams.delete(stream);
       }
