@@ -1,12 +1,12 @@
-import { logLevel, type LogEntry, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import { groupByTopic } from '../kafka/batching-producer';
-import { createKafka } from '../kafka/client';
 import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
 import { buildEvent, type RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
+import { eventProducer } from './relay/producer';
 
 interface Queued {
   topic: string;
@@ -259,24 +259,7 @@ export class AccessEventPublisher {
 
   private kafkaProducer(): RelayProducer {
     const { config } = this.options;
-    const kafkaLog = this.log.child({ library: 'kafkajs' });
-    // kafkajs logs every retry of an outage at error level; this class reports outages itself.
-    const kafka = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log, {
-      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
-      logLevel: logLevel.WARN,
-      logCreator:
-        () =>
-        ({ log }: LogEntry) => {
-          const { message, ...rest } = log;
-          kafkaLog.debug(rest, message);
-        },
-    });
-    return kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    return eventProducer(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log);
   }
 }
 

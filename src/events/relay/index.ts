@@ -6,7 +6,7 @@ import { OutageLog } from './outage';
 import { createRelayMetrics, registerRelayMetrics, type RelayMetrics } from './metrics';
 import { pruneOutbox } from './prune';
 import type { OutboxRelayOptions } from './options';
-import { kafkaRelayProducer } from './producer';
+import { eventProducer } from './producer';
 import { RelayRound } from './round';
 import { errorText, monotonicNow, within } from './util';
 
@@ -69,7 +69,7 @@ export class OutboxRelay {
       metrics: this.metrics,
       now: this.now,
       backoff: (failures, max) => this.outage.backoff(failures, max),
-      producer: () => options.createProducer?.() ?? kafkaRelayProducer(options, this.log),
+      producer: () => options.createProducer?.() ?? eventProducer(options.brokers, options.clientId, this.log),
       beforeSend: (client) => this.session.leaseBeforeSend(client),
       afterSelect: options.afterSelect,
     });

@@ -1,14 +1,16 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createKafka } from '../../kafka/client';
 import type { Logger } from '../../logger';
-import type { OutboxRelayOptions } from './options';
 import type { RelayProducer } from './round';
 
-/** The relay's kafkajs producer: idempotent, acks=all, one request in flight. */
-export function kafkaRelayProducer(options: OutboxRelayOptions, log: Logger): RelayProducer {
+/**
+ * The kafkajs producer of the event paths (the outbox relay and the access events): idempotent,
+ * acks=all, one request in flight. Their callers report outages themselves, so kafkajs' own retry
+ * lines go to debug.
+ */
+export function eventProducer(brokers: string[], clientId: string, log: Logger): RelayProducer {
   const kafkaLog = log.child({ library: 'kafkajs' });
-  // kafkajs logs every retry of an outage at error level; the relay reports outages itself.
-  const kafka = createKafka(options.brokers, options.clientId, log, {
+  const kafka = createKafka(brokers, clientId, log, {
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
     logLevel: logLevel.WARN,
     logCreator:
@@ -18,8 +20,8 @@ export function kafkaRelayProducer(options: OutboxRelayOptions, log: Logger): Re
         kafkaLog.debug(rest, message);
       },
   });
-  // Bounded retries: the relay retries itself, with backoff, and rebuilds the producer after a
-  // failure, so a batch is never stuck inside kafkajs while Kafka is down.
+  // Bounded retries: the callers retry with backoff and rebuild the producer after a failure, so a
+  // batch is never stuck inside kafkajs while Kafka is down.
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
