@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run bench [-- --quick] [-- --only=direct,light,scale,profile,chat,workflow,sse] [-- --sec=N]`:
-# Node 24, nginx (Debian package nginx-light, installed when missing), the build, the local stack
+# Node 24, nginx (Debian package nginx-light, installed when missing), wrk (likewise), the build, the local stack
 # (idempotent `scripts/stack.sh up`), then the harness dist/bench/run.js. Loopback only; every
 # load run is bounded in time and the harness stops everything it started.
 set -euo pipefail
@@ -15,6 +15,11 @@ if ! command -v nginx >/dev/null; then
   log "installing nginx-light (the harness runs its own nginx; the system service is not used)"
   # policy-rc.d (present on this image) keeps the package's service from starting.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
+  # The closed-loop load generator (C, its own process); without it the harness falls back to autocannon.
+  log "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || log "wrk could not be installed; using autocannon"
 fi
 log "building (gateway and harness)"
 npx tsc -p tsconfig.build.json

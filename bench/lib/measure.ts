@@ -1,4 +1,5 @@
 import { closedLoop, httpLoad, type LoopResult, type OpenLoopResult } from './load';
+import { wrkGet, wrkVersion } from './wrk';
 import { P, say } from './params';
 import { Pacer, type PacedResult } from './pacer';
 import { GroupMeter, childrenOf, machineCpu } from './procs';
@@ -7,6 +8,9 @@ import { interleavedRounds, type LoadPoint, type Plan, type RunLabel, type RunRe
 import { fmt } from './stats';
 import { stackPids } from './runtime';
 import type { World } from './world';
+
+/** The closed-loop load generator: wrk when installed. */
+export const WRK = wrkVersion();
 
 /** Every recorded run of this benchmark (results.json). */
 export const results: Measurement[] = [];
@@ -17,16 +21,20 @@ export const pick = (scenario: string, variant: string, c?: number, rate?: numbe
 /** The process groups metered around every run; a variant may name its own gateway or worker pids. */
 function meters(w: World, m: RunLabel): Record<string, GroupMeter> {
   const withChildren = (pid: number) => [pid, ...childrenOf(pid)];
+  // Each group's pids are read once per run: looking them up on every 100 ms RSS sample (an `ss`
+  // child process for PostgreSQL) blocked the harness's event loop, where autocannon runs.
+  const fixed = (pids: number[]) => () => pids;
+  const stack = stackPids();
   return {
-    gateway: new GroupMeter(m.gatewayPids ?? (() => [w.gateway.pid])),
-    worker: new GroupMeter(m.workerPids ?? (() => [w.worker.pid])),
-    authFake: new GroupMeter(() => [w.authFake.pid]),
-    upstream: new GroupMeter(() => [w.upstream.pid]),
-    chatFake: new GroupMeter(() => [w.chatFake.pid]),
-    nginx: new GroupMeter(() => [...withChildren(w.nginx.pid), ...withChildren(w.nginxStatic.pid)]),
-    postgres: new GroupMeter(() => stackPids().postgres),
-    kafka: new GroupMeter(() => stackPids().kafka),
-    temporal: new GroupMeter(() => stackPids().temporal),
+    gateway: new GroupMeter(fixed((m.gatewayPids ?? (() => [w.gateway.pid]))())),
+    worker: new GroupMeter(fixed((m.workerPids ?? (() => [w.worker.pid]))())),
+    authFake: new GroupMeter(fixed([w.authFake.pid])),
+    upstream: new GroupMeter(fixed([w.upstream.pid])),
+    chatFake: new GroupMeter(fixed([w.chatFake.pid])),
+    nginx: new GroupMeter(fixed([...withChildren(w.nginx.pid), ...withChildren(w.nginxStatic.pid)])),
+    postgres: new GroupMeter(fixed(stack.postgres)),
+    kafka: new GroupMeter(fixed(stack.kafka)),
+    temporal: new GroupMeter(fixed(stack.temporal)),
   };
 }
 
@@ -130,14 +138,19 @@ export const pacedGet =
     return pacer().http(url, { authorization: `Bearer ${token}` }, { clients: at.clients, rate: at.rate, sec: at.sec });
   };
 
-/** GET `url` with a bearer token through autocannon (closed loop, or its overallRate when the point has a rate). */
-export const autocannonGet = (url: string, token: string) => (at: LoadPoint) =>
-  httpLoad({
-    url,
-    headers: { authorization: `Bearer ${token}` },
-    connections: at.clients,
-    durationSec: at.sec,
-    overallRate: at.rate,
-  });
+/**
+ * GET `url` with a bearer token: a closed loop through wrk in its own process when it is installed
+ * (bench/run.sh installs it), else autocannon; autocannon's overallRate when the point has a rate.
+ */
+export const loadGet = (url: string, token: string) => (at: LoadPoint) =>
+  at.rate === undefined && WRK
+    ? wrkGet(url, { authorization: `Bearer ${token}` }, at.clients, at.sec)
+    : httpLoad({
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        connections: at.clients,
+        durationSec: at.sec,
+        overallRate: at.rate,
+      });
 
-export const meGet = (url: string, token: string) => autocannonGet(`${url}/v1/client/me`, token);
+export const meGet = (url: string, token: string) => loadGet(`${url}/v1/client/me`, token);

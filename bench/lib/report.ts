@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { WRK } from './measure';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ function versions(): Record<string, string> {
     nginx: nginxVersion(),
     kafka: /kafka-(\d+\.\d+\.\d+)/.exec(cmdline('kafka'))?.[1] ?? '?',
     'temporal CLI': temporalCli.replace(/\s+/g, ' '),
+    'closed-loop load generator': WRK ?? `autocannon ${pkg('autocannon')} (wrk not installed)`,
     autocannon: pkg('autocannon'),
     fastify: pkg('fastify'),
     undici: pkg('undici'),

@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config';
 import { ChatRequestReply } from '../../src/chat/request-reply';
 import { createLogger } from '../../src/logger';
 import type { Column, Markdown } from '../lib/markdown';
-import { autocannonGet, closedLoopAt, compare, openLoopExtra, pacedGet, pacer, pick } from '../lib/measure';
+import { loadGet, closedLoopAt, compare, openLoopExtra, pacedGet, pacer, pick } from '../lib/measure';
 import { OPEN_LOOP_SCHEDULE, pacedNotes } from '../lib/notes';
 import { P } from '../lib/params';
 import {
@@ -42,7 +42,7 @@ async function run(w: World) {
     await compare(w, {
       scenario: 'chat',
       variants: [
-        { variant: 'gateway', load: autocannonGet(url, user.token) },
+        { variant: 'gateway', load: loadGet(url, user.token) },
         { variant: 'kafka+fake only', load: closedLoopAt(viaKafka) },
       ],
       points: P.chatConc.map((clients) => ({ clients, sec: P.chatSec })),
@@ -58,7 +58,7 @@ async function run(w: World) {
       variants: [
         { variant: 'gateway', load: pacedGet(url, user.token), extra: openLoopExtra },
         { variant: 'kafka+fake only', load: pacedKafka, extra: openLoopExtra },
-        { variant: 'gateway, autocannon overallRate', load: autocannonGet(url, user.token) },
+        { variant: 'gateway, autocannon overallRate', load: loadGet(url, user.token) },
       ],
       points: P.chatRates.map((rate) => ({ clients: P.chatRateConc, sec: P.chatRateSec, rate })),
     });

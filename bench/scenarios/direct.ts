@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Markdown } from '../lib/markdown';
-import { autocannonGet, compare, meGet, pick } from '../lib/measure';
+import { loadGet, compare, meGet, pick } from '../lib/measure';
 import { DIR, DIST, P } from '../lib/params';
 import { freePort, httpOk, start, stop, waitFor } from '../lib/procs';
 import { TABLE_ROUTE } from '../lib/route-table';
@@ -54,7 +54,7 @@ async function run(w: World) {
         { variant: 'gateway', load: get(w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid] },
         {
           variant: TABLE,
-          load: autocannonGet(`${w.gatewayStaticUrl}${TABLE_ROUTE}`, w.user.token),
+          load: loadGet(`${w.gatewayStaticUrl}${TABLE_ROUTE}`, w.user.token),
           gatewayPids: () => [w.gatewayStatic.pid],
         },
         { variant: 'auth fake alone', load: get(w.authUrl) },
