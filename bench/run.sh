@@ -16,8 +16,9 @@ if ! command -v nginx >/dev/null; then
   # policy-rc.d (present on this image) keeps the package's service from starting.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
 fi
-log "building (gateway and harness)"
+log "building (gateway, fakes and harness)"
 npx tsc -p tsconfig.build.json
+npx tsc -p fakes/tsconfig.json
 npx tsc -p bench/tsconfig.json
 bash scripts/stack.sh up >/dev/null
 load_stack_env

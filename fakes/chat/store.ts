@@ -1,6 +1,6 @@
-import type { UserContext } from '../../auth/types';
-import type { PayloadOf, ReplyOf } from '../../chat/operations';
-import type { ChatDocument, Conversation, Message, Prompt } from '../../chat/schemas';
+import type { UserContext } from '../../src/auth/types';
+import type { PayloadOf, ReplyOf } from '../../src/chat/operations';
+import type { ChatDocument, Conversation, Message, Prompt } from '../../src/chat/schemas';
 
 /** A chat-protocol error the fake answers with (chat-kafka.md → Reply). */
 export class FakeChatError extends Error {
