@@ -21,8 +21,9 @@ if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
   log "installing wrk"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || log "wrk could not be installed; using autocannon"
 fi
-log "building (gateway and harness)"
+log "building (gateway, fakes and harness)"
 npx tsc -p tsconfig.build.json
+npx tsc -p fakes/tsconfig.json
 npx tsc -p bench/tsconfig.json
 bash scripts/stack.sh up >/dev/null
 load_stack_env

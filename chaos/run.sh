@@ -10,8 +10,9 @@ cd "$REPO_ROOT"
 
 ensure_node
 ensure_deps
-log "building (gateway and harness)"
+log "building (gateway, fakes and harness)"
 npx tsc -p tsconfig.build.json
+npx tsc -p fakes/tsconfig.json
 npx tsc -p chaos/tsconfig.json
 bash scripts/stack.sh up >/dev/null
 load_stack_env

@@ -50,7 +50,7 @@ let chatStarts = 0;
 export async function startChatFake(w: Pick<ChaosWorld, 'env'>): Promise<Proc> {
   chatStarts += 1;
   const name = chatStarts === 1 ? 'chat-fake' : `chat-fake-${chatStarts}`;
-  const proc = node(name, 'src/dev/chat-fake/main.js', { ...w.env, LOG_LEVEL: 'info' });
+  const proc = node(name, 'fakes/chat/main.js', { ...w.env, LOG_LEVEL: 'info' });
   await waitFor(proc, name, async () => tail(proc, 50).includes('chat-service fake listening'));
   return proc;
 }
@@ -89,7 +89,7 @@ export async function setUp(w: Partial<ChaosWorld>): Promise<ChaosWorld> {
 
   w.authUrl = `http://127.0.0.1:${authPort}`;
   w.authFrozen = false;
-  w.authFake = node('auth-fake', 'src/dev/auth-fake/main.js', env);
+  w.authFake = node('auth-fake', 'fakes/auth/main.js', env);
   await waitFor(w.authFake, 'auth fake', () => httpOk(`${w.authUrl}/health`));
   w.chatFake = await startChatFake(w as ChaosWorld);
   w.temporalConnection = await TemporalConnection.connect({ address: env.TEMPORAL_ADDRESS! });

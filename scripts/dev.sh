@@ -79,6 +79,8 @@ export COOKIE_SECURE="${COOKIE_SECURE:-false}"
 
 log "building"
 npm run -s build
+# The upstream fakes live outside the product build (fakes/tsconfig.json).
+case " ${PROCS[*]} " in *"-fake "*) npm run -s build:fakes ;; esac
 log "applying migrations"
 node dist/src/db/migrate.js
 
@@ -92,9 +94,9 @@ for name in "${PROCS[@]}"; do
   case "$name" in
     worker) entry=dist/src/workers/main.js ;;
     gateway) entry=dist/src/api/server.js ;;
-    auth-fake) entry=dist/src/dev/auth-fake/main.js ;;
-    chat-fake) entry=dist/src/dev/chat-fake/main.js ;;
-    billing-fake) entry=dist/src/dev/billing-fake/main.js ;;
+    auth-fake) entry=dist/fakes/auth/main.js ;;
+    chat-fake) entry=dist/fakes/chat/main.js ;;
+    billing-fake) entry=dist/fakes/billing/main.js ;;
   esac
   case "$name" in
     worker | gateway)

@@ -10,11 +10,12 @@ started=$SECONDS
 
 ensure_node
 ensure_deps
-log "node $(node --version); lint, format check, typecheck, build"
+log "node $(node --version); lint, format check, typecheck, build (product and fakes)"
 npm run -s lint
 npm run -s format:check
 npm run -s typecheck
 npm run -s build
+npm run -s build:fakes
 
 bash scripts/stack.sh up >/dev/null
 load_stack_env

@@ -136,8 +136,8 @@ export async function setUp(w: Partial<World>): Promise<World> {
   await w.kafkaAdmin.createTopics({ waitForLeaders: true, topics: ALL_TOPICS.map((topic) => ({ topic })) });
 
   w.authUrl = `http://127.0.0.1:${authPort}`;
-  w.authFake = await startNode('auth-fake', 'src/dev/auth-fake/main.js', env, () => httpOk(`${w.authUrl}/health`));
-  w.chatFake = await startNode('chat-fake', 'src/dev/chat-fake/main.js', { ...env, LOG_LEVEL: 'info' }, async (p) =>
+  w.authFake = await startNode('auth-fake', 'fakes/auth/main.js', env, () => httpOk(`${w.authUrl}/health`));
+  w.chatFake = await startNode('chat-fake', 'fakes/chat/main.js', { ...env, LOG_LEVEL: 'info' }, async (p) =>
     tail(p, 50).includes('chat-service fake listening'),
   );
   w.temporalConnection = await TemporalConnection.connect({ address: env.TEMPORAL_ADDRESS! });

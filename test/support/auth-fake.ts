@@ -1,5 +1,5 @@
 /**
- * The fake auth service for tests (implementation in src/dev/auth-fake, which also runs on its own).
+ * The fake auth service for tests (implementation in fakes/auth, which also runs on its own).
  *
  *   const auth = await startAuthFake();            // ephemeral port on 127.0.0.1
  *   config.AUTH_SERVICE_URL = auth.url; config.AUTH_JWKS_URL = auth.jwksUrl; config.AUTH_ISSUER = auth.issuer;
@@ -9,4 +9,4 @@
  *   expect(auth.callsTo({ path: '/v1/client/me' })).toHaveLength(0);
  *   afterEach(() => auth.reset()); afterAll(() => auth.close());
  */
-export * from '../../src/dev/auth-fake';
+export * from '../../fakes/auth';

@@ -4,15 +4,15 @@ import { request } from 'undici';
 import type { Config } from '../../src/config';
 import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
 import { chatTopics } from '../../src/chat/operations';
-import { ChatServiceFake, type ChatFakeSwitches } from '../../src/dev/chat-fake/service';
+import { ChatServiceFake, type ChatFakeSwitches } from '../../fakes/chat';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { startAuthFake, type AuthFake } from './auth-fake';
 import { startGateway, type RunningGateway } from './gateway';
 import { testConfig, uniqueSuffix } from './stack';
 
-export { ChatServiceFake, DEFAULT_SWITCHES } from '../../src/dev/chat-fake/service';
-export { fakeAnswer, fakeTokens } from '../../src/dev/chat-fake/store';
+export { ChatServiceFake, DEFAULT_SWITCHES } from '../../fakes/chat';
+export { fakeAnswer, fakeTokens } from '../../fakes/chat';
 
 /** Topic overrides unique to one test file, so concurrent files never read each other's messages. */
 export function chatTopicOverrides(prefix = 'test'): Record<string, string> {

@@ -1,11 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pushBounded } from '../../bounded-map';
+import { SwitchableListener, recordCall, type DownMode } from '../shared/listener';
 import { handleUserCall } from './handlers';
 import { BillingError, BillingStore, type FakeAccount } from './store';
 import { readUserData, type ReceivedUserData } from './user-data';
-
-const MAX_LOGGED_CALLS = 50_000;
 
 export interface BillingFakeCall {
   method: string;
@@ -16,7 +14,7 @@ export interface BillingFakeCall {
   status?: number;
 }
 
-export type BillingDownMode = 'refuse' | '503';
+export type BillingDownMode = DownMode;
 
 export interface BillingFakeModes {
   /** Liberal-reader test: nulls in optional fields, extra fields, ids as digit strings. */
@@ -82,21 +80,17 @@ function send(res: ServerResponse, status: number, body: unknown) {
 
 /** A fake of the billing service (billing-service.md), on an ephemeral loopback port by default. */
 export async function startBillingFake(options: { port?: number; host?: string } = {}): Promise<BillingFake> {
-  const host = options.host ?? '127.0.0.1';
-  let port = options.port ?? 0;
   let store = new BillingStore();
   const calls: BillingFakeCall[] = [];
   let modes: BillingFakeModes = {};
-  let down: BillingDownMode | null = null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const call: BillingFakeCall = { method: req.method ?? 'GET', path, headers: { ...req.headers } };
-    pushBounded(calls, call, MAX_LOGGED_CALLS);
+    const call = recordCall<BillingFakeCall>(calls, { method: req.method ?? 'GET', path, headers: { ...req.headers } });
     res.once('finish', () => (call.status = res.statusCode));
     const body = await readBody(req);
     if (modes.silent) return; // never answers; the client's deadline ends it
-    if (down === '503') return send(res, 503, 'Service Unavailable');
+    if (listener.down === '503') return send(res, 503, 'Service Unavailable');
     if (modes.delayMs) await sleep(modes.delayMs);
     if (call.method === 'GET' && (path === '/health' || path === '/ready')) {
       return send(res, 200, { status: 'ok', version: 'fake' });
@@ -120,35 +114,11 @@ export async function startBillingFake(options: { port?: number; host?: string }
   };
 
   const server = createServer((req, res) => void handle(req, res));
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  const stopListening = async () => {
-    if (!server.listening) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await sleep(20);
-  };
-  await listen();
-  const address = server.address();
-  port = typeof address === 'object' && address ? address.port : port;
-
-  const setDown = async (isDown: boolean, mode: BillingDownMode = 'refuse') => {
-    down = isDown ? mode : null;
-    if (down === 'refuse') await stopListening();
-    else if (!server.listening) await listen();
-  };
+  const listener = await SwitchableListener.start(server, options.host ?? '127.0.0.1', options.port ?? 0);
 
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: listener.url,
+    port: listener.port,
     calls,
     callsTo: (p, method) => calls.filter((c) => c.path === p && (!method || c.method === method)),
     account: (sub) => store.accounts.get(sub),
@@ -160,15 +130,13 @@ export async function startBillingFake(options: { port?: number; host?: string }
       // Silent requests hang until the client gives up: drop them when leaving the mode.
       if (!m.silent) server.closeIdleConnections();
     },
-    setDown,
+    setDown: (isDown, mode) => listener.setDown(isDown, mode),
     reset: async () => {
-      await setDown(false);
+      await listener.setDown(false);
       modes = {};
       calls.length = 0;
       store = new BillingStore();
     },
-    close: async () => {
-      await stopListening();
-    },
+    close: () => listener.close(),
   };
 }

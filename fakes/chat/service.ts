@@ -1,60 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { Type, type TSchema } from '@sinclair/typebox';
 import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
-import { BatchingProducer } from '../../kafka/batching-producer';
-import type { UserContext } from '../../auth/types';
-import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
-import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
-import { pushBounded, setBounded } from '../../bounded-map';
-import { CHAT_MAX_MESSAGE_BYTES } from '../../chat/limits';
-import { createKafka } from '../../kafka/client';
-import type { Logger } from '../../logger';
-import { ChatFakeStore, FakeChatError } from './store';
+import { BatchingProducer } from '../../src/kafka/batching-producer';
+import { pushBounded, setBounded } from '../../src/bounded-map';
+import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
+import { createKafka } from '../../src/kafka/client';
+import type { Logger } from '../../src/logger';
+import { errorReply, handleRequest, type Reply } from './handle';
+import { ChatFakeStore } from './store';
+import { DEFAULT_SWITCHES, type ChatFakeSwitches } from './switches';
 import { varyEnvelope, varyPayload } from './variance';
-
-/** Misbehaviour on demand, to test the gateway against a chat service that is slow, broken or noisy. */
-export interface ChatFakeSwitches {
-  /** Wait this long before answering. */
-  delayMs: number;
-  /** Answer with this error instead (an `{code, message}` or an old-style plain string). */
-  error: { code: string; message: string } | string | null;
-  /** Never answer. */
-  silent: boolean;
-  /** Send every reply and chunk twice. */
-  duplicateReplies: boolean;
-  /** Send stream chunks pairwise swapped (1, 0, 3, 2, …). */
-  shuffleChunks: boolean;
-  /** Pause between two stream chunks. */
-  tokenDelayMs: number;
-  /**
-   * Send what an independent chat service may legally send: `null` in every field the gateway does
-   * not route by, per-user ids as digit strings, unknown fields everywhere (variance.ts).
-   */
-  variance: boolean;
-  /**
-   * Lose the stream chunk with this sequence number: `skip` never sends it, `garble` sends bytes
-   * that are not JSON in its place (the gateway drops them before the stream sees them).
-   */
-  chunkFault: { sequence: number; mode: 'skip' | 'garble' } | null;
-  /** Pad every `message` chunk's content with this many characters (large streams). */
-  chunkPadBytes: number;
-  /** Apply the switches above only to these operations (default: all). */
-  operations: string[] | null;
-}
-
-export const DEFAULT_SWITCHES: ChatFakeSwitches = {
-  delayMs: 0,
-  error: null,
-  silent: false,
-  duplicateReplies: false,
-  shuffleChunks: false,
-  tokenDelayMs: 0,
-  variance: false,
-  chunkFault: null,
-  chunkPadBytes: 0,
-  operations: null,
-};
 
 export interface ChatFakeTopics {
   requests: string[];
@@ -80,33 +34,9 @@ export interface ReceivedRequest {
   envelope: Record<string, unknown>;
 }
 
-interface Reply {
-  status: 'success' | 'error' | 'chunk';
-  payload: unknown;
-  error: unknown;
-  sequence?: number;
-}
-
 /** Requests (and answers, for repeats) remembered; a long-running fake must not grow forever. */
 const MAX_LOGGED_REQUESTS = 50_000;
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
-
-const requestChecks = new Map<ChatOperation, TypeCheck<TSchema>>();
-function requestCheck(operation: ChatOperation): TypeCheck<TSchema> {
-  let check = requestChecks.get(operation);
-  if (!check) {
-    const spec = CHAT_OPERATIONS[operation];
-    const userContext = spec.anonymous ? Type.Optional(UserContextSchema) : UserContextSchema;
-    check = TypeCompiler.Compile(
-      Type.Composite([
-        spec.payload,
-        Type.Object({ user_context: userContext, request_metadata: Type.Optional(RequestMetadataSchema) }),
-      ]),
-    );
-    requestChecks.set(operation, check);
-  }
-  return check;
-}
 
 /**
  * A faithful stand-in for the chat service: speaks chat-kafka.md over a real broker, keeps its
@@ -276,134 +206,13 @@ export class ChatServiceFake {
       if (misbehave && this.switches.silent) return;
       const replies =
         misbehave && this.switches.error !== null
-          ? [this.errorReply(this.switches.error)]
-          : this.handle(operation, envelope.payload);
+          ? [errorReply(this.switches.error)]
+          : handleRequest(this.store, operation, envelope.payload, this.switches.chunkPadBytes);
       setBounded(this.answered, requestId, replies, MAX_LOGGED_REQUESTS);
       await this.sendAll(replyTo, requestId, operation, replies, misbehave);
     } finally {
       this.inFlight.delete(requestId);
     }
-  }
-
-  private errorReply(error: unknown, sequence?: number): Reply {
-    return { status: 'error', payload: null, error, sequence };
-  }
-
-  /** Applies one request to the store; returns the replies to send (several for a stream). */
-  private handle(operation: string, payload: unknown): Reply[] {
-    if (!isChatOperation(operation)) {
-      return [this.errorReply({ code: 'validation_error', message: `Unknown operation "${operation}"` })];
-    }
-    const check = requestCheck(operation);
-    if (!check.Check(payload)) {
-      const first = check.Errors(payload).First();
-      const field = first?.path.replace(/^\//, '').replace(/\//g, '.') || 'payload';
-      return [this.errorReply({ code: 'validation_error', message: `${field}: ${first?.message ?? 'is invalid'}` })];
-    }
-    const p = payload as Record<string, unknown> & { user_context: UserContext };
-    const u = p.user_context;
-    const s = this.store;
-    const ok = (value: unknown): Reply[] => [{ status: 'success', payload: value, error: null }];
-    try {
-      switch (operation) {
-        case 'chat_get_conversations':
-          return ok(s.listConversations(u, p as never));
-        case 'chat_get_conversation':
-          return ok(s.getConversation(u, p.conversation_id as number));
-        case 'chat_create_conversation':
-          return ok(s.createConversation(u, p.topic as string));
-        case 'chat_update_conversation':
-          return ok(s.updateConversation(u, p.conversation_id as number, p.topic as string));
-        case 'chat_delete_conversation':
-          return ok(s.deleteConversation(u, p.conversation_id as number));
-        case 'chat_delete_all_conversations':
-          return ok(s.deleteAllConversations(u));
-        case 'chat_get_messages':
-          return ok(s.listMessages(u, p as never));
-        case 'chat_get_message':
-          return ok(s.getMessage(u, p.message_id as number));
-        case 'chat_create_message':
-          return ok(s.createMessage(u, p as never));
-        case 'chat_update_message':
-          return ok(s.updateMessage(u, p as never));
-        case 'chat_delete_message':
-          return ok(s.deleteMessage(u, p.message_id as number));
-        case 'chat_ai_conversation':
-          return this.streamReplies(u, p as never);
-        case 'chat_generate_title':
-          return ok(s.generateTitle(u, p as never));
-        case 'chat_upload_conversations':
-          return ok(s.upload(u, p as never));
-        case 'chat_get_prompts':
-          return ok(s.listPrompts(u, p as never));
-        case 'chat_get_prompt':
-          return ok(s.getPrompt(u, p.prompt_id as number));
-        case 'chat_create_prompt':
-          return ok(s.createPrompt(u, p as never));
-        case 'chat_update_prompt':
-          return ok(s.updatePrompt(u, p as never));
-        case 'chat_delete_prompt':
-          return ok(s.deletePrompt(u, p.prompt_id as number));
-        case 'chat_delete_all_prompts':
-          return ok(s.deleteAllPrompts(u));
-        case 'chat_get_documents':
-          return ok(s.listDocuments(u, p as never));
-        case 'chat_get_document':
-          return ok(s.getDocument(u, p.document_id as number));
-        case 'chat_upload_document':
-          return ok(s.uploadDocument(u, p as never));
-        case 'chat_update_document':
-          return ok(s.updateDocument(u, p as never));
-        case 'chat_delete_document':
-          return ok(s.deleteDocument(u, p.document_id as number));
-        case 'chat_delete_all_documents':
-          return ok(s.deleteAllDocuments(u));
-        case 'chat_get_settings':
-          return ok({
-            items: [
-              { name: 'open_registration', value: 'True' },
-              { name: 'open_web_search', value: 'False' },
-              { name: 'open_frugal_mode_control', value: 'True' },
-            ],
-          });
-        default:
-          return [this.errorReply({ code: 'validation_error', message: `Unsupported operation "${operation}"` })];
-      }
-    } catch (err) {
-      if (err instanceof FakeChatError) return [this.errorReply({ code: err.code, message: err.message })];
-      throw err;
-    }
-  }
-
-  private streamReplies(u: UserContext, p: Parameters<ChatFakeStore['aiTurn']>[1]): Reply[] {
-    let turn;
-    try {
-      turn = this.store.aiTurn(u, p);
-    } catch (err) {
-      if (err instanceof FakeChatError) return [this.errorReply({ code: err.code, message: err.message }, 0)];
-      throw err;
-    }
-    const replies: Reply[] = [
-      {
-        status: 'chunk',
-        payload: { event: 'userMessageId', data: { userMessageId: turn.userMessageId } },
-        error: null,
-      },
-      ...turn.tokens.map((content): Reply => ({
-        status: 'chunk',
-        payload: { event: 'message', data: { content: content + '.'.repeat(this.switches.chunkPadBytes) } },
-        error: null,
-      })),
-      {
-        status: 'success',
-        payload: {
-          event: 'done',
-          data: { messageId: turn.botMessageId, conversationId: turn.conversationId, newDocId: null },
-        },
-        error: null,
-      },
-    ];
-    return replies.map((r, sequence) => ({ ...r, sequence }));
   }
 
   private async sendAll(replyTo: string, requestId: string, operation: string, replies: Reply[], misbehave = false) {

@@ -1,7 +1,7 @@
 /**
  * The fake billing service on its own, for running the gateway locally without the real one:
  *
- *   node dist/src/dev/billing-fake/main.js
+ *   npm run build:fakes && node dist/fakes/billing/main.js
  *
  * Environment: BILLING_FAKE_PORT (8003), BILLING_FAKE_HOST (127.0.0.1). State lives in memory.
  */

@@ -1,7 +1,7 @@
 /**
  * The fake auth service on its own, for running the gateway locally without the real one:
  *
- *   node dist/src/dev/auth-fake/main.js
+ *   npm run build:fakes && node dist/fakes/auth/main.js
  *
  * Environment: AUTH_FAKE_PORT (8001), AUTH_FAKE_HOST (127.0.0.1), AUTH_FAKE_ISSUER
  * (http://<host>:<port>/realms/auth-service), AUTH_FAKE_INTERNAL_KEY (gateway-secret-key-2024),

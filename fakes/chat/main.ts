@@ -1,14 +1,14 @@
 /**
  * The chat-service fake as a process, for demos and manual tests:
- * `node dist/src/dev/chat-fake/main.js`. Reads the gateway's chat settings
+ * `npm run build:fakes && node dist/fakes/chat/main.js`. Reads the gateway's chat settings
  * (CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS, CHAT_UI_*_TOPIC, CHAT_SERVICE_RESPONSES_TOPIC,
  * CHAT_SERVICE_EVENTS_TOPIC) and optional switches CHAT_FAKE_DELAY_MS, CHAT_FAKE_TOKEN_DELAY_MS,
  * CHAT_FAKE_ERROR, CHAT_FAKE_SILENT, CHAT_FAKE_DUPLICATE_REPLIES, CHAT_FAKE_SHUFFLE_CHUNKS,
  * CHAT_FAKE_VARIANCE (nulls, digit-string ids and unknown fields in every reply).
  */
-import { loadConfigOrExit } from '../../config';
-import { chatTopics } from '../../chat/operations';
-import { createLogger } from '../../logger';
+import { loadConfigOrExit } from '../../src/config';
+import { chatTopics } from '../../src/chat/operations';
+import { createLogger } from '../../src/logger';
 import { ChatServiceFake } from './service';
 
 const flag = (name: string) => ['1', 'true', 'yes', 'on'].includes((process.env[name] ?? '').toLowerCase());

@@ -60,11 +60,8 @@ export function canonicalUuid(value: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/**
- * Parses a raw request body (the fake reads every body as text, so that malformed JSON and
- * wrong content types get the same answers as from FastAPI) against a flat schema.
- */
-export function parseBody<S extends BodySchema>(raw: unknown, schema: S): Parsed<S> {
+/** The body as a JSON object, or FastAPI's 422 for a missing, malformed or non-object body. */
+function readObject(raw: unknown): Record<string, unknown> {
   let body: unknown;
   if (raw === undefined || raw === null || raw === '') {
     throw new RequestValidationError([{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }]);
@@ -92,11 +89,54 @@ export function parseBody<S extends BodySchema>(raw: unknown, schema: S): Parsed
       },
     ]);
   }
-  const record = body as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+/** A string field's value as the route gets it, or the issue pydantic reports for it. */
+function checkString(spec: FieldSpec, value: string, loc: string[]): { value: string } | { issue: ValidationIssue } {
+  switch (spec.kind) {
+    case 'string':
+      if (spec.minLength !== undefined && value.length < spec.minLength) {
+        return {
+          issue: {
+            type: 'string_too_short',
+            loc,
+            msg: `String should have at least ${spec.minLength} character${spec.minLength === 1 ? '' : 's'}`,
+            input: value,
+            ctx: { min_length: spec.minLength },
+          },
+        };
+      }
+      return { value };
+    case 'email': {
+      if (EMAIL.test(value)) return { value };
+      const reason = value.includes('@')
+        ? 'The part after the @-sign is not valid.'
+        : 'An email address must have an @-sign.';
+      const msg = `value is not a valid email address: ${reason}`;
+      return { issue: { type: 'value_error', loc, msg, input: value, ctx: { reason } } };
+    }
+    case 'uuid':
+      if (isUuid(value)) return { value: canonicalUuid(value) };
+      return { issue: { type: 'uuid_parsing', loc, msg: 'Input should be a valid UUID', input: value } };
+    case 'enum': {
+      if (spec.values.includes(value)) return { value };
+      const expected = spec.values.map((v) => `'${v}'`).join(' or ');
+      return { issue: { type: 'enum', loc, msg: `Input should be ${expected}`, input: value, ctx: { expected } } };
+    }
+  }
+}
+
+/**
+ * Parses a raw request body (the fake reads every body as text, so that malformed JSON and
+ * wrong content types get the same answers as from FastAPI) against a flat schema.
+ */
+export function parseBody<S extends BodySchema>(raw: unknown, schema: S): Parsed<S> {
+  const body = readObject(raw);
   const issues: ValidationIssue[] = [];
   const out: Record<string, string | undefined> = {};
   for (const [name, spec] of Object.entries(schema)) {
-    const value = record[name];
+    const value = body[name];
     const loc = ['body', name];
     if (value === undefined || value === null) {
       if ('default' in spec && spec.default !== undefined) out[name] = spec.default;
@@ -108,50 +148,9 @@ export function parseBody<S extends BodySchema>(raw: unknown, schema: S): Parsed
       issues.push({ type: 'string_type', loc, msg: 'Input should be a valid string', input: value });
       continue;
     }
-    switch (spec.kind) {
-      case 'string':
-        if (spec.minLength !== undefined && value.length < spec.minLength) {
-          issues.push({
-            type: 'string_too_short',
-            loc,
-            msg: `String should have at least ${spec.minLength} character${spec.minLength === 1 ? '' : 's'}`,
-            input: value,
-            ctx: { min_length: spec.minLength },
-          });
-        } else out[name] = value;
-        break;
-      case 'email':
-        if (!EMAIL.test(value)) {
-          const reason = value.includes('@')
-            ? 'The part after the @-sign is not valid.'
-            : 'An email address must have an @-sign.';
-          issues.push({
-            type: 'value_error',
-            loc,
-            msg: `value is not a valid email address: ${reason}`,
-            input: value,
-            ctx: { reason },
-          });
-        } else out[name] = value;
-        break;
-      case 'uuid':
-        if (!isUuid(value)) {
-          issues.push({ type: 'uuid_parsing', loc, msg: 'Input should be a valid UUID', input: value });
-        } else out[name] = canonicalUuid(value);
-        break;
-      case 'enum':
-        if (!spec.values.includes(value)) {
-          const expected = spec.values.map((v) => `'${v}'`).join(' or ');
-          issues.push({
-            type: 'enum',
-            loc,
-            msg: `Input should be ${expected}`,
-            input: value,
-            ctx: { expected },
-          });
-        } else out[name] = value;
-        break;
-    }
+    const checked = checkString(spec, value, loc);
+    if ('issue' in checked) issues.push(checked.issue);
+    else out[name] = checked.value;
   }
   if (issues.length > 0) throw new RequestValidationError(issues);
   return out as Parsed<S>;
