@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, clientSafeDetail, type FieldError } from '../errors';
+import { jitteredBackoff, sleep } from '../lib/wait';
 import type { Logger } from '../logger';
 import { authReplySpec } from '../auth/replies';
 import { CircuitBreaker } from './circuit-breaker';
@@ -129,7 +130,7 @@ export class AuthServiceClient {
     const attempts = retry ? this.config.AUTH_SERVICE_RETRIES + 1 : 1;
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(backoff(attempt));
+      if (attempt > 0) await sleep(jitteredBackoff(attempt));
       try {
         const res = await this.once<T>(method, path, opts);
         if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1)
@@ -244,13 +245,4 @@ export class AuthServiceClient {
       clearTimeout(timer);
     }
   }
-}
-
-function backoff(attempt: number): number {
-  const base = 100 * 2 ** (attempt - 1);
-  return base / 2 + Math.random() * base; // "equal jitter"
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

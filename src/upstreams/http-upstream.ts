@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
+import { jitteredBackoff, sleep } from '../lib/wait';
 import type { Logger as PinoLogger } from '../logger';
 
 type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
@@ -78,14 +79,14 @@ export class HttpUpstream {
       try {
         const res = await this.once(req);
         if (attempt < attempts && RETRYABLE_STATUS.has(res.status)) {
-          await sleep(backoff(attempt));
+          await sleep(jitteredBackoff(attempt));
           continue;
         }
         return res;
       } catch (err) {
         const retryable = err instanceof HttpError && err.transient;
         if (!retryable || attempt >= attempts) throw err;
-        await sleep(backoff(attempt));
+        await sleep(jitteredBackoff(attempt));
       }
     }
   }
@@ -161,13 +162,4 @@ export class HttpUpstream {
       clearTimeout(timer);
     }
   }
-}
-
-function backoff(attempt: number): number {
-  const base = 100 * 2 ** (attempt - 1);
-  return base / 2 + Math.random() * base; // "equal jitter"
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

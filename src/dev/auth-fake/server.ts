@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { pushBounded } from '../../bounded-map';
+import { pushBounded } from '../../lib/bounded-map';
 import { registerAuthFakeRoutes } from './app';
 import { KeyRing } from './keys';
 import { AuthStore, type FakeInvite, type FakeOrg, type FakeSession, type FakeUser, type OrgRole } from './store';

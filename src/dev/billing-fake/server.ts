@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pushBounded } from '../../bounded-map';
+import { pushBounded } from '../../lib/bounded-map';
 import { handleUserCall } from './handlers';
 import { BillingError, BillingStore, type FakeAccount } from './store';
 import { readUserData, type ReceivedUserData } from './user-data';

@@ -6,7 +6,7 @@ import { BatchingProducer } from '../../kafka/batching-producer';
 import type { UserContext } from '../../auth/types';
 import { CHAT_OPERATIONS, isChatOperation, type ChatOperation } from '../../chat/operations';
 import { RequestMetadataSchema, UserContextSchema } from '../../chat/schemas';
-import { pushBounded, setBounded } from '../../bounded-map';
+import { pushBounded, setBounded } from '../../lib/bounded-map';
 import { CHAT_MAX_MESSAGE_BYTES } from '../../chat/limits';
 import { createKafka } from '../../kafka/client';
 import type { Logger } from '../../logger';
