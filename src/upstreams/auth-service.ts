@@ -6,7 +6,8 @@ import type { Logger } from '../logger';
 import { authReplySpec } from '../auth/replies';
 import { CircuitBreaker } from './circuit-breaker';
 import { readUpstreamReply, refuseReply } from './replies';
-import { Agent, errors as undiciErrors, request } from './undici-lean';
+import { Agent, request } from './undici-lean';
+import { isUpstreamTimeout } from './upstream-errors';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -221,13 +222,8 @@ export class AuthServiceClient {
       return { status: res.statusCode, body: body as T };
     } catch (err) {
       this.breaker.failure();
-      // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
       const name = (err as { name?: unknown } | null)?.name;
-      const timedOut =
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError ||
-        name === 'TimeoutError' ||
-        name === 'AbortError';
+      const timedOut = isUpstreamTimeout(err);
       this.logger.warn(
         {
           upstream: 'auth-service',

@@ -5,7 +5,8 @@ import type { Logger as PinoLogger } from '../logger';
 
 type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
 import { CircuitBreaker } from './circuit-breaker';
-import { Agent, errors as undiciErrors, request } from './undici-lean';
+import { Agent, request } from './undici-lean';
+import { isUpstreamTimeout } from './upstream-errors';
 
 export interface HttpUpstreamOptions {
   /** Name in logs, metrics and error details, e.g. `billing`. */
@@ -137,11 +138,7 @@ export class HttpUpstream {
     } catch (err) {
       this.breaker.failure();
       const name = (err as { name?: unknown } | null)?.name;
-      const timedOut =
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError ||
-        name === 'TimeoutError' ||
-        name === 'AbortError';
+      const timedOut = isUpstreamTimeout(err);
       this.logger.warn(
         {
           upstream: this.name,
