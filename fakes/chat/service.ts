@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
 import { BatchingProducer } from '../../src/kafka/batching-producer';
-import { pushBounded, setBounded } from '../../src/bounded-map';
+import { pushBounded, setBounded } from '../../src/lib/bounded-map';
 import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
 import { createKafka } from '../../src/kafka/client';
 import type { Logger } from '../../src/logger';

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pushBounded } from '../../src/bounded-map';
+import { pushBounded } from '../../src/lib/bounded-map';
 
 /** `'refuse'`: the listener is closed, so connecting fails. `'503'`: every request answers 503. */
 export type DownMode = 'refuse' | '503';

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { SignJWT } from 'jose';
 import type { Config } from '../config';
+import { sha256Bytes } from '../lib/hash';
 import type { BillingClient } from '../upstreams/billing';
 import { userDataHeader } from '../upstreams/user-data';
 import { UPSTREAM_REJECTED } from '../workflows/policies';
@@ -19,7 +19,7 @@ export interface BillingActivityDependencies {
  * own verifier accepts asymmetric algorithms only, so this token is worth nothing anywhere else.
  */
 async function serviceToken(userId: string, internalKey: string): Promise<string> {
-  const key = createHash('sha256').update(`billing-x-user-data:${internalKey}`).digest();
+  const key = sha256Bytes(`billing-x-user-data:${internalKey}`);
   return new SignJWT({ sub: userId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer('api-gateway')

@@ -1,8 +1,16 @@
 import { activityInfo } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
+import {
+  closePendingInvite,
+  forgetUpstreamInvite,
+  insertInvite,
+  keepUpstreamInvite,
+  keptUpstreamInvite,
+  markInviteAcceptedBy,
+} from '../db/invite-store';
 import { deterministicEventId, recordEvent } from '../events/outbox';
-import { emailHashOf, sha256 } from '../auth/hashing';
+import { emailHashOf, tokenHash } from '../auth/hashing';
 import type { InviteRole, IssuedInvite } from '../auth/invite-types';
 import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
@@ -56,13 +64,9 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       role: InviteRole;
       runKey?: string;
     }): Promise<string> {
-      const db = orm.em.getConnection();
       if (input.runKey) {
-        const kept = await db.execute<{ invite_token: string }[]>(
-          'select invite_token from upstream_invites where run_key = ?',
-          [input.runKey],
-        );
-        if (kept[0]) return kept[0].invite_token;
+        const kept = await keptUpstreamInvite(orm.em, input.runKey);
+        if (kept) return kept;
       }
       const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
         token: secrets.open(input.token),
@@ -76,12 +80,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       const sealed = secrets.seal(res.body.invite_token);
       if (!input.runKey) return sealed;
       // An overlapping attempt (after a start-to-close timeout) may have kept its own: one wins.
-      const kept = await db.execute<{ invite_token: string }[]>(
-        `insert into upstream_invites (run_key, invite_token) values (?, ?)
-         on conflict (run_key) do update set run_key = excluded.run_key returning invite_token`,
-        [input.runKey, sealed],
-      );
-      return kept[0]?.invite_token ?? sealed;
+      return (await keepUpstreamInvite(orm.em, input.runKey, sealed)) ?? sealed;
     },
 
     /**
@@ -125,21 +124,17 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
       await orm.em.fork().transactional(async (em) => {
         // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
-        await em.execute('delete from upstream_invites where run_key = ?', [input.eventKey]);
-        await em.execute(
-          `insert into org_invites (invite_id, org_id, email_hash, role, token_hash, workflow_id, status, invited_by, expires_at)
-           values (?, ?, ?, ?, ?, ?, 'pending', ?, ?) on conflict (invite_id) do nothing`,
-          [
-            invite.invite_id,
-            input.orgId,
-            emailHashOf(input.email),
-            input.role,
-            sha256(invite.invite_token),
-            input.workflowId,
-            input.invitedBy,
-            invite.expires_at,
-          ],
-        );
+        await forgetUpstreamInvite(em, input.eventKey);
+        await insertInvite(em, {
+          inviteId: invite.invite_id,
+          orgId: input.orgId,
+          emailHash: emailHashOf(input.email),
+          role: input.role,
+          tokenHash: tokenHash(invite.invite_token),
+          workflowId: input.workflowId,
+          invitedBy: input.invitedBy,
+          expiresAt: invite.expires_at,
+        });
         await recordEvent(em, config, {
           eventType: 'user_invited',
           eventId: deterministicEventId(input.eventKey, 'user_invited'),
@@ -168,10 +163,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       ip: string | null;
     }): Promise<void> {
       await orm.em.fork().transactional(async (em) => {
-        await em.execute(
-          `update org_invites set status = 'accepted', accepted_by = ?, updated_at = now() where invite_id = ?`,
-          [input.userId, input.inviteId],
-        );
+        await markInviteAcceptedBy(em, input.inviteId, input.userId);
         await recordEvent(em, config, {
           eventType: 'invite_accepted',
           eventId: deterministicEventId(input.eventKey, 'invite_accepted'),
@@ -186,12 +178,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       inviteId: string;
       status: 'pending' | 'expired' | 'revoked' | 'accepted';
     }): Promise<void> {
-      await orm.em
-        .getConnection()
-        .execute(`update org_invites set status = ?, updated_at = now() where invite_id = ? and status = 'pending'`, [
-          input.status,
-          input.inviteId,
-        ]);
+      await closePendingInvite(orm.em, input.inviteId, input.status);
     },
   };
 }

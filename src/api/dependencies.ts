@@ -55,12 +55,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   }).admin();
 
   const authService = new AuthServiceClient(config, logger);
-  const denylist = new TokenDenylist(
-    config.DATABASE_URL,
-    <T>(sql: string, params: unknown[]) => orm.em.getConnection().execute<T[]>(sql, params),
-    logger,
-    config.DENYLIST_MAX_STALENESS,
-  );
+  const denylist = new TokenDenylist(config.DATABASE_URL, orm.em, logger, config.DENYLIST_MAX_STALENESS);
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
   const outboxWriter = new OutboxWriter(orm, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);

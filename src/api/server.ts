@@ -5,6 +5,7 @@ import { createProcessLogger } from '../logger';
 import { createAdminServer } from './admin';
 import { createServer } from './app';
 import { createDependencies } from './dependencies';
+import { errorMessage } from '../lib/error-message';
 
 async function main() {
   const config = loadConfigOrExit();
@@ -37,6 +38,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`gateway failed to start: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -1,19 +1,24 @@
-import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import type { Sql } from '../db/orm';
+import {
+  deleteExpiredRevocations,
+  insertRevokedToken,
+  isRevokedInDatabase,
+  listenForRevocations,
+  loadRevocations,
+} from '../db/revoked-token-store';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { tokenHash } from './hashing';
+import { errorMessage } from '../lib/error-message';
+import { within } from '../lib/wait';
 
-const CHANNEL = 'gateway_token_revoked';
 /** A LISTEN socket that died silently (no FIN: NAT, failover) is noticed within about 30 s. */
 const HEARTBEAT_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 5_000;
 const KEEPALIVE_DELAY_MS = 10_000;
 /** Names the LISTEN session in pg_stat_activity (operators, tests). */
 export const LISTENER_APPLICATION_NAME = 'gateway-denylist-listener';
-
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /**
  * The logout denylist. Revocations are rows in PostgreSQL (survive restarts, shared by every
@@ -39,8 +44,8 @@ export class TokenDenylist {
 
   constructor(
     private readonly databaseUrl: string,
-    /** Runs SQL with `?` placeholders on the shared pool (MikroORM's connection). */
-    private readonly query: <T>(sql: string, params: unknown[]) => Promise<T[]>,
+    /** The shared pool (`orm.em`), for the revocation rows. */
+    private readonly db: Sql,
     private readonly logger: Logger,
     /** DENYLIST_MAX_STALENESS: how long a replica that lost the database keeps trusting its in-memory list. */
     private readonly maxStalenessMs = 60_000,
@@ -58,15 +63,10 @@ export class TokenDenylist {
     const hash = tokenHash(token);
     const exp = new Date(expSeconds * 1000);
     try {
-      // One statement: the row and the notification commit together.
-      await this.query(
-        `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values (?, ?, ?) on conflict (token_hash) do nothing)
-         select pg_notify('${CHANNEL}', ?)`,
-        [hash, userId, exp, `${hash}:${exp.getTime()}`],
-      );
+      await insertRevokedToken(this.db, hash, userId, exp);
     } catch (err) {
       // A logout the other replicas never hear of would be silently lost: the client must retry.
-      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'token revocation not recorded');
+      this.logger.warn({ error: errorMessage(err) }, 'token revocation not recorded');
       throw new HttpError('upstream_unavailable', 'Logout cannot be recorded right now; retry later', {
         headers: { 'retry-after': '5' },
       });
@@ -81,14 +81,11 @@ export class TokenDenylist {
     if (this.synced) return false;
     const now = Date.now();
     if (now < this.skipDatabaseUntil && now < this.trustMemoryUntil) return false;
-    let rows: { one: number }[];
+    let revoked: boolean;
     try {
-      rows = await this.query<{ one: number }>(
-        'select 1 as one from revoked_tokens where token_hash = ? and expires_at > now()',
-        [hash],
-      );
+      revoked = await isRevokedInDatabase(this.db, hash);
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       if (Date.now() < this.trustMemoryUntil) {
         this.skipDatabaseUntil = Date.now() + 1_000;
         if (!this.staleWarned) this.logger.warn({ error }, 'token denylist unreachable; serving from memory');
@@ -101,7 +98,7 @@ export class TokenDenylist {
         headers: { 'retry-after': '5' },
       });
     }
-    return rows.length > 0;
+    return revoked;
   }
 
   async close(): Promise<void> {
@@ -126,42 +123,35 @@ export class TokenDenylist {
       const [hash, exp] = (msg.payload ?? '').split(':');
       if (hash && exp) this.revoked.set(hash, Number(exp));
     });
-    let rows: { rows: { token_hash: string; exp: string }[]; rowCount: number | null };
+    let revocations: { hash: string; expMs: number }[];
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await listenForRevocations(client);
       this.listener = client;
       // Load after LISTEN, so a revocation between the two is seen by one of them.
-      rows = await client.query<{ token_hash: string; exp: string }>(
-        'select token_hash, (extract(epoch from expires_at) * 1000)::bigint as exp from revoked_tokens where expires_at > now()',
-      );
+      revocations = await loadRevocations(client);
     } catch (err) {
       if (this.listener === client) this.listener = undefined;
       await client.end().catch(() => undefined); // a half-open session must not linger
       throw err;
     }
-    for (const r of rows.rows) this.revoked.set(r.token_hash, Number(r.exp));
+    for (const r of revocations) this.revoked.set(r.hash, r.expMs);
     this.synced = true;
     this.staleWarned = false;
-    this.logger.debug({ revoked: rows.rowCount }, 'token denylist synchronised');
+    this.logger.debug({ revoked: revocations.length }, 'token denylist synchronised');
   }
 
   /** A query on the LISTEN connection: an error or no answer in time means the socket is gone. */
   private async heartbeat() {
     const client = this.listener;
     if (!client) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_TIMEOUT_MS);
-    });
     try {
-      await Promise.race([client.query('select 1'), timeout]);
+      const answered = await within(client.query('select 1'), HEARTBEAT_TIMEOUT_MS);
+      if (answered === undefined) throw new Error('heartbeat timed out');
     } catch (err) {
       this.lost(client, err instanceof Error ? err : new Error(String(err)));
       // Without awaiting: ending a dead socket may never complete.
       void client.end().catch(() => undefined);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -177,10 +167,7 @@ export class TokenDenylist {
   private scheduleReconnect(err: unknown) {
     if (this.closed) return;
     this.synced = false;
-    this.logger.warn(
-      { error: err instanceof Error ? err.message : String(err) },
-      'token denylist listener down; checking the database per request',
-    );
+    this.logger.warn({ error: errorMessage(err) }, 'token denylist listener down; checking the database per request');
     this.reconnectTimer = setTimeout(() => {
       this.connect().catch((e: unknown) => this.scheduleReconnect(e));
     }, 2_000);
@@ -190,9 +177,6 @@ export class TokenDenylist {
   private purgeMemory() {
     const now = Date.now();
     for (const [hash, exp] of this.revoked) if (exp <= now) this.revoked.delete(hash);
-    // Expired rows are useless; delete them opportunistically (any replica may do it).
-    void this.query("delete from revoked_tokens where expires_at < now() - interval '1 hour'", []).catch(
-      () => undefined,
-    );
+    void deleteExpiredRevocations(this.db).catch(() => undefined);
   }
 }

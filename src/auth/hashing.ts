@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-
-export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+import { sha256Hex } from '../lib/hash';
 
 /** How an e-mail appears in workflow ids and the invites table: never in plaintext. */
-export const emailHashOf = (email: string) => sha256(email.trim().toLowerCase());
+export const emailHashOf = (email: string) => sha256Hex(email.trim().toLowerCase());
+
+/** How a token (access or invite) is keyed in revoked_tokens, org_invites and caches: never in plaintext. */
+export const tokenHash = (token: string) => sha256Hex(token);

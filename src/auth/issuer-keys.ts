@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { errorMessage } from '../lib/error-message';
 
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_AGE_MS = 10 * 60_000;
@@ -69,7 +70,7 @@ export class IssuerKeys {
       this.lastAttemptFailed = false;
     } catch (err) {
       this.lastAttemptFailed = true;
-      this.logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'JWKS unavailable');
+      this.logger.warn({ error: errorMessage(err) }, 'JWKS unavailable');
       if (!this.local) throw new IssuerKeysUnavailable();
       // With a last good set: known kids keep verifying; the caller decides for unknown ones.
     }

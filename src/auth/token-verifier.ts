@@ -3,9 +3,10 @@ import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import type { AuthServiceClient } from '../upstreams/auth-service';
-import { tokenHash, type TokenDenylist } from './denylist';
+import { tokenHash } from './hashing';
+import type { TokenDenylist } from './denylist';
 import type { AuthenticatedUser } from './types';
-import { LruMap } from '../bounded-map';
+import { LruMap } from '../lib/bounded-map';
 import { IssuerKeys } from './issuer-keys';
 
 const VALIDATE_CACHE_MAX_MS = 60_000;

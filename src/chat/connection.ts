@@ -1,6 +1,7 @@
 import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
+import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { CHAT_MAX_MESSAGE_BYTES } from './limits';
 import { ChatLink } from './link';
@@ -14,19 +15,8 @@ export interface ChatConnectionOptions {
   onMessage(payload: EachMessagePayload): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
 const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
-
-export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * The Kafka side of the chat client: one producer for requests and one consumer of the reply
@@ -73,7 +63,7 @@ export class ChatConnection {
     this.closing = true;
     this.link.lost('the gateway is shutting down');
     this.link.wake();
-    await withTimeout(this.connecting ?? Promise.resolve(), 5_000);
+    await within(this.connecting ?? Promise.resolve(), 5_000);
     await this.disconnect();
   }
 
@@ -197,6 +187,6 @@ export class ChatConnection {
     this.admin = undefined;
     const clients = [consumer, producer, admin].filter((c) => c !== undefined && this.connected.delete(c));
     // A client stuck reconnecting can take long to let go: bound it.
-    await withTimeout(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
+    await within(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
   }
 }

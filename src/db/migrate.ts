@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../config';
 import { createProcessLogger } from '../logger';
 import { initOrm, migrate } from './orm';
+import { errorMessage } from '../lib/error-message';
 
 async function main() {
   const config = loadConfigOrExit();
@@ -15,6 +16,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`migration failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`migration failed: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -1,15 +1,15 @@
-import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, defineConfig, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { IdempotencyKeySchema } from './entities/idempotency-key.entity';
-import { OutboxEventSchema } from './entities/outbox-event.entity';
 
-export const ENTITIES = [OutboxEventSchema, IdempotencyKeySchema];
+/** What a store runs its SQL on: `orm.em` (the pool) or the `em` of a transaction (docs/adr/0011). */
+export type Sql = Pick<EntityManager, 'execute'>;
 
 export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger): Options {
   return defineConfig({
     clientUrl: config.DATABASE_URL,
-    entities: ENTITIES,
+    // No entities: the stores in src/db/ write their SQL by hand (docs/adr/0011).
+    entities: [],
     pool: { min: 0, max: config.DATABASE_POOL_MAX, idleTimeoutMillis: 30_000 },
     // Bounded waits everywhere: connecting (5 s), waiting for a pooled connection (5 s; knex's
     // default of 60 s would hold requests for a minute while PostgreSQL is down), each statement (15 s).
@@ -31,7 +31,7 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
       snapshot: false,
       tableName: 'mikro_orm_migrations',
     },
-    discovery: { warnWhenNoEntities: true },
+    discovery: { warnWhenNoEntities: false },
     debug: false,
     logger: (msg) => logger?.debug({ component: 'orm' }, msg),
     // The database may not be up yet when a process boots; readiness reports it instead of crashing.

@@ -2,6 +2,7 @@ import type { Message } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import { groupByTopic } from '../kafka/batching-producer';
+import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
 import { buildEvent, type RecordEventInput } from './outbox';
@@ -260,16 +261,5 @@ export class AccessEventPublisher {
   private kafkaProducer(): RelayProducer {
     const { config } = this.options;
     return eventProducer(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log);
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { insertOutboxRows } from '../db/outbox-store';
 import type { Logger } from '../logger';
 import type { EventTopics, EventType } from './catalog';
-import { OUTBOX_CHANNEL, buildEvent, type RecordEventInput } from './outbox';
+import { buildEvent, type RecordEventInput } from './outbox';
+import { errorMessage } from '../lib/error-message';
 
 interface Pending {
   /** The row as a JSON object text, ready to join into the batch's JSON array. */
@@ -212,19 +214,7 @@ export class OutboxWriter {
     while (this.queue.length) {
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
-        // One bound parameter (a JSON array of rows) rather than values inlined into the SQL text:
-        // MikroORM's `execute` formats parameters into the statement client-side, which cost more
-        // CPU per event than the insert itself (measured: `quoteValue` and socket writes in the profile).
-        await this.orm.em.getKnex().raw(
-          `with ins as (
-             insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
-             select r.event_id, r.topic, r.message_key, r.event_type, r.payload, r.headers
-               from json_to_recordset(?::json)
-                 as r(event_id uuid, topic text, message_key text, event_type text, payload json, headers json)
-             on conflict (event_id) do nothing returning 1)
-           select pg_notify('${OUTBOX_CHANNEL}', '') from (select 1) x where exists (select 1 from ins)`,
-          [`[${batch.map((p) => p.row).join(',')}]`],
-        );
+        await insertOutboxRows(this.orm, `[${batch.map((p) => p.row).join(',')}]`);
       } catch (err) {
         this.onFailure(err);
         return;
@@ -241,7 +231,7 @@ export class OutboxWriter {
     this.metrics.failures.inc();
     if (!this.failing) {
       this.logger.error(
-        { error: err instanceof Error ? err.message : String(err), pending: this.queue.length },
+        { error: errorMessage(err), pending: this.queue.length },
         'outbox write failed; state events wait in memory and are retried',
       );
     }

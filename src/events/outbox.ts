@@ -1,5 +1,7 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { insertOutboxEvent } from '../db/outbox-store';
+import { sha256Bytes } from '../lib/hash';
 import {
   EVENT_CATALOG,
   isEventType,
@@ -14,9 +16,6 @@ import {
 } from './catalog';
 import { Value } from '@sinclair/typebox/value';
 import { EVENT_DATA_SCHEMAS } from './schemas';
-
-/** NOTIFY channel that wakes the relays when an event is committed. */
-export const OUTBOX_CHANNEL = 'outbox_events';
 
 /**
  * An event that must never be written: unknown type, missing key, or a secret in its data.
@@ -63,13 +62,7 @@ function uuidText(b: Buffer): string {
  * from SHA-256, stamped version 8 as RFC 9562 prescribes for SHA-256 names (v5 is SHA-1 only).
  */
 export function deterministicEventId(workflowId: string, step: string | number): string {
-  const hash = createHash('sha256')
-    .update(EVENT_ID_NAMESPACE)
-    .update('\0')
-    .update(workflowId)
-    .update('\0')
-    .update(String(step))
-    .digest();
+  const hash = sha256Bytes(`${EVENT_ID_NAMESPACE}\0${workflowId}\0${String(step)}`);
   const b = hash.subarray(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x80;
   b[8] = (b[8]! & 0x3f) | 0x80;
@@ -178,16 +171,14 @@ export async function recordEvent<T extends EventType>(
   input: RecordEventInput<T>,
 ): Promise<RecordedEvent> {
   const { envelope, headers, topic, key } = buildEvent(config, input);
-  const rows = await em.execute<{ id: string }[]>(
-    `insert into outbox_events (event_id, topic, message_key, event_type, payload, headers)
-     values (?, ?, ?, ?, ?::json, ?::json)
-     on conflict (event_id) do nothing
-     returning id`,
-    [envelope.event_id, topic, key, envelope.event_type, JSON.stringify(envelope), JSON.stringify(headers)],
-  );
-  const inserted = rows.length > 0;
-  // Delivered at commit (never for a rolled-back transaction); relays poll anyway if it is lost.
-  if (inserted) await em.execute(`select pg_notify('${OUTBOX_CHANNEL}', '')`);
+  const inserted = await insertOutboxEvent(em, {
+    eventId: envelope.event_id,
+    topic,
+    messageKey: key,
+    eventType: envelope.event_type,
+    payload: JSON.stringify(envelope),
+    headers: JSON.stringify(headers),
+  });
   return { eventId: envelope.event_id, topic, key, inserted };
 }
 

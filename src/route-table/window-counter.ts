@@ -1,4 +1,4 @@
-import { LruMap } from '../bounded-map';
+import { LruMap } from '../lib/bounded-map';
 
 /** Keys one counter remembers (least recently used evicted), so rotating callers cannot grow memory. */
 const KEYS_PER_COUNTER = 10_000;

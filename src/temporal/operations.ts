@@ -3,7 +3,7 @@
  * its result when it ends within WORKFLOW_SYNC_TIMEOUT_MS, otherwise with an operation id; and
  * describe an operation for GET /v1/operations/{id}.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -19,6 +19,7 @@ import {
   type Workflow,
 } from '@temporalio/common';
 import { ERROR_STATUS, HttpError, type ErrorCode } from '../errors';
+import { sha256Hex } from '../lib/hash';
 import { SEALED_PREFIX, type SecretBox } from './secrets';
 
 /** Search attributes operators filter on in Temporal UI (registered by scripts/stack.sh and compose). */
@@ -69,9 +70,7 @@ const SAFE_ID_PART = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function operationKey(idempotencyKey: string | undefined, _requestId?: string): string {
   if (idempotencyKey === undefined) return randomUUID();
-  return SAFE_ID_PART.test(idempotencyKey)
-    ? idempotencyKey
-    : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
+  return SAFE_ID_PART.test(idempotencyKey) ? idempotencyKey : sha256Hex(idempotencyKey).slice(0, 32);
 }
 
 /** The operation a failed workflow reports, from the ApplicationFailure its activity or itself threw. */

@@ -1,11 +1,13 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, clientSafeDetail, type FieldError } from '../errors';
+import { jitteredBackoff, sleep } from '../lib/wait';
 import type { Logger } from '../logger';
 import { authReplySpec } from '../auth/replies';
 import { CircuitBreaker } from './circuit-breaker';
 import { readUpstreamReply, refuseReply } from './replies';
-import { Agent, errors as undiciErrors, request } from './undici-lean';
+import { Agent, request } from './undici-lean';
+import { isUpstreamTimeout } from './upstream-errors';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -129,7 +131,7 @@ export class AuthServiceClient {
     const attempts = retry ? this.config.AUTH_SERVICE_RETRIES + 1 : 1;
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(backoff(attempt));
+      if (attempt > 0) await sleep(jitteredBackoff(attempt));
       try {
         const res = await this.once<T>(method, path, opts);
         if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1)
@@ -220,13 +222,8 @@ export class AuthServiceClient {
       return { status: res.statusCode, body: body as T };
     } catch (err) {
       this.breaker.failure();
-      // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
       const name = (err as { name?: unknown } | null)?.name;
-      const timedOut =
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError ||
-        name === 'TimeoutError' ||
-        name === 'AbortError';
+      const timedOut = isUpstreamTimeout(err);
       this.logger.warn(
         {
           upstream: 'auth-service',
@@ -244,13 +241,4 @@ export class AuthServiceClient {
       clearTimeout(timer);
     }
   }
-}
-
-function backoff(attempt: number): number {
-  const base = 100 * 2 ** (attempt - 1);
-  return base / 2 + Math.random() * base; // "equal jitter"
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

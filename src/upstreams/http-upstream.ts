@@ -1,10 +1,12 @@
 import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
+import { jitteredBackoff, sleep } from '../lib/wait';
 import type { Logger as PinoLogger } from '../logger';
 
 type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
 import { CircuitBreaker } from './circuit-breaker';
-import { Agent, errors as undiciErrors, request } from './undici-lean';
+import { Agent, request } from './undici-lean';
+import { isUpstreamTimeout } from './upstream-errors';
 
 export interface HttpUpstreamOptions {
   /** Name in logs, metrics and error details, e.g. `billing`. */
@@ -78,14 +80,14 @@ export class HttpUpstream {
       try {
         const res = await this.once(req);
         if (attempt < attempts && RETRYABLE_STATUS.has(res.status)) {
-          await sleep(backoff(attempt));
+          await sleep(jitteredBackoff(attempt));
           continue;
         }
         return res;
       } catch (err) {
         const retryable = err instanceof HttpError && err.transient;
         if (!retryable || attempt >= attempts) throw err;
-        await sleep(backoff(attempt));
+        await sleep(jitteredBackoff(attempt));
       }
     }
   }
@@ -136,11 +138,7 @@ export class HttpUpstream {
     } catch (err) {
       this.breaker.failure();
       const name = (err as { name?: unknown } | null)?.name;
-      const timedOut =
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError ||
-        name === 'TimeoutError' ||
-        name === 'AbortError';
+      const timedOut = isUpstreamTimeout(err);
       this.logger.warn(
         {
           upstream: this.name,
@@ -161,13 +159,4 @@ export class HttpUpstream {
       clearTimeout(timer);
     }
   }
-}
-
-function backoff(attempt: number): number {
-  const base = 100 * 2 ** (attempt - 1);
-  return base / 2 + Math.random() * base; // "equal jitter"
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

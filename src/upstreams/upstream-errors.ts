@@ -1,4 +1,17 @@
 import { ERROR_STATUS, HttpError, type ErrorCode, type FieldError } from '../errors';
+import { errors as undiciErrors } from './undici-lean';
+
+/** Whether an upstream call ran out of time: undici's header or body timeout, or the deadline's abort. */
+export function isUpstreamTimeout(err: unknown): boolean {
+  // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
+  const name = (err as { name?: unknown } | null)?.name;
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    name === 'TimeoutError' ||
+    name === 'AbortError'
+  );
+}
 
 /** Upstream text that must never reach a client, even inside a 4xx `detail`. */
 const LEAKY_DETAIL =

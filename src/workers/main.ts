@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '../config';
 import { OutboxRelay } from '../events/relay';
 import { createProcessLogger } from '../logger';
 import { createWorker } from './worker';
+import { errorMessage } from '../lib/error-message';
 
 async function main() {
   const config = loadConfigOrExit();
@@ -24,6 +25,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`worker failed: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { LruMap } from '../../src/bounded-map';
+import { LruMap } from '../../src/lib/bounded-map';
 
 describe('LruMap', () => {
   it('never holds more than its limit, evicting the least recently used entry', () => {

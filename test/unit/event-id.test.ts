@@ -20,4 +20,8 @@ describe('event ids', () => {
     expect(a).not.toBe(deterministicEventId('sign-up-1', 'other'));
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
+
+  it('deterministicEventId of a given workflow and step never changes (retries after a deploy rewrite the same row)', () => {
+    expect(deterministicEventId('sign-up-1', 'user_registered')).toBe('e10e3ceb-11d3-8e79-a064-937df559e02d');
+  });
 });

@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { tokenHash } from '../../auth/denylist';
+import { tokenHash } from '../../auth/hashing';
 import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/types';
 
-import { LruMap } from '../../bounded-map';
+import { LruMap } from '../../lib/bounded-map';
 import { HttpError } from '../../errors';
 import { refuseCrossSiteCookie } from './cors';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Payload } from '@temporalio/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
-import { safeEqual } from '../../security';
+import { constantTimeEqual } from '../../lib/constant-time';
 import { OperatorTokenVerifier } from '../../auth/operator-token';
 import type { Logger } from '../../logger';
 
@@ -43,10 +43,10 @@ const codecRoutes: FastifyPluginAsync = async (app) => {
 
   async function authorize(request: FastifyRequest) {
     const internal = request.headers['x-internal-key'];
-    if (typeof internal === 'string' && safeEqual(internal, config.INTERNAL_SERVICE_KEY)) return;
+    if (typeof internal === 'string' && constantTimeEqual(internal, config.INTERNAL_SERVICE_KEY)) return;
     const auth = request.headers.authorization;
     if (config.CODEC_ENDPOINT_TOKEN && typeof auth === 'string' && auth.startsWith('Bearer ')) {
-      if (safeEqual(auth.slice(7), config.CODEC_ENDPOINT_TOKEN)) return;
+      if (constantTimeEqual(auth.slice(7), config.CODEC_ENDPOINT_TOKEN)) return;
     }
     if (operators) return operators.verify(auth);
     if (config.CODEC_ENDPOINT_TOKEN)

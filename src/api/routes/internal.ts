@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
-import { safeEqual } from '../../security';
+import { constantTimeEqual } from '../../lib/constant-time';
 import { closeIfBodyPending } from '../plugins/auth';
 import { emitEvent } from '../events';
 import { Member, Uuid, withErrors } from '../schemas';
@@ -42,7 +42,7 @@ const internalRoutes: FastifyPluginAsync = async (app) => {
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers['x-internal-key'];
-    if (typeof key !== 'string' || !safeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
+    if (typeof key !== 'string' || !constantTimeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
       closeIfBodyPending(request, reply);
       throw new HttpError('unauthorized', 'Missing or invalid X-Internal-Key');
     }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { emailHashOf, sha256 } from '../../auth/hashing';
+import { emailHashOf, tokenHash } from '../../auth/hashing';
+import { findInviteByTokenHash, findPendingInvite } from '../../db/invite-store';
 import { INVITE_FAILURES, type AcceptedInvite, type IssuedInvite, type OrgInviteInput } from '../../auth/invite-types';
 import { HttpError } from '../../errors';
 import { SecretBox } from '../../temporal/secrets';
@@ -21,14 +22,6 @@ const Accepted = Type.Object({ org_id: Type.String(), role: Type.String() });
 
 export const inviteWorkflowId = (orgId: string, email: string) => `org-invite/${orgId}/${emailHashOf(email)}`;
 
-interface InviteRow {
-  invite_id: string;
-  workflow_id: string;
-  status: 'pending' | 'accepted' | 'expired' | 'revoked';
-  expires_at: Date | string;
-  email_hash: string;
-}
-
 /**
  * Invites (gateway-http.md, Organizations): POST /v1/org/{id}/invite starts (or joins) the
  * org-invite workflow with Update-with-Start; POST /v1/invite/accept is an update on it.
@@ -44,15 +37,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       throw new HttpError('forbidden', 'Insufficient permissions');
   }
 
-  async function findByToken(token: string): Promise<InviteRow | undefined> {
-    const rows = await orm.em
-      .getConnection()
-      .execute<InviteRow[]>(
-        'select invite_id, workflow_id, status, expires_at, email_hash from org_invites where token_hash = ?',
-        [sha256(token)],
-      );
-    return rows[0];
-  }
+  const findByToken = (token: string) => findInviteByTokenHash(orm.em, tokenHash(token));
 
   app.post<{ Params: Static<typeof OrgParams>; Body: Static<typeof InviteBody> }>(
     '/v1/org/:id/invite',
@@ -191,13 +176,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       await assertOwner(request, request.params.id);
-      const rows = await orm.em
-        .getConnection()
-        .execute<InviteRow[]>(
-          "select invite_id, workflow_id, status, expires_at, email_hash from org_invites where invite_id = ? and org_id = ? and status = 'pending'",
-          [request.params.invite_id, request.params.id],
-        );
-      const row = rows[0];
+      const row = await findPendingInvite(orm.em, request.params.invite_id, request.params.id);
       if (!row) throw new HttpError('not_found', 'No pending invite with this id');
       await temporal.client.workflow.getHandle(row.workflow_id).signal(revokeInvite);
       return reply.status(204).send();

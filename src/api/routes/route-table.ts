@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors';
 import { forward } from '../../route-table/forward';
 import type { RouteMatch } from '../../route-table/table';
-import { safeEqual } from '../../security';
+import { constantTimeEqual } from '../../lib/constant-time';
 import { userDataHeader } from '../../upstreams/user-data';
 import { WindowCounter } from '../../route-table/window-counter';
 
@@ -58,7 +58,7 @@ const dispatcher: FastifyPluginAsync = async (app) => {
     if (route.auth === 'user') await app.authenticate(request, reply);
     if (route.auth === 'internal') {
       const key = request.headers['x-internal-key'];
-      if (typeof key !== 'string' || !safeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
+      if (typeof key !== 'string' || !constantTimeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
         throw new HttpError('unauthorized', 'Missing or invalid X-Internal-Key');
       }
     }

@@ -8,7 +8,8 @@ import { pruneOutbox } from './prune';
 import type { OutboxRelayOptions } from './options';
 import { eventProducer } from './producer';
 import { RelayRound } from './round';
-import { errorText, monotonicNow, within } from './util';
+import { within } from '../../lib/wait';
+import { errorText, monotonicNow } from './util';
 
 /*
  * Ordering design: one active publisher at a time (leader.ts). The publisher reads unpublished

@@ -1,7 +1,14 @@
 import { Client as PgClient } from 'pg';
 import type { Logger } from '../../logger';
-import { OUTBOX_CHANNEL } from '../outbox';
-import { errorText, within } from './util';
+import {
+  leaseRemainingMs,
+  listenForCommits,
+  releasePublisherLock,
+  takeSendLease,
+  tryPublisherLock,
+} from '../../db/outbox-relay-store';
+import { within } from '../../lib/wait';
+import { errorText } from './util';
 
 export interface LeaderSessionOptions {
   databaseUrl: string;
@@ -92,29 +99,18 @@ export class LeaderSession {
    * before the first send: the rest of the previous publisher's lease (0 when there was none).
    */
   async tryLead(client: PgClient): Promise<number | null> {
-    const res = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as ok', [
-      this.options.lockName,
-    ]);
-    if (res.rows[0]?.ok !== true) return null;
+    if (!(await tryPublisherLock(client, this.options.lockName))) return null;
     this.leading = true;
     // Only the publisher listens: a standby would wake on every commit just to retry the lock.
-    await client.query(`listen ${OUTBOX_CHANNEL}`);
-    const lease = await client.query<{ ms: number | null }>(
-      `select (extract(epoch from busy_until - clock_timestamp()) * 1000)::float8 as ms
-         from outbox_relay_lease where name = $1`,
-      [this.options.lockName],
-    );
+    await listenForCommits(client);
+    const remaining = await leaseRemainingMs(client, this.options.lockName);
     // Clamped: a lease from a clock far ahead must not keep the new publisher idle.
-    return Math.min(Math.max(0, lease.rows[0]?.ms ?? 0), this.options.leaseMs);
+    return Math.min(Math.max(0, remaining ?? 0), this.options.leaseMs);
   }
 
   /** Proves the lock is still held (throws otherwise) and takes the lease for one send. */
   async leaseBeforeSend(client: PgClient): Promise<void> {
-    await client.query(
-      `insert into outbox_relay_lease (name, busy_until) values ($1, clock_timestamp() + $2 * interval '1 millisecond')
-       on conflict (name) do update set busy_until = excluded.busy_until`,
-      [this.options.lockName, this.options.leaseMs],
-    );
+    await takeSendLease(client, this.options.lockName, this.options.leaseMs);
   }
 
   /** Releases the lock (handing over at once) and closes the session. */
@@ -124,7 +120,7 @@ export class LeaderSession {
     this.client = null;
     this.leading = false;
     if (!client) return;
-    if (wasLeader) await client.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    if (wasLeader) await releasePublisherLock(client).catch(() => undefined);
     await within(
       client.end().catch(() => undefined),
       2_000,

@@ -1,7 +1,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Client as PgClient } from 'pg';
+import { outboxBacklog } from '../../db/outbox-relay-store';
 import type { Logger } from '../../logger';
-import { errorText, within } from './util';
+import { within } from '../../lib/wait';
+import { errorText } from './util';
 
 const METRICS_TIMEOUT_MS = 2_000;
 
@@ -29,20 +31,11 @@ export function createRelayMetrics(client: () => PgClient | null, logger: Logger
       const pg = client();
       if (!pg) return;
       try {
-        const res = await within(
-          pg.query<{ size: number; lag: number | null; parked: number }>(
-            `select (select count(*) from outbox_events where published_at is null and parked_at is null)::int as size,
-                    (select extract(epoch from now() - created_at) from outbox_events
-                      where published_at is null and parked_at is null order by id limit 1)::float8 as lag,
-                    (select count(*) from outbox_events where parked_at is not null and published_at is null)::int as parked`,
-          ),
-          METRICS_TIMEOUT_MS,
-        );
-        if (!res) return;
-        const row = res.rows[0];
-        metrics.size.set(row?.size ?? 0);
-        metrics.lag.set(Math.max(0, row?.lag ?? 0));
-        metrics.parked.set(row?.parked ?? 0);
+        const row = await within(outboxBacklog(pg), METRICS_TIMEOUT_MS);
+        if (!row) return;
+        metrics.size.set(row.size);
+        metrics.lag.set(Math.max(0, row.lag ?? 0));
+        metrics.parked.set(row.parked);
       } catch (err) {
         logger.debug({ err: errorText(err) }, 'outbox metrics not refreshed');
       }

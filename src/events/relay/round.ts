@@ -1,23 +1,20 @@
 import type { Client as PgClient } from 'pg';
 import type { Producer } from 'kafkajs';
+import {
+  markOutboxPublished,
+  parkOutboxRow,
+  recordSendFailure,
+  selectUnpublished,
+  type OutboxRow,
+} from '../../db/outbox-relay-store';
 import { groupByTopic } from '../../kafka/batching-producer';
 import type { Logger } from '../../logger';
 import type { RelayMetrics } from './metrics';
-import { errorText, within } from './util';
+import { within } from '../../lib/wait';
+import { errorText } from './util';
 
 /** What the relay needs of a producer. */
 export type RelayProducer = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>;
-
-interface OutboxRow {
-  id: string;
-  event_id: string;
-  topic: string;
-  message_key: string;
-  /** The envelope exactly as written (a `json` column, selected as text: nothing to parse or re-encode). */
-  value: string;
-  headers: Record<string, string> | null;
-  attempts: number;
-}
 
 export type BatchOutcome = { published: number; full: boolean } | { failed: unknown; published: number };
 
@@ -73,14 +70,7 @@ export class RelayRound {
     const now = this.o.now();
     for (const [key, until] of this.heldKeys)
       if (until <= now || until > now + MAX_KEY_HOLD_MS) this.heldKeys.delete(key);
-    const { rows } = await client.query<OutboxRow>(
-      `select id, event_id, topic, message_key, payload::text as value, headers, attempts
-         from outbox_events
-        where published_at is null and parked_at is null and not (message_key = any($2::text[]))
-        order by id
-        limit $1`,
-      [this.o.batchSize, [...this.heldKeys.keys()]],
-    );
+    const rows = await selectUnpublished(client, this.o.batchSize, [...this.heldKeys.keys()]);
     if (rows.length === 0) return { published: 0, full: false };
     await this.o.afterSelect?.();
     try {
@@ -158,19 +148,20 @@ export class RelayRound {
 
   private async markPublished(client: PgClient, rows: OutboxRow[]): Promise<void> {
     // Ends the lease in the same statement: nothing of ours is in flight any more.
-    await client.query(
-      `with lease as (update outbox_relay_lease set busy_until = clock_timestamp() where name = $2)
-       update outbox_events set published_at = now() where id = any($1::bigint[])`,
-      [rows.map((r) => r.id), this.o.lockName],
+    await markOutboxPublished(
+      client,
+      rows.map((r) => r.id),
+      this.o.lockName,
     );
     this.o.metrics.published.inc(rows.length);
   }
 
   private async markFailed(client: PgClient, rows: OutboxRow[], err: unknown): Promise<void> {
     this.o.metrics.failures.inc(rows.length);
-    await client.query(
-      'update outbox_events set attempts = attempts + 1, last_error = $2 where id = any($1::bigint[])',
-      [rows.map((r) => r.id), errorText(err)],
+    await recordSendFailure(
+      client,
+      rows.map((r) => r.id),
+      errorText(err),
     );
   }
 
@@ -178,10 +169,7 @@ export class RelayRound {
     this.o.metrics.failures.inc();
     this.o.metrics.parkedTotal.inc();
     this.heldKeys.delete(row.message_key);
-    await client.query(
-      'update outbox_events set attempts = attempts + 1, last_error = $2, parked_at = now() where id = $1',
-      [row.id, errorText(err)],
-    );
+    await parkOutboxRow(client, row.id, errorText(err));
     this.o.logger.error(
       {
         err: errorText(err),
