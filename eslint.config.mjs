@@ -70,6 +70,28 @@ export default tseslint.config(
     },
   },
   {
+    // Size rule (issue 14): a file holds one thing, a function fits on a screen.
+    files: ['src/**/*.ts', 'fakes/**/*.ts'],
+    // TEMPORARY: offenders other helpers are splitting in their own branches right now. The
+    // coordinator removes this list when merging those branches; nothing may be added to it.
+    ignores: [
+      'src/activities/auth.ts',
+      'src/activities/invites.ts',
+      'src/api/plugins/idempotency.ts',
+      'src/chat/request-reply.ts',
+      'src/dev/auth-fake/app.ts',
+      'src/dev/auth-fake/server.ts',
+      'src/dev/auth-fake/validation.ts',
+      'src/dev/billing-fake/server.ts',
+      'src/dev/chat-fake/service.ts',
+      'src/workflows/org-invite.ts',
+    ],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
