@@ -70,8 +70,17 @@ export default tseslint.config(
     },
   },
   {
-    // The upstream fakes (fakes/, outside the product build) keep the source size limits.
-    files: ['fakes/**/*.ts'],
+    // Size rule (issue 14): a file holds one thing, a function fits on a screen.
+    files: ['src/**/*.ts', 'fakes/**/*.ts'],
+    // TEMPORARY: offenders other helpers are splitting in their own branches right now. The
+    // coordinator removes this list when merging those branches; nothing may be added to it.
+    ignores: [
+      'src/activities/auth.ts',
+      'src/activities/invites.ts',
+      'src/api/plugins/idempotency.ts',
+      'src/chat/request-reply.ts',
+      'src/workflows/org-invite.ts',
+    ],
     rules: {
       'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],

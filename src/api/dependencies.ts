@@ -1,6 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
-import type { Admin } from 'kafkajs';
 import type { Config } from '../config';
 import { initOrm } from '../db/orm';
 import { createKafka } from '../kafka/client';
@@ -48,12 +47,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
     dataConverter: { payloadCodecs: [codec] },
   });
 
-  const kafkaAdmin: Admin = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-health`, logger, {
-    retry: { retries: 0 },
-    connectionTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
-    requestTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
-  }).admin();
-
+  const kafka = kafkaProbe(config, logger);
   const authService = new AuthServiceClient(config, logger);
   const denylist = new TokenDenylist(config.DATABASE_URL, orm.em, logger, config.DENYLIST_MAX_STALENESS);
   await denylist.start();
@@ -64,56 +58,10 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
   relay?.start();
 
-  // kafkajs' disconnect() waits forever on an admin that never connected.
-  let kafkaAdminUsed = false;
-
-  const probes: DependencyProbe[] = [
-    {
-      name: 'postgres',
-      check: async () => {
-        await orm.em.getConnection().execute('select 1');
-      },
-    },
-    {
-      name: 'kafka',
-      check: async () => {
-        kafkaAdminUsed = true;
-        await kafkaAdmin.connect();
-        const cluster = await kafkaAdmin.describeCluster();
-        if (cluster.brokers.length === 0) throw new Error('no brokers');
-      },
-    },
-    {
-      name: 'temporal',
-      check: async () => {
-        await connection.ensureConnected();
-        const res = await connection.withDeadline(Date.now() + config.HEALTH_CHECK_TIMEOUT_MS, () =>
-          connection.healthService.check({}),
-        );
-        // 1 = SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus
-        if (Number(res.status) !== 1) throw new Error(`status ${String(res.status)}`);
-      },
-    },
-    {
-      name: 'auth-service',
-      check: async () => {
-        const status = await authService.probe(config.HEALTH_CHECK_TIMEOUT_MS);
-        if (status >= 500) throw new Error(`HTTP ${status}`);
-      },
-    },
-  ];
-
   // Connects in the background: the gateway starts (and chat calls answer 503) while Kafka is away.
   const chat = new ChatRequestReply({ config, logger, role: 'api' });
   chat.start();
-  // A real round trip through the chat service (chat_get_settings needs no user), for information.
-  probes.push({
-    name: 'chat-service',
-    check: async () => {
-      if (!chat.isReady) throw new Error(chat.problem ?? 'not connected');
-      await chat.request('chat_get_settings', {}, { timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS });
-    },
-  });
+  const probes = dependencyProbes(config, { orm, connection, authService, chat, kafka: kafka.probe });
 
   return {
     orm,
@@ -134,7 +82,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
         accessEvents.close(),
         chat.close(),
         relay?.stop(),
-        kafkaAdminUsed ? kafkaAdmin.disconnect() : undefined,
+        kafka.close(),
         connection.close(),
         authService.close(),
         denylist.close(),
@@ -142,4 +90,78 @@ export async function createDependencies(config: Config, logger: Logger): Promis
       await orm.close(true);
     },
   };
+}
+
+/** The Kafka readiness probe's own admin client (no retries, the probe's timeout). */
+function kafkaProbe(config: Config, logger: Logger): { probe: DependencyProbe; close(): Promise<void> } {
+  const admin = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-health`, logger, {
+    retry: { retries: 0 },
+    connectionTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+    requestTimeout: config.HEALTH_CHECK_TIMEOUT_MS,
+  }).admin();
+  // kafkajs' disconnect() waits forever on an admin that never connected.
+  let used = false;
+  return {
+    probe: {
+      name: 'kafka',
+      check: async () => {
+        used = true;
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.length === 0) throw new Error('no brokers');
+      },
+    },
+    close: async () => {
+      if (used) await admin.disconnect();
+    },
+  };
+}
+
+/** What /health/ready reports, in this order (informational: see health.ts). */
+function dependencyProbes(
+  config: Config,
+  deps: {
+    orm: MikroORM;
+    connection: Connection;
+    authService: AuthServiceClient;
+    chat: ChatRequestReply;
+    kafka: DependencyProbe;
+  },
+): DependencyProbe[] {
+  const { orm, connection, authService, chat } = deps;
+  return [
+    {
+      name: 'postgres',
+      check: async () => {
+        await orm.em.getConnection().execute('select 1');
+      },
+    },
+    deps.kafka,
+    {
+      name: 'temporal',
+      check: async () => {
+        await connection.ensureConnected();
+        const res = await connection.withDeadline(Date.now() + config.HEALTH_CHECK_TIMEOUT_MS, () =>
+          connection.healthService.check({}),
+        );
+        // 1 = SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus
+        if (Number(res.status) !== 1) throw new Error(`status ${String(res.status)}`);
+      },
+    },
+    {
+      name: 'auth-service',
+      check: async () => {
+        const status = await authService.probe(config.HEALTH_CHECK_TIMEOUT_MS);
+        if (status >= 500) throw new Error(`HTTP ${status}`);
+      },
+    },
+    {
+      // A real round trip through the chat service (chat_get_settings needs no user), for information.
+      name: 'chat-service',
+      check: async () => {
+        if (!chat.isReady) throw new Error(chat.problem ?? 'not connected');
+        await chat.request('chat_get_settings', {}, { timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS });
+      },
+    },
+  ];
 }

@@ -80,13 +80,10 @@ const errorReply = Type.Object({
   error: ChatErrorSchema,
 });
 
-/** The whole document; `brokers` and topic names are the configured ones. */
-export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
-  const operations = Object.keys(CHAT_OPERATIONS) as ChatOperation[];
+/** One channel per request topic, with the request messages of its operations. */
+function requestChannels(config: Config, operations: ChatOperation[]): { channels: Json; messages: Json } {
   const channels: Json = {};
   const messages: Json = {};
-  const ops: Json = {};
-
   for (const key of CHAT_REQUEST_TOPICS) {
     const id = CHANNEL_IDS[key];
     const own = operations.filter((o) => CHAT_OPERATIONS[o].topic === key);
@@ -98,8 +95,13 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
     };
     for (const o of own) messages[o] = requestMessage(o);
   }
+  return { channels, messages };
+}
 
-  const responseMessages: Json = { chat_error_response: { $ref: '#/components/messages/chat_error_response' } };
+/** Every reply, chunk and the error reply: the messages, and the responses channel's references to them. */
+function replyMessages(operations: ChatOperation[]): { messages: Json; refs: Json } {
+  const refs: Json = { chat_error_response: { $ref: '#/components/messages/chat_error_response' } };
+  const messages: Json = {};
   messages.chat_error_response = replyMessage(
     'chat_error_response',
     'Any operation failed: error {code, message} (or an old-style string)',
@@ -114,7 +116,7 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
         'One stream chunk (status chunk, sequence 0, 1, 2 …): userMessageId first, then message pieces',
         replyEnvelope(o, 'chunk', StreamChunkPayload),
       );
-      responseMessages[`${o}_chunk`] = { $ref: `#/components/messages/${o}_chunk` };
+      refs[`${o}_chunk`] = { $ref: `#/components/messages/${o}_chunk` };
     }
     messages[`${o}_response`] = replyMessage(
       `${o}_response`,
@@ -126,28 +128,14 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
           ])
         : replyEnvelope(o, 'success', spec.reply),
     );
-    responseMessages[`${o}_response`] = { $ref: `#/components/messages/${o}_response` };
+    refs[`${o}_response`] = { $ref: `#/components/messages/${o}_response` };
   }
-  channels[RESPONSES] = {
-    address: config.CHAT_SERVICE_RESPONSES_TOPIC,
-    title: 'CHAT_SERVICE_RESPONSES_TOPIC',
-    description:
-      'Chat service → gateway: every reply and stream chunk. Every gateway replica and worker reads all of it ' +
-      '(own consumer group, from the latest offset) and keeps the replies to its own pending request ids.',
-    messages: responseMessages,
-  };
-  channels[EVENTS] = {
-    address: config.CHAT_SERVICE_EVENTS_TOPIC,
-    title: 'CHAT_SERVICE_EVENTS_TOPIC',
-    description: "The chat service's own audit events; the gateway does not depend on them.",
-    messages: { chat_service_event: { $ref: '#/components/messages/chat_service_event' } },
-  };
-  messages.chat_service_event = replyMessage(
-    'chat_service_event',
-    'An audit event of the chat service',
-    ChatServiceEventSchema,
-  );
+  return { messages, refs };
+}
 
+/** What the gateway sends (each operation, with its replies) and what it consumes. */
+function operationsOf(operations: ChatOperation[], responseRefs: Json): Json {
+  const ops: Json = {};
   for (const o of operations) {
     const spec = CHAT_OPERATIONS[o];
     const channel = CHANNEL_IDS[spec.topic];
@@ -174,13 +162,47 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
     action: 'receive',
     channel: { $ref: `#/channels/${RESPONSES}` },
     summary: 'Replies and stream chunks; each gateway replica and worker reads them all and keeps its own',
-    messages: Object.keys(responseMessages).map((m) => ({ $ref: `#/channels/${RESPONSES}/messages/${m}` })),
+    messages: Object.keys(responseRefs).map((m) => ({ $ref: `#/channels/${RESPONSES}/messages/${m}` })),
   };
   ops.receiveChatServiceEvents = {
     action: 'receive',
     channel: { $ref: `#/channels/${EVENTS}` },
     summary: 'Audit events of the chat service (optional, e.g. for metrics)',
     messages: [{ $ref: `#/channels/${EVENTS}/messages/chat_service_event` }],
+  };
+  return ops;
+}
+
+/** The whole document; `brokers` and topic names are the configured ones. */
+export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
+  const operations = Object.keys(CHAT_OPERATIONS) as ChatOperation[];
+  const requests = requestChannels(config, operations);
+  const replies = replyMessages(operations);
+  const channels: Json = {
+    ...requests.channels,
+    [RESPONSES]: {
+      address: config.CHAT_SERVICE_RESPONSES_TOPIC,
+      title: 'CHAT_SERVICE_RESPONSES_TOPIC',
+      description:
+        'Chat service → gateway: every reply and stream chunk. Every gateway replica and worker reads all of it ' +
+        '(own consumer group, from the latest offset) and keeps the replies to its own pending request ids.',
+      messages: replies.refs,
+    },
+    [EVENTS]: {
+      address: config.CHAT_SERVICE_EVENTS_TOPIC,
+      title: 'CHAT_SERVICE_EVENTS_TOPIC',
+      description: "The chat service's own audit events; the gateway does not depend on them.",
+      messages: { chat_service_event: { $ref: '#/components/messages/chat_service_event' } },
+    },
+  };
+  const messages: Json = {
+    ...requests.messages,
+    ...replies.messages,
+    chat_service_event: replyMessage(
+      'chat_service_event',
+      'An audit event of the chat service',
+      ChatServiceEventSchema,
+    ),
   };
 
   return {
@@ -203,7 +225,7 @@ export function buildChatAsyncApi(config: Config, version = '0.1.0'): Json {
       },
     },
     channels,
-    operations: ops,
+    operations: operationsOf(operations, replies.refs),
     components: { messages },
   };
 }

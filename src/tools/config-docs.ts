@@ -1,5 +1,5 @@
 /**
- * Writes the configuration reference from the one list in src/config.ts: `.env.example` and
+ * Writes the configuration reference from the one list in src/config/: `.env.example` and
  * `docs/configuration.md` (`npm run config:docs`). A unit test keeps both in sync with the code.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ const rows = Object.entries(VARIABLES) as [string, { default: string; descriptio
 function envExample(): string {
   const out = [
     '# Every setting of the gateway and its worker, with its default. Copy to .env and adjust.',
-    '# Generated from src/config.ts by `npm run config:docs`.',
+    '# Generated from src/config/ by `npm run config:docs`.',
     '',
   ];
   for (const [name, v] of rows) {
@@ -27,7 +27,7 @@ function markdown(): string {
     '# Configuration',
     '',
     'Every variable of the gateway and its worker, its default and meaning. Generated from',
-    '`src/config.ts` by `npm run config:docs` (which also writes `.env.example`); a unit test keeps',
+    '`src/config/` by `npm run config:docs` (which also writes `.env.example`); a unit test keeps',
     'both in sync with the code. A bad value stops the process at start with one line naming the',
     'variable, e.g. `Invalid configuration: PORT must be an integer (got "eighty")`. With',
     '`NODE_ENV=production` insecure defaults (the development internal key, missing codec or secret',

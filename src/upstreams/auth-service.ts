@@ -1,13 +1,13 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { HttpError, clientSafeDetail, type FieldError } from '../errors';
-import { jitteredBackoff, sleep } from '../lib/wait';
+import { HttpError, clientSafeDetail } from '../errors';
 import type { Logger } from '../logger';
 import { authReplySpec } from '../auth/replies';
-import { CircuitBreaker } from './circuit-breaker';
 import { readUpstreamReply, refuseReply } from './replies';
-import { Agent, request } from './undici-lean';
-import { isUpstreamTimeout } from './upstream-errors';
+import type { CircuitBreaker } from './circuit-breaker';
+import { jitteredBackoff as backoff, sleep } from '../lib/wait';
+import { UpstreamPool } from './upstream-pool';
+import { detailOf, fieldErrorsOf } from './upstream-errors';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -29,22 +29,6 @@ export interface CallOptions {
 export interface UpstreamResponse<T = unknown> {
   status: number;
   body: T;
-}
-
-function detailOf(body: unknown): string | undefined {
-  if (body && typeof body === 'object' && 'detail' in body) {
-    const d = body.detail;
-    if (typeof d === 'string') return d;
-  }
-  return undefined;
-}
-
-function fieldErrorsOf(body: unknown): FieldError[] | undefined {
-  if (!body || typeof body !== 'object' || !Array.isArray((body as { detail?: unknown }).detail)) return undefined;
-  return ((body as { detail: { loc?: unknown[]; msg?: unknown }[] }).detail ?? []).map((e) => ({
-    field: (Array.isArray(e.loc) ? e.loc : []).filter((p) => p !== 'body').join('.') || 'body',
-    message: typeof e.msg === 'string' ? e.msg : 'is invalid',
-  }));
 }
 
 /**
@@ -86,11 +70,6 @@ export function reshapeAuthError(status: number, body: unknown): HttpError {
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
-/**
- * The one client of the auth service, used by routes and activities alike: a keep-alive pool,
- * a timeout on every call, retries with exponential backoff and jitter only where safe, and a
- * circuit breaker. It never follows redirects (the upstream's trailing-slash 307s point at itself).
- */
 /** Keep-alive pool to the auth service (bench/floor.ts uses the same, so the two are comparable). */
 export const AUTH_AGENT_OPTIONS = {
   keepAliveTimeout: 30_000,
@@ -99,12 +78,13 @@ export const AUTH_AGENT_OPTIONS = {
   connect: { timeout: 3_000 },
 };
 
+/**
+ * The one client of the auth service, used by routes and activities alike: a keep-alive pool,
+ * a timeout on every call, retries with exponential backoff and jitter only where safe, and a
+ * circuit breaker. It never follows redirects (the upstream's trailing-slash 307s point at itself).
+ */
 export class AuthServiceClient {
-  readonly breaker: CircuitBreaker;
-  private readonly dispatcher: Dispatcher;
-  /** AUTH_SERVICE_URL split once: undici's `request(url)` parsed the URL string on every call. */
-  private readonly origin: string;
-  private readonly basePath: string;
+  private readonly pool: UpstreamPool;
 
   constructor(
     private readonly config: Pick<
@@ -116,13 +96,23 @@ export class AuthServiceClient {
       | 'AUTH_BREAKER_COOLDOWN_MS'
       | 'INTERNAL_SERVICE_KEY'
     >,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    this.breaker = new CircuitBreaker('auth-service', config.AUTH_BREAKER_THRESHOLD, config.AUTH_BREAKER_COOLDOWN_MS);
-    const base = new URL(config.AUTH_SERVICE_URL);
-    this.origin = base.origin;
-    this.basePath = base.pathname.replace(/\/+$/, '');
-    this.dispatcher = new Agent(AUTH_AGENT_OPTIONS);
+    this.pool = new UpstreamPool(
+      {
+        name: 'auth-service',
+        title: 'Auth service',
+        url: config.AUTH_SERVICE_URL,
+        agent: AUTH_AGENT_OPTIONS,
+        breakerThreshold: config.AUTH_BREAKER_THRESHOLD,
+        breakerCooldownMs: config.AUTH_BREAKER_COOLDOWN_MS,
+      },
+      logger,
+    );
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.pool.breaker;
   }
 
   /** Sends one call; answers any upstream status (the caller decides), throws on transport failure. */
@@ -131,7 +121,7 @@ export class AuthServiceClient {
     const attempts = retry ? this.config.AUTH_SERVICE_RETRIES + 1 : 1;
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(jitteredBackoff(attempt));
+      if (attempt > 0) await sleep(backoff(attempt));
       try {
         const res = await this.once<T>(method, path, opts);
         if (!(retry && RETRYABLE_STATUS.has(res.status)) || attempt === attempts - 1)
@@ -159,86 +149,42 @@ export class AuthServiceClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.pool.close();
   }
 
   /** Readiness probe: the status of `GET /health`, outside the circuit breaker and without retries. */
   async probe(timeoutMs: number): Promise<number> {
-    const res = await request(this.dispatcher, {
-      origin: this.origin,
-      path: `${this.basePath}/health`,
-      method: 'GET',
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    await res.body.dump();
-    return res.statusCode;
+    return this.pool.probe('/health', timeoutMs);
   }
 
   private async once<T>(method: Method, path: string, opts: CallOptions): Promise<UpstreamResponse<T>> {
-    if (!this.breaker.allow()) {
-      // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
-      throw new HttpError('upstream_unavailable', 'Auth service is unavailable', {
-        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
-      });
-    }
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.internal) headers['x-internal-key'] = this.config.INTERNAL_SERVICE_KEY;
     const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
-    const timeout = opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS;
-    const started = performance.now();
-    // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
-    // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException('auth service call timed out', 'TimeoutError')),
-      timeout,
-    );
-    try {
-      const res = await request(this.dispatcher, {
-        origin: this.origin,
-        path: `${this.basePath}${path}${qs}`,
+    const res = await this.pool.send(
+      {
         method,
+        path: `${path}${qs}`,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: deadline.signal,
-      });
-      const text = await res.body.text();
-      const type = String(res.headers['content-type'] ?? '');
-      let body: unknown = text;
-      if (type.includes('json') && text) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-      }
-      if (res.statusCode >= 500) this.breaker.failure();
-      else this.breaker.success();
-      return { status: res.statusCode, body: body as T };
-    } catch (err) {
-      this.breaker.failure();
-      const name = (err as { name?: unknown } | null)?.name;
-      const timedOut = isUpstreamTimeout(err);
-      this.logger.warn(
-        {
-          upstream: 'auth-service',
-          method,
-          path,
-          ms: Math.round(performance.now() - started),
-          error: typeof name === 'string' ? name : 'error',
-        },
-        'auth service call failed',
-      );
-      throw timedOut
-        ? new HttpError('upstream_timeout', 'Auth service timed out', { transient: true })
-        : new HttpError('upstream_unavailable', 'Auth service is unavailable', { transient: true });
-    } finally {
-      clearTimeout(timer);
-    }
+        timeoutMs: opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS,
+      },
+      readJson,
+    );
+    return { status: res.status, body: res.body as T };
+  }
+}
+
+/** JSON when the upstream says so and it parses, else the text (FastAPI's bare 500s are text). */
+async function readJson(res: Dispatcher.ResponseData): Promise<unknown> {
+  const text = await res.body.text();
+  const type = String(res.headers['content-type'] ?? '');
+  if (!type.includes('json') || !text) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

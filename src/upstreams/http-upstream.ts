@@ -1,12 +1,10 @@
-import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
-import { jitteredBackoff, sleep } from '../lib/wait';
 import type { Logger as PinoLogger } from '../logger';
+import type { CircuitBreaker } from './circuit-breaker';
+import { jitteredBackoff as backoff, sleep } from '../lib/wait';
+import { UpstreamPool, type PoolAnswer } from './upstream-pool';
 
 type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
-import { CircuitBreaker } from './circuit-breaker';
-import { Agent, request } from './undici-lean';
-import { isUpstreamTimeout } from './upstream-errors';
 
 export interface HttpUpstreamOptions {
   /** Name in logs, metrics and error details, e.g. `billing`. */
@@ -32,11 +30,7 @@ export interface UpstreamRequest {
   retries?: number;
 }
 
-export interface UpstreamAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
+export type UpstreamAnswer = PoolAnswer<Buffer>;
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -49,25 +43,32 @@ export const isIdempotent = (method: string) => IDEMPOTENT.has(method.toUpperCas
  * gateway reshapes errors and may transform bodies); transport failures become `HttpError`s.
  */
 export class HttpUpstream {
-  readonly breaker: CircuitBreaker;
-  private readonly dispatcher: Dispatcher;
-  private readonly origin: string;
-  private readonly basePath: string;
+  private readonly pool: UpstreamPool;
 
   constructor(
     readonly options: HttpUpstreamOptions,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    const base = new URL(options.url);
-    this.origin = base.origin;
-    this.basePath = base.pathname.replace(/\/+$/, '');
-    this.breaker = new CircuitBreaker(options.name, options.breakerThreshold, options.breakerCooldownMs);
-    this.dispatcher = new Agent({
-      connections: options.connections,
-      keepAliveTimeout: options.keepAliveMs,
-      keepAliveMaxTimeout: Math.max(options.keepAliveMs, 60_000),
-      connect: { timeout: 3_000 },
-    });
+    this.pool = new UpstreamPool(
+      {
+        name: options.name,
+        title: options.name,
+        url: options.url,
+        agent: {
+          connections: options.connections,
+          keepAliveTimeout: options.keepAliveMs,
+          keepAliveMaxTimeout: Math.max(options.keepAliveMs, 60_000),
+          connect: { timeout: 3_000 },
+        },
+        breakerThreshold: options.breakerThreshold,
+        breakerCooldownMs: options.breakerCooldownMs,
+      },
+      logger,
+    );
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.pool.breaker;
   }
 
   get name(): string {
@@ -78,85 +79,27 @@ export class HttpUpstream {
     const attempts = 1 + (isIdempotent(req.method) ? (req.retries ?? 0) : 0);
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.once(req);
+        const res = await this.pool.send(req, async (r) => Buffer.from(await r.body.arrayBuffer()));
         if (attempt < attempts && RETRYABLE_STATUS.has(res.status)) {
-          await sleep(jitteredBackoff(attempt));
+          await sleep(backoff(attempt));
           continue;
         }
         return res;
       } catch (err) {
         const retryable = err instanceof HttpError && err.transient;
         if (!retryable || attempt >= attempts) throw err;
-        await sleep(jitteredBackoff(attempt));
+        await sleep(backoff(attempt));
       }
     }
   }
 
   /** Readiness (informational): the status of the readiness path, outside the breaker. */
   async probe(timeoutMs: number): Promise<number> {
-    const res = await request(this.dispatcher, {
-      origin: this.origin,
-      path: `${this.basePath}${this.options.readinessPath ?? '/health'}`,
-      method: 'GET',
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    await res.body.dump();
-    return res.statusCode;
+    return this.pool.probe(this.options.readinessPath ?? '/health', timeoutMs);
   }
 
   /** Waits for calls in flight, then closes the pool. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
-  }
-
-  private async once(req: UpstreamRequest): Promise<UpstreamAnswer> {
-    if (!this.breaker.allow()) {
-      throw new HttpError('upstream_unavailable', `${this.name} is unavailable`, {
-        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
-      });
-    }
-    const started = performance.now();
-    // One deadline for connect, headers and body; a plain timer, cleared at the end.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
-    try {
-      const res = await request(this.dispatcher, {
-        origin: this.origin,
-        path: `${this.basePath}${req.path}`,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-        signal: deadline.signal,
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      if (res.statusCode >= 500) this.breaker.failure();
-      else this.breaker.success();
-      return { status: res.statusCode, headers: res.headers, body };
-    } catch (err) {
-      this.breaker.failure();
-      const name = (err as { name?: unknown } | null)?.name;
-      const timedOut = isUpstreamTimeout(err);
-      this.logger.warn(
-        {
-          upstream: this.name,
-          method: req.method,
-          path: req.path.split('?')[0],
-          ms: Math.round(performance.now() - started),
-          error: typeof name === 'string' ? name : 'error',
-        },
-        'upstream call failed',
-      );
-      throw timedOut
-        ? new HttpError('upstream_timeout', `${this.name} timed out`, { transient: true })
-        : new HttpError('upstream_unavailable', `${this.name} is unavailable`, {
-            transient: true,
-            headers: { 'retry-after': '1' },
-          });
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.pool.close();
   }
 }

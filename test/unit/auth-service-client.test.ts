@@ -62,3 +62,36 @@ describe('AuthServiceClient request target', () => {
     expect(up.seen[0]!.headers.authorization).toBe('Bearer tkn');
   });
 });
+
+describe('AuthServiceClient transport failures', () => {
+  it('answers 503 with Retry-After when the auth service cannot be reached', async () => {
+    const auth = client('http://127.0.0.1:9');
+    try {
+      await expect(auth.call('POST', '/v1/client/logout')).rejects.toMatchObject({
+        code: 'upstream_unavailable',
+        detail: 'Auth service is unavailable',
+        transient: true,
+        extra: { headers: { 'retry-after': '1' } },
+      });
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('answers 504 when the auth service does not answer within the deadline', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const auth = client(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    try {
+      await expect(auth.call('GET', '/v1/client/me', { timeoutMs: 200, retry: false })).rejects.toMatchObject({
+        code: 'upstream_timeout',
+        detail: 'Auth service timed out',
+        transient: true,
+      });
+    } finally {
+      await auth.close();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Static checks of the container wiring: docker-compose.yml and the Dockerfile are read as files
- * (no Docker engine needed) and compared with src/config.ts and the Temporal conventions.
+ * (no Docker engine needed) and compared with src/config/ and the Temporal conventions.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,7 +72,7 @@ const REQUIRED_APP_VARIABLES = [
 const REQUIRED_SECRETS = ['INTERNAL_SERVICE_KEY', 'TEMPORAL_CODEC_KEYS', 'TEMPORAL_SECRETS_KEYS'];
 
 /**
- * `${NAME}` interpolations of the compose file whose NAME is not a VARIABLES key of src/config.ts,
+ * `${NAME}` interpolations of the compose file whose NAME is not a VARIABLES key of src/config/,
  * each with the reason it may exist. Empty: every knob an operator turns is a gateway variable,
  * and the infrastructure (ports, database roles, image tags) is fixed in the file.
  */
@@ -224,7 +224,7 @@ describe('docker-compose.yml', () => {
     expect(portsOf(service('temporal-ui'))).toContainEqual(expect.objectContaining({ published: 8080, target: 8080 }));
   });
 
-  it('gives gateway, worker and migrate only variables that src/config.ts declares', () => {
+  it('gives gateway, worker and migrate only variables that src/config/ declares', () => {
     for (const name of APP_SERVICES) {
       const keys = Object.keys(envOf(service(name)));
       expect({ service: name, unknown: keys.filter((k) => !(k in VARIABLES)) }).toEqual({ service: name, unknown: [] });

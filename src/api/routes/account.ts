@@ -5,7 +5,7 @@ import { reshapeAuthError } from '../../upstreams/auth-service';
 import type { MeResponse } from '../../auth/types';
 import { userFromMe } from '../../auth/user';
 import { emitEvent } from '../events';
-import { Password, User, Uuid, withErrors } from '../schemas';
+import { User, Uuid, withErrors } from '../schemas';
 
 export function toUser(me: MeResponse): Static<typeof User> {
   return { ...userFromMe(me), sub: me.sub };
@@ -13,12 +13,8 @@ export function toUser(me: MeResponse): Static<typeof User> {
 
 const SwitchOrgBody = Type.Object({ org_id: Uuid });
 const UpdateBody = Type.Object({ full_name: Type.String({ minLength: 1, maxLength: 200 }) });
-const ChangePasswordBody = Type.Object({
-  old_password: Type.String({ minLength: 1, maxLength: 128 }),
-  new_password: Password,
-});
 
-/** The caller's own account (/v1/client/me, switch-org, update, change-password); registered in the authenticated scope. */
+/** The caller's own account (/v1/client/me, switch-org, update; change-password.ts); registered in the authenticated scope. */
 const accountRoutes: FastifyPluginAsync = async (app) => {
   const { authService } = app.deps;
 
@@ -85,28 +81,6 @@ const accountRoutes: FastifyPluginAsync = async (app) => {
       });
       app.forgetUserContext(user.token);
       return toUser(res.body);
-    },
-  );
-
-  app.post<{ Body: Static<typeof ChangePasswordBody> }>(
-    '/v1/client/change-password',
-    {
-      config: { authRateLimit: true },
-      schema: {
-        tags: ['auth'],
-        summary: 'Change the password',
-        security: [{ bearer: [] }],
-        body: ChangePasswordBody,
-        response: withErrors({ 200: Type.Object({ message: Type.String() }) }, 400, 401, 422, 429, 502, 503, 504),
-      },
-    },
-    async (request) => {
-      const user = request.user!;
-      const res = await authService.expect<{ message: string }>('POST', '/v1/client/change-password', [200], {
-        token: user.token,
-        body: request.body,
-      });
-      return { message: res.body.message };
     },
   );
 };

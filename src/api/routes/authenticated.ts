@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { documentAsAuthenticated } from '../plugins/openapi';
 import accountRoutes from './account';
+import changePasswordRoutes from './change-password';
 import chatRoutes from './chat/index';
 import inviteRoutes from './invites';
+import orgMemberRoutes from './org-members';
 import orgRoutes from './orgs';
 
 /**
@@ -14,7 +16,9 @@ const authenticatedRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', app.authenticate);
   documentAsAuthenticated(app);
   await app.register(accountRoutes);
+  await app.register(changePasswordRoutes);
   await app.register(orgRoutes);
+  await app.register(orgMemberRoutes);
   await app.register(inviteRoutes);
   await app.register(chatRoutes);
 };

@@ -3,15 +3,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { dataUrlOf } from '../../../chat/data-url';
-import { DataUrl, DocumentSchema, PerUserId } from '../../../chat/schemas';
+import { DataUrl, DocumentSchema } from '../../../chat/schemas';
 import { HttpError } from '../../../errors';
 import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
 import { addDocumentJsonParser } from './document-body';
 import { withErrors } from '../../schemas';
-import { COMMON_ERRORS, NoContent, Page, USER, ask, deleteAll, deleteAllSchema, list, listOf } from './shared';
+import documentItemRoutes from './document-items';
+import { COMMON_ERRORS, Page, USER, ask, list, listOf } from './shared';
 
 const DocumentBody = Type.Object({ title: Type.String({ minLength: 1 }), file: DataUrl });
-const DocumentParams = Type.Object({ document_id: PerUserId });
 /** An upload of 25 MiB takes seconds; sooner retries would mostly be refused again. */
 const UPLOAD_RETRY_AFTER_S = 5;
 
@@ -70,59 +70,8 @@ const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete(
-    '/api/chat/embedding_document/delete_all/',
-    { config: { idempotent: true }, schema: deleteAllSchema('embedding documents') },
-    async (request, reply) => deleteAll(request, reply, 'documents'),
-  );
-
-  app.get(
-    '/api/chat/embedding_document/:document_id/',
-    {
-      schema: {
-        ...USER,
-        summary: 'Get a document',
-        params: DocumentParams,
-        response: withErrors({ 200: DocumentSchema }, ...COMMON_ERRORS, 404),
-      },
-    },
-    async (request) => ask(request, 'chat_get_document', { document_id: request.params.document_id }),
-  );
-
-  app.put(
-    '/api/chat/embedding_document/:document_id/',
-    {
-      schema: {
-        ...USER,
-        summary: 'Rename a document',
-        params: DocumentParams,
-        body: Type.Object({ title: Type.String({ minLength: 1, maxLength: 1000 }) }),
-        response: withErrors({ 200: DocumentSchema }, ...COMMON_ERRORS, 404),
-      },
-    },
-    async (request) =>
-      ask(request, 'chat_update_document', {
-        document_id: request.params.document_id,
-        title: request.body.title,
-      }),
-  );
-
-  app.delete(
-    '/api/chat/embedding_document/:document_id/',
-    {
-      config: { idempotent: true },
-      schema: {
-        ...USER,
-        summary: 'Delete a document',
-        params: DocumentParams,
-        response: withErrors({ 204: NoContent }, ...COMMON_ERRORS, 404),
-      },
-    },
-    async (request, reply) => {
-      await ask(request, 'chat_delete_document', { document_id: request.params.document_id });
-      return reply.status(204).send();
-    },
-  );
+  // After the upload: the order of the routes is the order of the OpenAPI document.
+  await app.register(documentItemRoutes);
 };
 
 export default documentRoutes;

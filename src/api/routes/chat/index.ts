@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import answerStreamRoutes from './answer-stream';
+import conversationImportRoutes from './conversation-import';
 import conversationRoutes from './conversations';
 import documentRoutes from './documents';
 import messageRoutes from './messages';
@@ -16,6 +17,7 @@ const chatRoutes: FastifyPluginAsync = async (app) => {
   // Chat bodies are JSON (documents: also multipart); anything else is 415, not a string body.
   app.removeContentTypeParser('text/plain');
   await app.register(conversationRoutes);
+  await app.register(conversationImportRoutes);
   await app.register(messageRoutes);
   await app.register(answerStreamRoutes);
   await app.register(promptRoutes);

@@ -1,0 +1,133 @@
+import type { Dispatcher } from 'undici';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
+import { CircuitBreaker } from './circuit-breaker';
+import { Agent, errors as undiciErrors, request } from './undici-lean';
+
+export interface UpstreamPoolOptions {
+  /** Name in logs and metrics, e.g. `auth-service`, `billing`. */
+  name: string;
+  /** Name in error details, e.g. `Auth service`. */
+  title: string;
+  /** Base URL; its path is prefixed to every call. */
+  url: string;
+  agent: ConstructorParameters<typeof Agent>[0];
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+export interface PoolRequest {
+  method: string;
+  /** Path and query string, appended to the base URL's path. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  timeoutMs: number;
+}
+
+export interface PoolAnswer<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+/**
+ * The transport shared by the auth-service client and the route table's upstreams: one keep-alive
+ * pool, a circuit breaker and one deadline on every call. Every upstream status is an answer (the
+ * caller decides); a transport failure is logged once and becomes a transient `HttpError`.
+ */
+export class UpstreamPool {
+  readonly breaker: CircuitBreaker;
+  private readonly dispatcher: Dispatcher;
+  /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(
+    private readonly options: UpstreamPoolOptions,
+    private readonly logger: Pick<Logger, 'warn'>,
+  ) {
+    const base = new URL(options.url);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.breaker = new CircuitBreaker(options.name, options.breakerThreshold, options.breakerCooldownMs);
+    this.dispatcher = new Agent(options.agent);
+  }
+
+  /** One attempt; `read` consumes the body inside the deadline. */
+  async send<T>(req: PoolRequest, read: (res: Dispatcher.ResponseData) => Promise<T>): Promise<PoolAnswer<T>> {
+    const { title } = this.options;
+    if (!this.breaker.allow()) {
+      // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
+      throw new HttpError('upstream_unavailable', `${title} is unavailable`, {
+        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
+      });
+    }
+    const started = performance.now();
+    // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
+    // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
+    try {
+      const res = await request(this.dispatcher, {
+        origin: this.origin,
+        path: `${this.basePath}${req.path}`,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+        signal: deadline.signal,
+      });
+      const body = await read(res);
+      if (res.statusCode >= 500) this.breaker.failure();
+      else this.breaker.success();
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (err) {
+      this.breaker.failure();
+      // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
+      const name = (err as { name?: unknown } | null)?.name;
+      const timedOut =
+        err instanceof undiciErrors.HeadersTimeoutError ||
+        err instanceof undiciErrors.BodyTimeoutError ||
+        name === 'TimeoutError' ||
+        name === 'AbortError';
+      this.logger.warn(
+        {
+          upstream: this.options.name,
+          method: req.method,
+          path: req.path.split('?')[0],
+          ms: Math.round(performance.now() - started),
+          error: typeof name === 'string' ? name : 'error',
+        },
+        'upstream call failed',
+      );
+      throw timedOut
+        ? new HttpError('upstream_timeout', `${title} timed out`, { transient: true })
+        : new HttpError('upstream_unavailable', `${title} is unavailable`, {
+            transient: true,
+            headers: { 'retry-after': '1' },
+          });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Readiness (informational): the status of `path`, outside the breaker and without retries. */
+  async probe(path: string, timeoutMs: number): Promise<number> {
+    const res = await request(this.dispatcher, {
+      origin: this.origin,
+      path: `${this.basePath}${path}`,
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
+  /** Waits for calls in flight, then closes the pool. */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
