@@ -2,11 +2,19 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { emailHashOf, sha256 } from '../../auth/hashing';
-import { INVITE_FAILURES, type AcceptedInvite, type IssuedInvite, type OrgInviteInput } from '../../auth/invite-types';
 import { HttpError } from '../../errors';
 import { SecretBox } from '../../temporal/secrets';
 import { updateWithStart, waitForUpdate, type UpdateOutcome } from '../../temporal/update-with-start';
-import { acceptInvite, inviteIssued, orgInviteWorkflow, revokeInvite } from '../../workflows/org-invite';
+import {
+  acceptInvite,
+  inviteIssued,
+  orgInviteWorkflowId,
+  revokeInvite,
+  type AcceptedInvite,
+  type IssuedInvite,
+  type OrgInviteInput,
+} from '../../workflows/org-invite/contract';
+import { orgInviteWorkflow } from '../../workflows/org-invite/workflow';
 import type { MeResponse } from '../../auth/types';
 import { orgMembership } from '../membership';
 import { Email, Uuid, withErrors } from '../schemas';
@@ -18,8 +26,6 @@ const InviteBody = Type.Object({ email: Email, role: Type.Optional(AssignableRol
 const AcceptBody = Type.Object({ invite_token: Type.String({ minLength: 1, maxLength: 4096 }) });
 const Invite = Type.Object({ invite_id: Type.String(), invite_token: Type.String(), expires_at: Type.String() });
 const Accepted = Type.Object({ org_id: Type.String(), role: Type.String() });
-
-export const inviteWorkflowId = (orgId: string, email: string) => `org-invite/${orgId}/${emailHashOf(email)}`;
 
 interface InviteRow {
   invite_id: string;
@@ -73,7 +79,7 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       const orgId = request.params.id;
       const email = request.body.email.trim().toLowerCase();
       await assertOwner(request, orgId);
-      const workflowId = inviteWorkflowId(orgId, email);
+      const workflowId = orgInviteWorkflowId(orgId, emailHashOf(email));
       const input: OrgInviteInput = {
         orgId,
         email,
@@ -86,22 +92,16 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
       };
       let outcome: UpdateOutcome<IssuedInvite>;
       try {
-        outcome = await updateWithStart(
-          temporal.client,
-          orgInviteWorkflow,
-          inviteIssued,
-          {
-            workflowId,
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            args: [input],
-            kind: 'org-invite',
-            requestId: request.id,
-            userId: user.sub,
-            orgId,
-            timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
-          },
-          INVITE_FAILURES,
-        );
+        outcome = await updateWithStart(temporal.client, orgInviteWorkflow, inviteIssued, {
+          workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [input],
+          kind: 'org-invite',
+          requestId: request.id,
+          userId: user.sub,
+          orgId,
+          timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+        });
       } catch (err) {
         if (err instanceof HttpError) throw err;
         throw new HttpError('upstream_unavailable', 'Invites are temporarily unavailable');
@@ -156,7 +156,6 @@ const inviteRoutes: FastifyPluginAsync = async (app) => {
             ],
           }),
           config.WORKFLOW_SYNC_TIMEOUT_MS,
-          INVITE_FAILURES,
         );
       } catch (err) {
         if (err instanceof HttpError) throw err;

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ConversationSchema, ImportSchema, PerUserId, UploadResult } from '../../../chat/schemas';
 import { operationKey, runOperation } from '../../../temporal/operations';
-import { chatUploadConversations } from '../../../workflows/chat';
+import { chatUploadWorkflowId } from '../../../workflows/chat/contract';
+import { chatUploadConversations } from '../../../workflows/chat/workflow';
 import { idempotencyKeyOf } from '../../plugins/idempotency';
 import { Operation, withErrors } from '../../schemas';
 import {
@@ -140,7 +141,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ],
         {
           kind: 'chat-upload-conversations',
-          workflowId: `chat-upload-conversations/${user.sub}/${key}`,
+          workflowId: chatUploadWorkflowId(user.sub, key),
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           userId: user.sub,
           orgId: userContext.active_org_id,
