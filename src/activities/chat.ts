@@ -1,38 +1,19 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import type { UserContext } from '../auth/types';
 import type { ChatRequestReply } from '../chat/request-reply';
-import type { ConversationImport, RequestMetadata } from '../chat/schemas';
 import { HttpError } from '../errors';
-import type { ChatResource } from '../workflows/chat';
-
-export interface ChatUploadBatchInput {
-  batch_id: string;
-  imports: ConversationImport[];
-  user_context: UserContext;
-  request_metadata?: RequestMetadata;
-  timeout_ms: number;
-}
-
-export interface ChatDeleteAllResourceInput {
-  resource: ChatResource;
-  /** Deterministic (the workflow id): the same on every retry. */
-  request_id: string;
-  user_context: UserContext;
-  request_metadata?: RequestMetadata;
-  timeout_ms: number;
-}
-
-const DELETE_ALL = {
-  conversations: 'chat_delete_all_conversations',
-  prompts: 'chat_delete_all_prompts',
-  documents: 'chat_delete_all_documents',
-} as const;
+import { httpFailure } from '../temporal/http-failure';
+import {
+  CHAT_DELETE_ALL_OPERATION,
+  type ChatDeleteAllResourceInput,
+  type ChatDeleteAllResult,
+  type ChatUploadBatchInput,
+  type ChatUploadResult,
+} from '../workflows/chat/contract';
 
 /**
  * Waits for a chat reply while heartbeating, so a worker that dies mid-wait is noticed within the
- * heartbeat timeout and the retry (same request_id) runs elsewhere. HttpErrors become
- * ApplicationFailures typed with the error code; 4xx are not retried.
+ * heartbeat timeout and the retry (same request_id) runs elsewhere. The chat service's errors
+ * become `httpFailure`s; its refusals (4xx) are not retried.
  */
 async function awaitChat<T>(call: Promise<T>): Promise<T> {
   const ctx = Context.current();
@@ -40,19 +21,17 @@ async function awaitChat<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    if (err instanceof HttpError) {
-      throw ApplicationFailure.create({ type: err.code, message: err.detail, nonRetryable: err.status < 500 });
-    }
+    if (err instanceof HttpError) throw httpFailure(err, { retryable: err.status >= 500 });
     throw err;
   } finally {
     clearInterval(beat);
   }
 }
 
-/** Chat activities over the worker's one ChatRequestReply. */
+/** Activities of the chat workflows, over the worker's one ChatRequestReply. */
 export function createChatActivities(chat: ChatRequestReply) {
   return {
-    async chatUploadBatch(input: ChatUploadBatchInput): Promise<{ conversation_ids: number[] }> {
+    async chatUploadBatch(input: ChatUploadBatchInput): Promise<ChatUploadResult> {
       return awaitChat(
         chat.request(
           'chat_upload_conversations',
@@ -67,10 +46,10 @@ export function createChatActivities(chat: ChatRequestReply) {
       );
     },
 
-    async chatDeleteAllResource(input: ChatDeleteAllResourceInput): Promise<{ deleted_count: number }> {
+    async chatDeleteAllResource(input: ChatDeleteAllResourceInput): Promise<ChatDeleteAllResult> {
       return awaitChat(
         chat.request(
-          DELETE_ALL[input.resource],
+          CHAT_DELETE_ALL_OPERATION[input.resource],
           {},
           {
             requestId: input.request_id,

@@ -1,13 +1,13 @@
-import { activityInfo } from '@temporalio/activity';
 import type { Logger } from '../logger';
 import type { ChatRequestReply } from '../chat/request-reply';
-import { createChatActivities } from './chat';
-import { createAuthActivities, type AuthActivityDependencies } from './auth';
-import { createInviteActivities } from './invites';
-import { createBillingActivities } from './billing';
 import type { BillingClient } from '../upstreams/billing';
+import { createBillingSetupActivities } from './billing-setup';
+import { createChatActivities } from './chat';
+import { createDiagnosticsActivities } from './diagnostics';
+import { createOrgInviteActivities } from './org-invite';
+import { createSignUpActivities, type SignUpActivityDependencies } from './sign-up';
 
-export interface ActivityDependencies extends AuthActivityDependencies {
+export interface ActivityDependencies extends SignUpActivityDependencies {
   logger: Logger;
   workerIdentity: string;
   /** The worker's own chat request/reply client (connects on first use). */
@@ -16,17 +16,17 @@ export interface ActivityDependencies extends AuthActivityDependencies {
   billing: BillingClient;
 }
 
-/** Builds the activity implementations with their dependencies (clients are shared, never global). */
+/**
+ * Builds the activity implementations with their dependencies (clients are shared, never global);
+ * one file per workflow (activities/<workflow>.ts).
+ */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    echo(message: string): Promise<{ message: string; worker: string }> {
-      deps.logger.debug({ workflowId: activityInfo().workflowExecution?.workflowId }, 'echo activity');
-      return Promise.resolve({ message, worker: deps.workerIdentity });
-    },
+    ...createDiagnosticsActivities(deps),
     ...createChatActivities(deps.chat),
-    ...createAuthActivities(deps),
-    ...createInviteActivities(deps),
-    ...createBillingActivities(deps),
+    ...createSignUpActivities(deps),
+    ...createOrgInviteActivities(deps),
+    ...createBillingSetupActivities(deps),
   };
 }
 

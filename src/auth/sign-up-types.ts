@@ -1,15 +1,4 @@
-/** Types and constants shared by the sign-up route, workflow and activities (no I/O: the workflow imports it). */
-
-export interface SignUpInput {
-  email: string;
-  /** Sealed with TEMPORAL_SECRETS_KEYS (plaintext only in runs started before sealing). */
-  password: string;
-  full_name: string;
-  requestId: string;
-  ip: string | null;
-  /** The credential proof (keyed HMAC of e-mail + password) a joining sign-up must match. */
-  credential?: string;
-}
+/** What the auth service answers a sign-up or sign-in with (no I/O: the sign-up workflow's contract imports it). */
 
 export interface UpstreamTokens {
   access_token: string;
@@ -26,12 +15,3 @@ export interface SignedUpUser {
   orgs: { org_id: string; name: string; role: string; is_owner: boolean }[];
   active_org_id: string | null;
 }
-
-export interface SignUpAnswer {
-  /** Sealed JSON of UpstreamTokens (an object only in runs started before sealing). */
-  tokens: string | UpstreamTokens;
-  user: SignedUpUser;
-}
-
-/** ApplicationFailure type of a sign-up that may not join the run (another password), or a registered e-mail. */
-export const SIGN_UP_CONFLICT = 'SignUpConflict';

@@ -11,30 +11,13 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  SearchAttributeType,
-  TemporalFailure,
-  defineSearchAttributeKey,
-  type Workflow,
-} from '@temporalio/common';
-import { ERROR_STATUS, HttpError, type ErrorCode } from '../errors';
+import type { Workflow } from '@temporalio/common';
+import { HttpError, type ErrorCode } from '../errors';
+import { progressQuery, type OperationProgress } from '../workflows/shared/progress';
+import { httpErrorOf } from './http-failure';
+import { GatewayOperation, GatewayOrgId, GatewayRequestId, GatewayUserId } from './search-attributes';
 import { sha256Hex } from '../lib/hash';
 import { SEALED_PREFIX, type SecretBox } from './secrets';
-
-/** Search attributes operators filter on in Temporal UI (registered by scripts/stack.sh and compose). */
-export const GatewayOperation = defineSearchAttributeKey('GatewayOperation', SearchAttributeType.KEYWORD);
-export const GatewayUserId = defineSearchAttributeKey('GatewayUserId', SearchAttributeType.KEYWORD);
-export const GatewayOrgId = defineSearchAttributeKey('GatewayOrgId', SearchAttributeType.KEYWORD);
-export const GatewayRequestId = defineSearchAttributeKey('GatewayRequestId', SearchAttributeType.KEYWORD);
-
-/** Name of the query every countable operation answers with `{done, total}`. */
-export const PROGRESS_QUERY = 'progress';
-
-export interface OperationProgress {
-  done: number;
-  total: number;
-}
 
 export interface OperationError {
   code: ErrorCode;
@@ -73,23 +56,12 @@ export function operationKey(idempotencyKey: string | undefined, _requestId?: st
   return SAFE_ID_PART.test(idempotencyKey) ? idempotencyKey : sha256Hex(idempotencyKey).slice(0, 32);
 }
 
-/** The operation a failed workflow reports, from the ApplicationFailure its activity or itself threw. */
+/** The error a failed operation reports: the `httpFailure` its activity or workflow threw, else `internal`. */
 export function operationError(err: unknown): OperationError {
-  let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (cause instanceof TemporalFailure) {
-    if (cause instanceof ApplicationFailure && cause.type && Object.hasOwn(ERROR_STATUS, cause.type)) {
-      const code = cause.type as ErrorCode;
-      // 5xx details are ours (activities only put safe text there), 4xx come from the upstream's message.
-      return { code, detail: cause.message };
-    }
-    // An upstream refusal (UpstreamRejected) names its gateway code in its details.
-    const detailCode =
-      cause instanceof ApplicationFailure ? (cause.details?.[0] as { code?: unknown })?.code : undefined;
-    if (typeof detailCode === 'string' && Object.hasOwn(ERROR_STATUS, detailCode))
-      return { code: detailCode as ErrorCode, detail: cause.message };
-    cause = cause.cause;
-  }
-  return { code: 'internal', detail: 'The operation failed' };
+  const failure = httpErrorOf(err);
+  return failure
+    ? { code: failure.code, detail: failure.detail }
+    : { code: 'internal', detail: 'The operation failed' };
 }
 
 export type OperationOutcome<R> =
@@ -224,9 +196,7 @@ export async function describeOperation(
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), options.queryTimeoutMs ?? 2_000);
     try {
-      progress = await handle.client.withAbortSignal(abort.signal, () =>
-        handle.query<OperationProgress>(PROGRESS_QUERY),
-      );
+      progress = await handle.client.withAbortSignal(abort.signal, () => handle.query(progressQuery));
     } catch {
       // not answered in time, or an operation without progress
     } finally {

@@ -1,7 +1,8 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, type UpdateDefinition, type Workflow } from '@temporalio/common';
-import { ERROR_STATUS, HttpError, type ErrorCode } from '../errors';
-import { GatewayOperation, GatewayOrgId, GatewayRequestId, GatewayUserId } from './operations';
+import type { UpdateDefinition, Workflow } from '@temporalio/common';
+import { HttpError } from '../errors';
+import { httpErrorOf } from './http-failure';
+import { GatewayOperation, GatewayOrgId, GatewayRequestId, GatewayUserId } from './search-attributes';
 
 export interface UpdateWithStartOptions<W extends Workflow> {
   workflowId: string;
@@ -33,7 +34,6 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
   workflow: W,
   update: UpdateDefinition<R, A>,
   options: UpdateWithStartOptions<W> & { updateArgs?: A },
-  failureCodes: Record<string, ErrorCode> = {},
 ): Promise<UpdateOutcome<R>> {
   const startWorkflowOperation = new WithStartWorkflowOperation(workflow, {
     workflowId: options.workflowId,
@@ -62,7 +62,7 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
     () => true,
     () => false,
   );
-  const outcome = await waitForUpdate(answer, options.timeoutMs, failureCodes);
+  const outcome = await waitForUpdate(answer, options.timeoutMs);
   // "Running" promises a run: the SDK keeps retrying an unreachable server longer than the wait.
   if (outcome.status === 'running' && !(await startAccepted(client, options.workflowId, started))) {
     throw new HttpError('upstream_unavailable', 'The workflow service did not accept the operation; retry later', {
@@ -103,12 +103,11 @@ export function cutUpdateWaitsShort(): void {
   for (const end of waitsInProgress) end();
 }
 
-/** Waits up to `timeoutMs` for an update's answer; maps its failure to an HttpError. */
-export async function waitForUpdate<R>(
-  answer: Promise<R>,
-  timeoutMs: number,
-  failureCodes: Record<string, ErrorCode> = {},
-): Promise<UpdateOutcome<R>> {
+/**
+ * Waits up to `timeoutMs` for an update's answer. A failed update becomes the HttpError its
+ * `httpFailure` names (else 502 `upstream_error`).
+ */
+export async function waitForUpdate<R>(answer: Promise<R>, timeoutMs: number): Promise<UpdateOutcome<R>> {
   let timer: NodeJS.Timeout | undefined;
   let end!: () => void;
   const timeout = new Promise<'running'>((resolve) => {
@@ -124,24 +123,11 @@ export async function waitForUpdate<R>(
     }
     return { status: 'completed', result: outcome.result };
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw httpErrorOf(err, failureCodes);
+    if (err instanceof WorkflowUpdateFailedError)
+      throw httpErrorOf(err) ?? new HttpError('upstream_error', 'The operation failed');
     throw err;
   } finally {
     clearTimeout(timer);
     waitsInProgress.delete(end);
   }
-}
-
-/**
- * The HTTP error a failed update carries: the first ApplicationFailure in its cause chain, by its
- * type (`failureCodes`) or by the gateway error code an activity put in its details.
- */
-export function httpErrorOf(err: WorkflowUpdateFailedError, failureCodes: Record<string, ErrorCode> = {}): HttpError {
-  let cause: unknown = err.cause;
-  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
-  if (!(cause instanceof ApplicationFailure)) return new HttpError('upstream_error', 'The operation failed');
-  const own = cause.type ? failureCodes[cause.type] : undefined;
-  if (own) return new HttpError(own, cause.message);
-  const code = (cause.details?.[0] as { code?: string } | undefined)?.code;
-  return new HttpError(code && code in ERROR_STATUS ? (code as ErrorCode) : 'upstream_error', cause.message);
 }

@@ -2,13 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CHAT_REQUEST_TOPICS } from '../../src/chat/operations';
-import {
-  GatewayOperation,
-  GatewayRequestId,
-  GatewayUserId,
-  describeOperation,
-  type OperationView,
-} from '../../src/temporal/operations';
+import { describeOperation, type OperationView } from '../../src/temporal/operations';
+import { GatewayOperation, GatewayRequestId, GatewayUserId } from '../../src/temporal/search-attributes';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
 import { ROOT, uniqueSuffix, waitFor } from '../support/stack';
 

@@ -1,13 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { inviteWorkflowId } from '../../src/api/routes/invites';
 import { initOrm } from '../../src/db/orm';
-import { createInviteActivities } from '../../src/activities/invites';
+import { createOrgInviteActivities } from '../../src/activities/org-invite';
 import { SecretBox } from '../../src/temporal/secrets';
 import { AuthServiceClient } from '../../src/upstreams/auth-service';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { inviteWorkflowIdOf as inviteWorkflowId } from '../support/workflow-ids';
 
 jest.setTimeout(120_000);
 
@@ -47,7 +47,7 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
     const orgId = s.fake.createOrg(owner.sub, `Retried Create Org ${uniqueSuffix()}`).org_id;
     const config = testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url });
     const authService = new AuthServiceClient(config, createLogger('silent'));
-    const activities = createInviteActivities({ authService, orm, config });
+    const activities = createOrgInviteActivities({ authService, orm, config });
     const input = {
       token: SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS).seal(owner.token),
       orgId,

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { inviteWorkflowId } from '../../src/api/routes/invites';
+import { inviteWorkflowIdOf as inviteWorkflowId } from '../support/workflow-ids';
 import { initOrm } from '../../src/db/orm';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/logger';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
-import { billingSetupWorkflowId } from '../../src/workflows/billing-setup';
+import { billingSetupWorkflowId } from '../../src/workflows/billing-setup/contract';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { startBillingFake, type BillingFake } from '../support/billing-fake';

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { signUpWorkflowId } from '../../src/api/routes/sign-up';
-import { createAuthActivities } from '../../src/activities/auth';
+import { createSignUpActivities } from '../../src/activities/sign-up';
 import { AuthServiceClient } from '../../src/upstreams/auth-service';
-import { GatewayUserId } from '../../src/temporal/operations';
+import { HTTP_FAILURE } from '../../src/temporal/http-failure';
+import { GatewayUserId } from '../../src/temporal/search-attributes';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { SecretBox } from '../../src/temporal/secrets';
 import { createLogger } from '../../src/logger';
@@ -10,6 +10,7 @@ import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack, type Res } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix } from '../support/stack';
 import { decodedHistoryText } from '../support/temporal-history';
+import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
 
 jest.setTimeout(120_000);
 
@@ -186,7 +187,7 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
       createLogger('silent'),
     );
     try {
-      const activities = createAuthActivities({
+      const activities = createSignUpActivities({
         authService,
         orm: worker.orm,
         config: { ...config, AUTH_SERVICE_URL: s.fake.url },
@@ -205,7 +206,11 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
       expect(typeof answer.tokens === 'string' && answer.tokens.startsWith('sealed:v1:sk:')).toBe(true);
       await expect(
         activities.signUpAccount({ email, password: secrets.seal('other-pass-123'), full_name: '', startedAt }),
-      ).rejects.toMatchObject({ type: 'UpstreamRejected', message: 'This e-mail address is already registered' });
+      ).rejects.toMatchObject({
+        type: HTTP_FAILURE,
+        nonRetryable: true,
+        details: [{ status: 409, code: 'conflict', detail: 'This e-mail address is already registered' }],
+      });
     } finally {
       await authService.close();
     }

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { signUpWorkflowId } from '../../src/api/routes/sign-up';
+import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
 import { initOrm } from '../../src/db/orm';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createLogger } from '../../src/logger';

@@ -6,8 +6,9 @@ import { HttpError } from '../../errors';
 import { operationLocation, sealedOperationId } from '../../temporal/operations';
 import { SecretBox } from '../../temporal/secrets';
 import { updateWithStart, type UpdateOutcome } from '../../temporal/update-with-start';
-import { SIGN_UP_CONFLICT, type SignUpAnswer, type SignUpInput, type UpstreamTokens } from '../../auth/sign-up-types';
-import { signUpAnswer, signUpWorkflow } from '../../workflows/sign-up';
+import type { UpstreamTokens } from '../../auth/sign-up-types';
+import { signUpAnswer, signUpWorkflowId, type SignUpAnswer, type SignUpInput } from '../../workflows/sign-up/contract';
+import { signUpWorkflow } from '../../workflows/sign-up/workflow';
 import { sessionResponse } from '../token-response';
 import { Email, Operation, Password, TokenResponse, withErrors } from '../schemas';
 
@@ -16,8 +17,6 @@ const SignUpBody = Type.Object({
   password: Password,
   full_name: Type.Optional(Type.String({ maxLength: 200 })),
 });
-
-export const signUpWorkflowId = (email: string) => `sign-up/${emailHashOf(email)}`;
 
 const registered = () => new HttpError('conflict', 'This e-mail address is already registered');
 
@@ -48,7 +47,7 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const email = request.body.email.trim().toLowerCase();
-      const workflowId = signUpWorkflowId(email);
+      const workflowId = signUpWorkflowId(emailHashOf(email));
       const proofs = secrets.credentialProofs(email, request.body.password);
       const input: SignUpInput = {
         email,
@@ -61,24 +60,18 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
       const { client } = app.deps.temporal;
       let outcome: UpdateOutcome<SignUpAnswer>;
       try {
-        outcome = await updateWithStart(
-          client,
-          signUpWorkflow,
-          signUpAnswer,
-          {
-            workflowId,
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            args: [input],
-            updateArgs: [proofs],
-            kind: 'sign-up',
-            requestId: request.id,
-            timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
-            workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-            // The 202 path compares it without waiting for the run (a keyed HMAC: no secret).
-            memo: { credential: proofs[0] },
-          },
-          { [SIGN_UP_CONFLICT]: 'conflict' },
-        );
+        outcome = await updateWithStart(client, signUpWorkflow, signUpAnswer, {
+          workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [input],
+          updateArgs: [proofs],
+          kind: 'sign-up',
+          requestId: request.id,
+          timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          // The 202 path compares it without waiting for the run (a keyed HMAC: no secret).
+          memo: { credential: proofs[0] },
+        });
       } catch (err) {
         if (err instanceof HttpError) throw err;
         if (completedRun(err)) throw registered();

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ImportSchema, UploadResult } from '../../../chat/schemas';
 import { operationKey, runOperation } from '../../../temporal/operations';
-import { chatUploadConversations } from '../../../workflows/chat';
+import { chatUploadWorkflowId } from '../../../workflows/chat/contract';
+import { chatUploadConversations } from '../../../workflows/chat/workflow';
 import { idempotencyKeyOf } from '../../plugins/idempotency';
 import { Operation, withErrors } from '../../schemas';
 import { COMMON_ERRORS, USER, answerOperation, requestMetadata } from './shared';
@@ -43,7 +44,7 @@ const conversationImportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ],
         {
           kind: 'chat-upload-conversations',
-          workflowId: `chat-upload-conversations/${user.sub}/${key}`,
+          workflowId: chatUploadWorkflowId(user.sub, key),
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           userId: user.sub,
           orgId: userContext.active_org_id,

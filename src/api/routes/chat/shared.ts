@@ -4,7 +4,12 @@ import type { ChatCallOptions } from '../../../chat/request-reply';
 import type { ChatOperation, PayloadOf, ReplyOf } from '../../../chat/operations';
 import { DeletedCount, type RequestMetadata } from '../../../chat/schemas';
 import { operationKey, operationLocation, runOperation, type OperationOutcome } from '../../../temporal/operations';
-import { chatDeleteAll, type ChatResource } from '../../../workflows/chat';
+import {
+  CHAT_DELETE_ALL_OPERATION,
+  chatDeleteAllWorkflowId,
+  type ChatResource,
+} from '../../../workflows/chat/contract';
+import { chatDeleteAll } from '../../../workflows/chat/workflow';
 import { idempotencyKeyOf, idempotentRequestId } from '../../plugins/idempotency';
 import { Operation, withErrors } from '../../schemas';
 
@@ -21,12 +26,6 @@ const TOTAL_COUNT = { headers: { 'x-total-count': { type: 'integer', description
 export const listOf = <T extends TSchema>(item: T) => Type.Array(item, TOTAL_COUNT);
 
 export const NoContent = Type.Null({ description: 'Deleted' });
-
-const DELETE_ALL_OPERATION = {
-  conversations: 'chat_delete_all_conversations',
-  prompts: 'chat_delete_all_prompts',
-  documents: 'chat_delete_all_documents',
-} as const;
 
 export function requestMetadata(request: FastifyRequest): RequestMetadata {
   return {
@@ -86,13 +85,13 @@ export async function deleteAll(request: FastifyRequest, reply: FastifyReply, re
     ],
     {
       kind: 'chat-delete-all',
-      workflowId: `chat-delete-all/${resource}/${user.sub}/${key}`,
+      workflowId: chatDeleteAllWorkflowId(resource, user.sub, key),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       userId: user.sub,
       orgId: userContext.active_org_id,
       requestId: request.id,
       syncTimeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
-      memo: { operation: DELETE_ALL_OPERATION[resource] },
+      memo: { operation: CHAT_DELETE_ALL_OPERATION[resource] },
     },
   );
   return answerOperation(reply, outcome);

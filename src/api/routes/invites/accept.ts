@@ -3,12 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { emailHashOf, tokenHash } from '../../../auth/hashing';
 import { findInviteByTokenHash } from '../../../db/invite-store';
-import { INVITE_FAILURES, type AcceptedInvite } from '../../../auth/invite-types';
 import type { MeResponse } from '../../../auth/types';
 import { HttpError } from '../../../errors';
 import { SecretBox } from '../../../temporal/secrets';
 import { waitForUpdate, type UpdateOutcome } from '../../../temporal/update-with-start';
-import { acceptInvite } from '../../../workflows/org-invite';
+import { acceptInvite, type AcceptedInvite } from '../../../workflows/org-invite/contract';
 import { withErrors } from '../../schemas';
 
 const AcceptBody = Type.Object({ invite_token: Type.String({ minLength: 1, maxLength: 4096 }) });
@@ -65,7 +64,6 @@ const acceptInviteRoutes: FastifyPluginAsync = async (app) => {
             ],
           }),
           config.WORKFLOW_SYNC_TIMEOUT_MS,
-          INVITE_FAILURES,
         );
       } catch (err) {
         if (err instanceof HttpError) throw err;

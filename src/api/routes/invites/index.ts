@@ -3,8 +3,6 @@ import acceptInviteRoutes from './accept';
 import issueInviteRoutes from './issue';
 import revokeInviteRoutes from './revoke';
 
-export { inviteWorkflowId } from './shared';
-
 /**
  * Invites (gateway-http.md, Organizations): POST /v1/org/{id}/invite starts (or joins) the
  * org-invite workflow with Update-with-Start; POST /v1/invite/accept is an update on it; the

@@ -1,13 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { INVITE_FAILURES, type IssuedInvite, type OrgInviteInput } from '../../../auth/invite-types';
 import { HttpError } from '../../../errors';
 import { SecretBox } from '../../../temporal/secrets';
 import { updateWithStart, type UpdateOutcome } from '../../../temporal/update-with-start';
-import { inviteIssued, orgInviteWorkflow } from '../../../workflows/org-invite';
+import { emailHashOf } from '../../../auth/hashing';
+import {
+  inviteIssued,
+  orgInviteWorkflowId,
+  type IssuedInvite,
+  type OrgInviteInput,
+} from '../../../workflows/org-invite/contract';
+import { orgInviteWorkflow } from '../../../workflows/org-invite/workflow';
 import { Email, Uuid, withErrors } from '../../schemas';
 import { AssignableRole } from '../orgs';
-import { assertOwner, inviteWorkflowId } from './shared';
+import { assertOwner } from './shared';
 
 const OrgParams = Type.Object({ id: Uuid });
 const InviteBody = Type.Object({ email: Email, role: Type.Optional(AssignableRole) });
@@ -38,7 +44,7 @@ const issueInviteRoutes: FastifyPluginAsync = async (app) => {
       const orgId = request.params.id;
       const email = request.body.email.trim().toLowerCase();
       await assertOwner(app, request, orgId);
-      const workflowId = inviteWorkflowId(orgId, email);
+      const workflowId = orgInviteWorkflowId(orgId, emailHashOf(email));
       const input: OrgInviteInput = {
         orgId,
         email,
@@ -51,22 +57,16 @@ const issueInviteRoutes: FastifyPluginAsync = async (app) => {
       };
       let outcome: UpdateOutcome<IssuedInvite>;
       try {
-        outcome = await updateWithStart(
-          temporal.client,
-          orgInviteWorkflow,
-          inviteIssued,
-          {
-            workflowId,
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            args: [input],
-            kind: 'org-invite',
-            requestId: request.id,
-            userId: user.sub,
-            orgId,
-            timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
-          },
-          INVITE_FAILURES,
-        );
+        outcome = await updateWithStart(temporal.client, orgInviteWorkflow, inviteIssued, {
+          workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [input],
+          kind: 'org-invite',
+          requestId: request.id,
+          userId: user.sub,
+          orgId,
+          timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
+        });
       } catch (err) {
         if (err instanceof HttpError) throw err;
         throw new HttpError('upstream_unavailable', 'Invites are temporarily unavailable');

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../../errors';
-import { revokeInvite } from '../../../workflows/org-invite';
+import { revokeInvite } from '../../../workflows/org-invite/contract';
 import { Uuid, withErrors } from '../../schemas';
 import { findPendingInvite } from '../../../db/invite-store';
 import { assertOwner } from './shared';

@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { emailHashOf } from '../../../auth/hashing';
 import { HttpError } from '../../../errors';
 import { orgMembership } from '../../membership';
-
-export const inviteWorkflowId = (orgId: string, email: string) => `org-invite/${orgId}/${emailHashOf(email)}`;
 
 export async function assertOwner(app: FastifyInstance, request: FastifyRequest, orgId: string) {
   const membership = await orgMembership(app, request, orgId);

@@ -1,7 +1,14 @@
-/** Types shared by the invite routes, the org-invite workflow and its activities (no runtime code). */
+/**
+ * The org-invite flow's contract, shared by the invite routes, the workflow and its activities:
+ * updates, signal, workflow id, input and answers. No I/O: the workflow imports it.
+ */
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type InviteRole = 'admin' | 'member';
 export type InviteStatus = 'pending' | 'accepted' | 'expired' | 'revoked';
+
+/** `org-invite/<org_id>/<sha256(email)>` (hash with `emailHashOf`): a re-invite joins the pending one. */
+export const orgInviteWorkflowId = (orgId: string, emailHash: string) => `org-invite/${orgId}/${emailHash}`;
 
 export interface OrgInviteInput {
   orgId: string;
@@ -36,9 +43,8 @@ export interface AcceptedInvite {
   role: string;
 }
 
-/** ApplicationFailure types of the invite workflow, each one HTTP status (see routes/invites.ts). */
-export const INVITE_FAILURES = {
-  InviteGone: 'gone',
-  InviteUsed: 'conflict',
-  InviteForbidden: 'forbidden',
-} as const;
+/** Answers the HTTP call as soon as the invite exists (Update-with-Start); a re-invite gets the same one. */
+export const inviteIssued = defineUpdate<IssuedInvite>('inviteIssued');
+/** The caller gets the outcome: 403 for another e-mail, 409 once used, 410 after expiry. */
+export const acceptInvite = defineUpdate<AcceptedInvite, [AcceptInviteInput]>('acceptInvite');
+export const revokeInvite = defineSignal('revokeInvite');

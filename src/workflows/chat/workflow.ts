@@ -1,35 +1,10 @@
-import { defineQuery, proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { GatewayActivities } from '../activities';
-import type { UserContext } from '../auth/types';
-import type { ConversationImport, RequestMetadata } from '../chat/schemas';
-import type { OperationProgress } from '../temporal/operations';
+import type { GatewayActivities } from '../../activities';
+import { progressQuery, type OperationProgress } from '../shared/progress';
+import type { ChatDeleteAllInput, ChatDeleteAllResult, ChatUploadInput, ChatUploadResult } from './contract';
 
-/** `{done, total}` of a countable operation; the name is PROGRESS_QUERY of src/temporal/operations.ts. */
-export const progressQuery = defineQuery<OperationProgress>('progress');
-
-export type ChatResource = 'conversations' | 'prompts' | 'documents';
-
-interface ChatWorkflowBase {
-  /** Who asked; the token never travels into Temporal. */
-  user_context: UserContext;
-  request_metadata?: RequestMetadata;
-  /** Deadline of one chat request/reply (CHAT_REQUEST_TIMEOUT_MS of the starting gateway). */
-  request_timeout_ms: number;
-}
-
-export interface ChatUploadInput extends ChatWorkflowBase {
-  imports: ConversationImport[];
-  batch_size: number;
-}
-
-export interface ChatDeleteAllInput extends ChatWorkflowBase {
-  resource: ChatResource;
-}
-
-/** Errors a retry cannot fix: the chat service said no. */
-const NON_RETRYABLE = ['not_found', 'validation_error', 'forbidden', 'conflict', 'payload_too_large', 'bad_request'];
-
+/** A refusal of the chat service is a non-retryable failure (see activities/chat.ts); the rest is retried. */
 function chatActivities(timeoutMs: number) {
   const options: ActivityOptions = {
     // Waiting for the reply is bounded by the request deadline; the heartbeat notices a dead worker sooner.
@@ -39,7 +14,6 @@ function chatActivities(timeoutMs: number) {
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '30s',
-      nonRetryableErrorTypes: NON_RETRYABLE,
     },
   };
   return proxyActivities<GatewayActivities>(options);
@@ -50,7 +24,7 @@ function chatActivities(timeoutMs: number) {
  * its index, and its activity reuses it as request_id on every retry, so the chat service imports
  * each batch once however often the worker dies. Returns every created conversation number.
  */
-export async function chatUploadConversations(input: ChatUploadInput): Promise<{ conversation_ids: number[] }> {
+export async function chatUploadConversations(input: ChatUploadInput): Promise<ChatUploadResult> {
   const { chatUploadBatch } = chatActivities(input.request_timeout_ms);
   const { workflowId } = workflowInfo();
   const size = Math.max(1, input.batch_size);
@@ -75,7 +49,7 @@ export async function chatUploadConversations(input: ChatUploadInput): Promise<{
 }
 
 /** Deletes all of a user's conversations, prompts or documents, retrying until the chat service answers. */
-export async function chatDeleteAll(input: ChatDeleteAllInput): Promise<{ deleted_count: number }> {
+export async function chatDeleteAll(input: ChatDeleteAllInput): Promise<ChatDeleteAllResult> {
   const { chatDeleteAllResource } = chatActivities(input.request_timeout_ms);
   return chatDeleteAllResource({
     resource: input.resource,

@@ -1,20 +1,11 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { GatewayActivities } from '../activities';
+import type { GatewayActivities } from '../../activities';
+import type { EchoInput, EchoResult } from './contract';
 
 const { echo } = proxyActivities<GatewayActivities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3 },
 });
-
-export interface EchoInput {
-  message: string;
-}
-
-export interface EchoResult {
-  message: string;
-  workflowId: string;
-  echoedBy: string;
-}
 
 /**
  * Diagnostic round trip through the worker and an activity: operators run it to prove that the

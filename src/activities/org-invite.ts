@@ -1,6 +1,7 @@
 import { activityInfo } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
+import { deterministicEventId, recordEvent } from '../events/outbox';
 import {
   closePendingInvite,
   forgetUpstreamInvite,
@@ -9,15 +10,13 @@ import {
   keptUpstreamInvite,
   markInviteAcceptedBy,
 } from '../db/invite-store';
-import { deterministicEventId, recordEvent } from '../events/outbox';
 import { emailHashOf, tokenHash } from '../auth/hashing';
-import type { InviteRole, IssuedInvite } from '../auth/invite-types';
 import { SecretBox } from '../temporal/secrets';
 import type { AuthServiceClient } from '../upstreams/auth-service';
-import { HttpError } from '../errors';
-import { retryableStatus, upstreamRefusal, upstreamRejected } from './upstream-failure';
+import type { InviteRole, InviteStatus, IssuedInvite } from '../workflows/org-invite/contract';
+import { authServiceFailure } from './upstream-failure';
 
-export interface InviteActivityDependencies {
+export interface OrgInviteActivityDependencies {
   authService: AuthServiceClient;
   orm: MikroORM;
   config: Config;
@@ -28,30 +27,24 @@ export interface InviteActivityDependencies {
  * Access tokens and invite tokens reach and leave them sealed (TEMPORAL_SECRETS_KEYS); a plain
  * value comes from a run started before sealing and is used as it is.
  */
-export function createInviteActivities(deps: InviteActivityDependencies) {
-  const { authService, orm, config } = deps;
-  const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
+export function createOrgInviteActivities(deps: OrgInviteActivityDependencies) {
+  const secrets = SecretBox.fromConfig(deps.config.TEMPORAL_SECRETS_KEYS);
+  return { ...upstreamInviteActivities(deps, secrets), ...inviteRecordActivities(deps, secrets) };
+}
 
-  /** The user's role in the org per the auth service (internal API), or undefined if not a member. */
-  async function memberRole(orgId: string, userId: string): Promise<string | undefined> {
-    const res = await authService.call<{ user_id: string; role: string }[]>(
-      'GET',
-      `/auth/org/${encodeURIComponent(orgId)}/members`,
-      { internal: true, retry: false },
-    );
-    if (res.status !== 200) {
-      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
-      // Not the caller's fault (e.g. a wrong internal key): a gateway-side failure, not a 4xx.
-      throw upstreamRejected(new HttpError('upstream_error', 'The auth service refused the members lookup'));
-    }
-    return Array.isArray(res.body) ? res.body.find((m) => m.user_id === userId)?.role : undefined;
-  }
+/** The user's role in the org per the auth service (internal API), or undefined if not a member. */
+async function memberRole(authService: AuthServiceClient, orgId: string, userId: string): Promise<string | undefined> {
+  const res = await authService.call<{ user_id: string; role: string }[]>(
+    'GET',
+    `/auth/org/${encodeURIComponent(orgId)}/members`,
+    { internal: true, retry: false },
+  );
+  if (res.status !== 200) throw authServiceFailure(res.status, res.body, 'The auth service refused the members lookup');
+  return Array.isArray(res.body) ? res.body.find((m) => m.user_id === userId)?.role : undefined;
+}
 
+function upstreamInviteActivities({ authService, orm }: OrgInviteActivityDependencies, secrets: SecretBox) {
   return {
-    async hashEmail(email: string): Promise<string> {
-      return emailHashOf(email);
-    },
-
     /**
      * POST /v1/org/{id}/invite. The answer is kept under `runKey` before the activity completes, so
      * a retry (the completion was lost, e.g. a worker crash) reuses that invite instead of
@@ -73,10 +66,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
         body: { email: input.email, role: input.role },
         retry: false,
       });
-      if (res.status !== 200 && res.status !== 201) {
-        if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
-        throw upstreamRefusal(res.status, res.body);
-      }
+      if (res.status !== 200 && res.status !== 201) throw authServiceFailure(res.status, res.body);
       const sealed = secrets.seal(res.body.invite_token);
       if (!input.runKey) return sealed;
       // An overlapping attempt (after a start-to-close timeout) may have kept its own: one wins.
@@ -96,7 +86,7 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       userId?: string;
     }): Promise<{ org_id: string; role: string }> {
       if (activityInfo().attempt > 1 && input.orgId && input.userId) {
-        const role = await memberRole(input.orgId, input.userId);
+        const role = await memberRole(authService, input.orgId, input.userId);
         if (role) return { org_id: input.orgId, role };
       }
       const res = await authService.call<{ org_id: string; role: string }>('POST', '/v1/invite/accept', {
@@ -105,53 +95,19 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
         retry: false,
       });
       if (res.status === 200) return { org_id: res.body.org_id, role: res.body.role };
-      if (retryableStatus(res.status)) throw new Error(`auth service answered ${res.status}`);
-      throw upstreamRefusal(res.status, res.body);
+      throw authServiceFailure(res.status, res.body);
+    },
+  };
+}
+
+function inviteRecordActivities({ orm, config }: OrgInviteActivityDependencies, secrets: SecretBox) {
+  return {
+    async hashEmail(email: string): Promise<string> {
+      return emailHashOf(email);
     },
 
     /** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */
-    async storeInvite(input: {
-      eventKey: string;
-      workflowId: string;
-      invite: IssuedInvite;
-      orgId: string;
-      email: string;
-      role: InviteRole;
-      invitedBy: string;
-      requestId: string;
-      ip: string | null;
-    }): Promise<void> {
-      const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
-      await orm.em.fork().transactional(async (em) => {
-        // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
-        await forgetUpstreamInvite(em, input.eventKey);
-        await insertInvite(em, {
-          inviteId: invite.invite_id,
-          orgId: input.orgId,
-          emailHash: emailHashOf(input.email),
-          role: input.role,
-          tokenHash: tokenHash(invite.invite_token),
-          workflowId: input.workflowId,
-          invitedBy: input.invitedBy,
-          expiresAt: invite.expires_at,
-        });
-        await recordEvent(em, config, {
-          eventType: 'user_invited',
-          eventId: deterministicEventId(input.eventKey, 'user_invited'),
-          data: {
-            org_id: input.orgId,
-            invite_id: invite.invite_id,
-            email: input.email,
-            role: input.role,
-            invited_by: input.invitedBy,
-            invite_token: invite.invite_token,
-            expires_at: invite.expires_at,
-          },
-          requestId: input.requestId,
-          actor: { user_id: input.invitedBy, ip: input.ip },
-        });
-      });
-    },
+    storeInvite: (input: StoredInvite) => storeInvite({ orm, config }, secrets, input),
 
     async markInviteAccepted(input: {
       eventKey: string;
@@ -174,11 +130,58 @@ export function createInviteActivities(deps: InviteActivityDependencies) {
       });
     },
 
-    async markInviteClosed(input: {
-      inviteId: string;
-      status: 'pending' | 'expired' | 'revoked' | 'accepted';
-    }): Promise<void> {
+    async markInviteClosed(input: { inviteId: string; status: InviteStatus }): Promise<void> {
       await closePendingInvite(orm.em, input.inviteId, input.status);
     },
   };
+}
+
+interface StoredInvite {
+  eventKey: string;
+  workflowId: string;
+  invite: IssuedInvite;
+  orgId: string;
+  email: string;
+  role: InviteRole;
+  invitedBy: string;
+  requestId: string;
+  ip: string | null;
+}
+
+/** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */
+async function storeInvite(
+  { orm, config }: Pick<OrgInviteActivityDependencies, 'orm' | 'config'>,
+  secrets: SecretBox,
+  input: StoredInvite,
+): Promise<void> {
+  const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
+  await orm.em.fork().transactional(async (em) => {
+    // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
+    await forgetUpstreamInvite(em, input.eventKey);
+    await insertInvite(em, {
+      inviteId: invite.invite_id,
+      orgId: input.orgId,
+      emailHash: emailHashOf(input.email),
+      role: input.role,
+      tokenHash: tokenHash(invite.invite_token),
+      workflowId: input.workflowId,
+      invitedBy: input.invitedBy,
+      expiresAt: invite.expires_at,
+    });
+    await recordEvent(em, config, {
+      eventType: 'user_invited',
+      eventId: deterministicEventId(input.eventKey, 'user_invited'),
+      data: {
+        org_id: input.orgId,
+        invite_id: invite.invite_id,
+        email: input.email,
+        role: input.role,
+        invited_by: input.invitedBy,
+        invite_token: invite.invite_token,
+        expires_at: invite.expires_at,
+      },
+      requestId: input.requestId,
+      actor: { user_id: input.invitedBy, ip: input.ip },
+    });
+  });
 }

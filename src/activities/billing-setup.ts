@@ -1,13 +1,12 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { SignJWT } from 'jose';
 import type { Config } from '../config';
 import { sha256Bytes } from '../lib/hash';
 import type { BillingClient } from '../upstreams/billing';
+import { httpFailure } from '../temporal/http-failure';
 import { userDataHeader } from '../upstreams/user-data';
-import { UPSTREAM_REJECTED } from '../workflows/policies';
-import type { BillingUser } from '../workflows/billing-setup';
+import { billingSetupWorkflowId, type BillingSetupResult, type BillingUser } from '../workflows/billing-setup/contract';
 
-export interface BillingActivityDependencies {
+export interface BillingSetupActivityDependencies {
   billing: BillingClient;
   config: Pick<Config, 'BILLING_DEFAULT_PLAN' | 'INTERNAL_SERVICE_KEY'>;
 }
@@ -29,19 +28,18 @@ async function serviceToken(userId: string, internalKey: string): Promise<string
     .sign(key);
 }
 
-/** A refusal (4xx) will not change on retry; anything else (5xx, no answer) is retried by Temporal. */
+/**
+ * A refusal (4xx) will not change on retry: a final failure, billing's fault as far as the user is
+ * concerned (502). Anything else (5xx, 429, no answer) is retried by Temporal.
+ */
 function failure(step: string, status: number): Error {
-  if (status >= 400 && status < 500 && status !== 429) {
-    return ApplicationFailure.create({
-      type: UPSTREAM_REJECTED,
-      message: `billing ${step}: HTTP ${status}`,
-      nonRetryable: true,
-    });
-  }
-  return new Error(`billing ${step}: HTTP ${status}`);
+  const detail = `billing ${step}: HTTP ${status}`;
+  if (status >= 400 && status < 500 && status !== 429) return httpFailure({ code: 'upstream_error', detail });
+  return new Error(detail);
 }
 
-export function createBillingActivities(deps: BillingActivityDependencies) {
+/** Activities of the billing-setup workflow. */
+export function createBillingSetupActivities(deps: BillingSetupActivityDependencies) {
   const userData = async (user: BillingUser) =>
     userDataHeader(await serviceToken(user.user_id, deps.config.INTERNAL_SERVICE_KEY), {
       email: user.email,
@@ -63,14 +61,14 @@ export function createBillingActivities(deps: BillingActivityDependencies) {
      * removes it): every attempt reads /user/status first, so a retry after an apply whose answer
      * was lost finds the plan in place and stops.
      */
-    async applyDefaultBillingPlan(user: BillingUser): Promise<{ plan: string | null; applied: boolean }> {
+    async applyDefaultBillingPlan(user: BillingUser): Promise<BillingSetupResult> {
       const plan = deps.config.BILLING_DEFAULT_PLAN;
       if (!plan) return { plan: null, applied: false };
       const header = await userData(user);
       const status = await deps.billing.status(header);
       if (status.status !== 200) throw failure('user/status', status.status);
       if (status.body?.active_plan_code === plan) return { plan, applied: false };
-      const res = await deps.billing.applyPlan(header, plan, `billing-setup/${user.user_id}/${plan}`);
+      const res = await deps.billing.applyPlan(header, plan, `${billingSetupWorkflowId(user.user_id)}/${plan}`);
       if (res.status !== 200) throw failure('plan/apply', res.status);
       return { plan, applied: true };
     },

@@ -1,11 +1,9 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
-/** Failure type of an upstream refusal (activities throw it non-retryable). */
-export const UPSTREAM_REJECTED = 'UpstreamRejected';
-
 /**
  * Activities that call the auth service: retry network errors, 5xx and 429 with backoff for as
- * long as it takes (the auth service may be down for a while); a refusal fails at once.
+ * long as it takes (the auth service may be down for a while); a refusal fails at once (activities
+ * throw it as a non-retryable `httpFailure`).
  */
 export const UPSTREAM_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '20s',
@@ -13,7 +11,6 @@ export const UPSTREAM_ACTIVITY: ActivityOptions = {
     initialInterval: '500ms',
     backoffCoefficient: 2,
     maximumInterval: '10s',
-    nonRetryableErrorTypes: [UPSTREAM_REJECTED],
   },
 };
 
