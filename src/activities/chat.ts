@@ -12,14 +12,16 @@ import {
 
 /**
  * Waits for a chat reply while heartbeating, so a worker that dies mid-wait is noticed within the
- * heartbeat timeout and the retry (same request_id) runs elsewhere. The chat service's errors
- * become `httpFailure`s; its refusals (4xx) are not retried.
+ * heartbeat timeout and the retry (same request_id) runs elsewhere. A cancellation (also the
+ * worker's shutdown once its grace is over) ends the wait at once and the retry runs elsewhere.
+ * The chat service's errors become `httpFailure`s; its refusals (4xx) are not retried.
  */
 async function awaitChat<T>(call: Promise<T>): Promise<T> {
   const ctx = Context.current();
   const beat = setInterval(() => ctx.heartbeat(), 1_000);
+  call.catch(() => undefined);
   try {
-    return await call;
+    return await Promise.race([call, ctx.cancelled]);
   } catch (err) {
     if (err instanceof HttpError) throw httpFailure(err, { retryable: err.status >= 500 });
     throw err;

@@ -40,6 +40,7 @@ import { requireDeclaredBody, strictBodyValidators } from './validation';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
 import loadShedding from './plugins/load-shedding';
 import { cutUpdateWaitsShort } from '../temporal/update-with-start';
+import { cutOperationWaitsShort } from '../temporal/operations';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -70,8 +71,10 @@ export const gatewayApp = fp<GatewayAppOptions>(
     let chatClosed: Promise<void> | undefined;
     app.addHook('preClose', async () => {
       draining = true;
-      // Waits longer than the grace end now: chat calls answer 503, update waits 202 (or 503).
+      // Waits longer than the grace end now: chat calls answer 503, update and workflow-result
+      // waits 202 (or 503).
       cutUpdateWaitsShort();
+      cutOperationWaitsShort();
       chatClosed = deps.chat.close().catch((err: unknown) => app.log.warn({ err }, 'chat client close failed'));
     });
     app.addHook('onClose', async () => {

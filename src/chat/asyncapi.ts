@@ -54,7 +54,8 @@ function requestMessage(operation: ChatOperation): Json {
     contentType: 'application/json',
     headers: json(RequestHeadersSchema),
     payload: json(requestEnvelope(operation, payload)),
-    bindings: kafkaKey('request_id'),
+    // A cancel travels on the cancelled request's key (its partition), so it cannot overtake it.
+    bindings: kafkaKey(operation === 'chat_cancel' ? 'cancel_request_id (the cancelled request)' : 'request_id'),
   };
 }
 

@@ -1,4 +1,12 @@
-import { Partitioners, type Admin, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type ISocketFactory,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
 import { sleep, within } from '../lib/wait';
@@ -13,10 +21,14 @@ export interface ChatConnectionOptions {
   instanceId: string;
   tuning: { maxWaitTimeInMs: number; minBytes: number };
   onMessage(payload: EachMessagePayload): Promise<void>;
+  socketFactory?: ISocketFactory;
 }
 
 /** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
 const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
+
+/** One attempt to read the reply topic's end offsets on joining. */
+const OFFSETS_FETCH_TIMEOUT_MS = 5_000;
 
 /**
  * The Kafka side of the chat client: one producer for requests and one consumer of the reply
@@ -46,7 +58,7 @@ export class ChatConnection {
       options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
       `${options.config.KAFKA_CLIENT_ID}-chat`,
       options.logger,
-      { retry: OUTAGE_RETRY },
+      { retry: OUTAGE_RETRY, ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}) },
     );
   }
 
@@ -160,11 +172,14 @@ export class ChatConnection {
    * as it is now. Only then are calls released, so no reply to them can be skipped.
    */
   private async onJoin(consumer: Consumer, admin: Admin, topic: string, partitions: number[]) {
-    // A topic that was just created may not have its leaders yet: a few short retries.
+    // A topic that was just created may not have its leaders yet: a few short retries. kafkajs
+    // retries a topic it cannot find for minutes: an attempt that takes that long counts as failed.
     let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> = [];
     for (let attempt = 1; ; attempt += 1) {
       try {
-        offsets = await admin.fetchTopicOffsets(topic);
+        const fetched = await within(admin.fetchTopicOffsets(topic), OFFSETS_FETCH_TIMEOUT_MS);
+        if (!fetched) throw new Error(`the offsets of ${topic} did not come within ${OFFSETS_FETCH_TIMEOUT_MS} ms`);
+        offsets = fetched;
         break;
       } catch (err) {
         if (attempt >= 5 || this.consumer !== consumer) throw err;

@@ -1,5 +1,7 @@
-import { readUpstreamReply, type ReadResult } from '../upstreams/replies';
+import { readUpstreamReply, refuseReply, type ReadResult } from '../upstreams/replies';
+import { chatErrorToHttp } from './errors';
 import { CHAT_OPERATIONS, type ChatOperation } from './operations';
+import type { ReplyOutcome } from './pending';
 import { StreamChunkPayload, StreamDonePayload, type ReplyEnvelope } from './schemas';
 
 const STATUSES = new Set(['success', 'error', 'chunk']);
@@ -32,6 +34,18 @@ export function readReplyEnvelope(raw: unknown): ReplyEnvelope | undefined {
 /** A success payload of `operation`, read liberally (src/upstreams/replies.ts). */
 export const readChatPayload = (operation: ChatOperation, payload: unknown): ReadResult =>
   readUpstreamReply(CHAT_OPERATIONS[operation].reply, payload);
+
+/** What a single (non-stream) reply means for its caller: the value, or the HttpError to answer. */
+export function replyOutcome(operation: ChatOperation, reply: ReplyEnvelope): ReplyOutcome {
+  if (reply.status !== 'success') return { ok: false, error: chatErrorToHttp(reply.error) };
+  const read = readChatPayload(operation, reply.payload);
+  if (read.ok) return { ok: true, value: read.value };
+  const { path, message } = read;
+  return {
+    ok: false,
+    error: refuseReply({ upstream: 'chat', operation, path, message, upstreamRequestId: reply.request_id }),
+  };
+}
 
 export const readStreamChunk = (payload: unknown): ReadResult => readUpstreamReply(StreamChunkPayload, payload);
 export const readStreamDone = (payload: unknown): ReadResult => readUpstreamReply(StreamDonePayload, payload);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { EachMessagePayload } from 'kafkajs';
+import type { EachMessagePayload, ISocketFactory } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { BatchingProducer } from '../kafka/batching-producer';
 import type { UserContext } from '../auth/types';
@@ -8,12 +8,12 @@ import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { ChatConnection } from './connection';
-import { chatErrorToHttp, chatTimeout, chatUnavailable } from './errors';
+import { chatUnavailable } from './errors';
 import { createChatMetrics, registerChatMetrics, type ChatMetrics } from './metrics';
 import { topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
-import { readChatPayload, readReplyEnvelope } from './replies';
+import { PendingCalls } from './pending';
+import { readReplyEnvelope, replyOutcome } from './replies';
 import type { ReplyEnvelope, RequestMetadata } from './schemas';
-import { refuseReply } from '../upstreams/replies';
 import { ChatStream } from './stream';
 
 /**
@@ -52,26 +52,13 @@ export interface ChatRequestReplyOptions {
   role?: string;
   /** For measurements only. */
   consumerTuning?: { maxWaitTimeInMs: number; minBytes: number };
+  /** Opens the Kafka sockets (fault tests inject network faults here); kafkajs' own by default. */
+  socketFactory?: ISocketFactory;
 }
 
 type DropReason = 'malformed' | 'unknown' | 'duplicate' | 'late';
 
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-interface Pending {
-  operation: ChatOperation;
-  started: number;
-  waiters: Set<Waiter>;
-}
-
-/** How a request id ended here, to tell a duplicate reply from a late one. */
-type Finished = 'answered' | 'expired' | 'cancelled' | 'failed';
-
-const MAX_REMEMBERED = 20_000;
+const MAX_LOGGED_DROPS = 20_000;
 
 /**
  * The one Kafka request/reply client of the chat protocol, used by the routes and by the
@@ -86,9 +73,8 @@ export class ChatRequestReply {
   private readonly connection: ChatConnection;
   /** Concurrent requests share produce requests (see BatchingProducer). */
   private readonly requests: BatchingProducer;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingCalls;
   private readonly streams = new Map<string, ChatStream>();
-  private readonly finished = new Map<string, Finished>();
   private readonly loggedDrops = new Set<string>();
   private closing = false;
   private readonly metrics: ChatMetrics;
@@ -99,12 +85,14 @@ export class ChatRequestReply {
     this.instanceId = `${options.config.KAFKA_CLIENT_ID}-chat-${role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.log = options.logger.child({ component: 'chat-request-reply' });
     this.metrics = createChatMetrics(options.registry ?? new Registry());
+    this.pending = new PendingCalls(this.metrics);
     this.connection = new ChatConnection({
       config: options.config,
       logger: this.log,
       instanceId: this.instanceId,
       tuning: options.consumerTuning ?? REPLY_CONSUMER_TUNING,
       onMessage: (payload) => this.onMessage(payload),
+      socketFactory: options.socketFactory,
     });
     this.requests = new BatchingProducer(() => this.connection.currentProducer, { acks: -1 });
   }
@@ -149,39 +137,10 @@ export class ChatRequestReply {
     const deadline = Date.now() + timeoutMs;
     if (this.closing) return Promise.reject(chatUnavailable('The gateway is shutting down'));
 
-    let entry = this.pending.get(requestId);
-    if (!entry) {
-      entry = { operation, started: Date.now(), waiters: new Set() };
-      this.pending.set(requestId, entry);
-      this.finished.delete(requestId);
-      this.metrics.pending.inc();
-    }
-    const pending = entry;
-    const result = new Promise<unknown>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          pending.waiters.delete(waiter);
-          if (pending.waiters.size === 0) this.forget(requestId, 'expired');
-          this.metrics.requests.inc({ operation, outcome: 'upstream_timeout' });
-          reject(chatTimeout());
-        }, timeoutMs),
-      };
-      pending.waiters.add(waiter);
+    const sent = this.send(operation, payload, requestId, deadline, options).catch((err: unknown) => {
+      throw err instanceof HttpError ? err : chatUnavailable();
     });
-
-    this.send(operation, payload, requestId, deadline, options).catch((err: unknown) => {
-      const error = err instanceof HttpError ? err : chatUnavailable();
-      if (this.pending.get(requestId) !== pending) return;
-      for (const w of pending.waiters) {
-        clearTimeout(w.timer);
-        w.reject(error);
-      }
-      this.metrics.requests.inc({ operation, outcome: error.code });
-      this.forget(requestId, 'failed');
-    });
-    return result as Promise<ReplyOf<O>>;
+    return this.pending.wait(requestId, operation, timeoutMs, sent) as Promise<ReplyOf<O>>;
   }
 
   /**
@@ -199,7 +158,10 @@ export class ChatRequestReply {
       onEnd: (reason) => {
         if (this.streams.get(requestId) === stream) this.streams.delete(requestId);
         this.metrics.pending.dec();
-        this.remember(requestId, reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled');
+        this.pending.remember(
+          requestId,
+          reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled',
+        );
         this.metrics.requests.inc({ operation, outcome: reason === 'completed' ? 'success' : reason });
         this.metrics.duration.observe({ operation }, (Date.now() - started) / 1000);
         if (reason === 'gap')
@@ -237,14 +199,7 @@ export class ChatRequestReply {
     if (this.closing) return;
     this.closing = true;
     const shuttingDown = chatUnavailable('The gateway is shutting down');
-    for (const [requestId, entry] of this.pending) {
-      for (const w of entry.waiters) {
-        clearTimeout(w.timer);
-        w.reject(shuttingDown);
-      }
-      this.metrics.requests.inc({ operation: entry.operation, outcome: shuttingDown.code });
-      this.forget(requestId, 'failed');
-    }
+    this.pending.failAll(shuttingDown);
     for (const stream of [...this.streams.values()]) stream.fail(shuttingDown.detail);
     await this.connection.close();
   }
@@ -277,9 +232,11 @@ export class ChatRequestReply {
       deadline: new Date(deadline).toISOString(),
       payload: body,
     };
+    // A cancel travels on the partition of the request it stops, so it can never overtake it.
+    const key = operation === 'chat_cancel' ? (payload as PayloadOf<'chat_cancel'>).cancel_request_id : requestId;
     try {
       await this.requests.send(topicOf(this.config, operation), {
-        key: requestId,
+        key,
         value: JSON.stringify(envelope),
         headers: { request_id: requestId, operation, reply_to: replyTo },
       });
@@ -321,9 +278,9 @@ export class ChatRequestReply {
       if (!stream.accept(reply)) this.drop('duplicate', requestId);
       return;
     }
-    const entry = this.pending.get(requestId);
-    if (!entry) {
-      const seen = this.finished.get(requestId);
+    const operation = this.pending.operationOf(requestId);
+    if (!operation) {
+      const seen = this.pending.endedAs(requestId);
       if (seen === undefined) this.drop('unknown', requestId);
       else this.drop(seen === 'answered' ? 'duplicate' : 'late', requestId);
       return;
@@ -332,37 +289,7 @@ export class ChatRequestReply {
       this.drop('malformed', requestId);
       return;
     }
-    let outcome: string;
-    let settle: (w: Waiter) => void;
-    if (reply.status === 'success') {
-      const read = readChatPayload(entry.operation, reply.payload);
-      if (read.ok) {
-        outcome = 'success';
-        settle = (w) => w.resolve(read.value);
-      } else {
-        const { path, message } = read;
-        const error = refuseReply({
-          upstream: 'chat',
-          operation: entry.operation,
-          path,
-          message,
-          upstreamRequestId: requestId,
-        });
-        outcome = error.code;
-        settle = (w) => w.reject(error);
-      }
-    } else {
-      const error = chatErrorToHttp(reply.error);
-      outcome = error.code;
-      settle = (w) => w.reject(error);
-    }
-    for (const w of entry.waiters) {
-      clearTimeout(w.timer);
-      settle(w);
-    }
-    this.metrics.requests.inc({ operation: entry.operation, outcome });
-    this.metrics.duration.observe({ operation: entry.operation }, (Date.now() - entry.started) / 1000);
-    this.forget(requestId, 'answered');
+    this.pending.settle(requestId, replyOutcome(operation, reply), 'answered');
   }
 
   /** Counted always; logged once per request id, without payload. Other instances' replies are only debug. */
@@ -371,19 +298,8 @@ export class ChatRequestReply {
     const logKey = `${reason}:${requestId ?? ''}`;
     if (this.loggedDrops.has(logKey)) return;
     this.loggedDrops.add(logKey);
-    if (this.loggedDrops.size > MAX_REMEMBERED) this.loggedDrops.delete(this.loggedDrops.values().next().value!);
+    if (this.loggedDrops.size > MAX_LOGGED_DROPS) this.loggedDrops.delete(this.loggedDrops.values().next().value!);
     const level = reason === 'unknown' ? 'debug' : 'warn';
     this.log[level]({ request_id: requestId, reason, ...where }, 'chat reply dropped');
-  }
-
-  private forget(requestId: string, how: Finished) {
-    if (this.pending.delete(requestId)) this.metrics.pending.dec();
-    this.remember(requestId, how);
-  }
-
-  private remember(requestId: string, how: Finished) {
-    this.finished.delete(requestId);
-    this.finished.set(requestId, how);
-    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.keys().next().value!);
   }
 }

@@ -64,6 +64,14 @@ export function operationError(err: unknown): OperationError {
     : { code: 'internal', detail: 'The operation failed' };
 }
 
+/** Ends of the result waits in progress in this process (shutdown cuts them short). */
+const resultWaits = new Set<() => void>();
+
+/** On shutdown: every result wait answers "running" (202) now; the workflow goes on. */
+export function cutOperationWaitsShort(): void {
+  for (const end of resultWaits) end();
+}
+
 export type OperationOutcome<R> =
   { status: 'completed'; result: R; workflowId: string } | { status: 'running'; workflowId: string };
 
@@ -119,7 +127,9 @@ export async function runOperation<W extends Workflow>(
 
   // The long poll is aborted when the answer turns into "running": nothing lingers per request.
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), options.syncTimeoutMs);
+  const end = () => abort.abort();
+  const timer = setTimeout(end, options.syncTimeoutMs);
+  resultWaits.add(end);
   try {
     const result = (await client.withAbortSignal(abort.signal, () => handle.result())) as Awaited<ReturnType<W>>;
     return { status: 'completed', result, workflowId };
@@ -132,6 +142,7 @@ export async function runOperation<W extends Workflow>(
     return { status: 'running', workflowId };
   } finally {
     clearTimeout(timer);
+    resultWaits.delete(end);
   }
 }
 
