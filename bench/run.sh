@@ -27,4 +27,5 @@ npx tsc -p fakes/tsconfig.json
 npx tsc -p bench/tsconfig.json
 bash scripts/stack.sh up >/dev/null
 load_stack_env
-exec node dist/bench/run.js "$@"
+# BENCH_ENTRY=cpu: bench/cpu.sh's tool instead of the full run.
+exec node "dist/bench/${BENCH_ENTRY:-run}.js" "$@"

@@ -10,6 +10,8 @@ export interface HttpLoadOptions {
   body?: () => string;
   connections: number;
   durationSec: number;
+  /** A fixed number of requests instead of a duration (`durationSec` is then ignored). */
+  amount?: number;
   /** Paces all connections together to this many requests per second (open loop). */
   overallRate?: number;
 }
@@ -44,6 +46,7 @@ export async function httpLoad(opts: HttpLoadOptions): Promise<LoadResult> {
         headers,
         connections: opts.connections,
         duration: opts.durationSec,
+        ...(opts.amount ? { amount: opts.amount } : {}),
         overallRate: opts.overallRate,
         timeout: 20,
         requests: makeBody

@@ -4,6 +4,8 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { request as undiciRequest } from 'undici';
 import { Client as TemporalClient, Connection as TemporalConnection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
+// kafkajs' request queue without its 1 ms timer loop and Node 24's TimeoutNegativeWarning (the admin client here).
+import '../../src/kafka/request-queue-fix';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createDatabase, dropDatabase, migrateDatabase } from './db';
 import { startNginx } from './nginx';
@@ -117,7 +119,8 @@ async function startNode(
   return proc;
 }
 
-export async function setUp(w: Partial<World>): Promise<World> {
+/** The run's database (migrated), its Kafka topics and the auth fake: what every gateway needs. */
+export async function setUpBase(w: Partial<World>): Promise<void> {
   // Own database on the stack's server: outbox rows and relay locks stay out of the tests' database.
   w.adminDbUrl = need('DATABASE_URL');
   w.dbName = RUN_ID.replace(/-/g, '_');
@@ -137,6 +140,35 @@ export async function setUp(w: Partial<World>): Promise<World> {
 
   w.authUrl = `http://127.0.0.1:${authPort}`;
   w.authFake = await startNode('auth-fake', 'fakes/auth/main.js', env, () => httpOk(`${w.authUrl}/health`));
+}
+
+/**
+ * The static responder, answering /me exactly as the auth fake did for `w.user`, and the route
+ * table's billing path; `w.staticEnv` is the env of a gateway in front of it (its table sends
+ * GET /v1/billing/subscription there).
+ */
+export async function startStaticUpstream(w: Partial<World>): Promise<void> {
+  const me = await json<unknown>('GET', `${w.authUrl}/v1/client/me`, undefined, w.user!.token);
+  const port = await freePort();
+  w.upstreamUrl = `http://127.0.0.1:${port}`;
+  w.upstream = await startNode(
+    'static-upstream',
+    'bench/static-upstream.js',
+    {
+      ...w.env!,
+      PORT: String(port),
+      STATIC_ME_JSON: JSON.stringify(me),
+      STATIC_SUBSCRIPTION_JSON: staticSubscription(w.user!.sub),
+    },
+    () => httpOk(`${w.upstreamUrl}/health`),
+  );
+  const routes = { BILLING_SERVICE_URL: w.upstreamUrl, ROUTES_FILE: benchRoutesFile() };
+  w.staticEnv = { ...w.env!, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
+}
+
+export async function setUp(w: Partial<World>): Promise<World> {
+  await setUpBase(w);
+  const env = w.env!;
   w.chatFake = await startNode('chat-fake', 'fakes/chat/main.js', { ...env, LOG_LEVEL: 'info' }, async (p) =>
     tail(p, 50).includes('chat-service fake listening'),
   );
@@ -150,33 +182,16 @@ export async function setUp(w: Partial<World>): Promise<World> {
   ({ proc: w.gateway, url: w.gatewayUrl, adminUrl: w.gatewayAdminUrl } = await startGateway(env, 'gateway'));
   w.user = await fakeUser(w as World, 'direct');
   let port = await freePort();
-  w.nginx = await startNginx(DIR, 'nginx', port, [`127.0.0.1:${authPort}`]);
+  w.nginx = await startNginx(DIR, 'nginx', port, [`127.0.0.1:${new URL(w.authUrl!).port}`]);
   w.nginxUrl = `http://127.0.0.1:${port}`;
 
-  // The static responder answers /me exactly as the auth fake did for the bench user, and the
-  // route table's billing path; the static gateway's table sends GET /v1/billing/subscription there.
-  const me = await json<unknown>('GET', `${w.authUrl}/v1/client/me`, undefined, w.user.token);
-  port = await freePort();
-  w.upstreamUrl = `http://127.0.0.1:${port}`;
-  w.upstream = await startNode(
-    'static-upstream',
-    'bench/static-upstream.js',
-    {
-      ...env,
-      PORT: String(port),
-      STATIC_ME_JSON: JSON.stringify(me),
-      STATIC_SUBSCRIPTION_JSON: staticSubscription(w.user.sub),
-    },
-    () => httpOk(`${w.upstreamUrl}/health`),
-  );
-  const routes = { BILLING_SERVICE_URL: w.upstreamUrl, ROUTES_FILE: benchRoutesFile() };
-  w.staticEnv = { ...env, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
-  ({ proc: w.gatewayStatic, url: w.gatewayStaticUrl } = await startGateway(w.staticEnv, 'gateway-static'));
+  await startStaticUpstream(w);
+  ({ proc: w.gatewayStatic, url: w.gatewayStaticUrl } = await startGateway(w.staticEnv!, 'gateway-static'));
   // The table route answers through the table (200, timestamps normalised), or the run stops here.
   const sub = await json<{ started_at: string }>('GET', `${w.gatewayStaticUrl}${TABLE_ROUTE}`, undefined, w.user.token);
   if (sub.started_at.endsWith('Z')) throw new Error(`${TABLE_ROUTE} was not transformed: ${sub.started_at}`);
   port = await freePort();
-  w.nginxStatic = await startNginx(DIR, 'nginx-static', port, [`127.0.0.1:${new URL(w.upstreamUrl).port}`]);
+  w.nginxStatic = await startNginx(DIR, 'nginx-static', port, [`127.0.0.1:${new URL(w.upstreamUrl!).port}`]);
   w.nginxStaticUrl = `http://127.0.0.1:${port}`;
   return w as World;
 }
@@ -202,13 +217,14 @@ export async function startWorker(w: Pick<World, 'env' | 'temporal'>): Promise<P
 export async function startGateway(
   env: Record<string, string>,
   name: string,
-  opts: { processes?: number; nodeArgs?: string[] } = {},
+  /** `dist`: the build output to start the gateway from (default: this checkout's). */
+  opts: { processes?: number; nodeArgs?: string[]; dist?: string } = {},
 ): Promise<{ proc: Proc; url: string; adminUrl: string }> {
   const port = await freePort();
   const adminPort = await freePort();
   const script = opts.processes
     ? [join(DIST, 'bench/cluster.js'), String(opts.processes)]
-    : [join(DIST, 'src/api/server.js')];
+    : [join(opts.dist ?? DIST, 'src/api/server.js')];
   const proc = start(DIR, name, process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     ...env,
     ...RUNTIME_ENV,
@@ -224,6 +240,19 @@ export async function startGateway(
     return streak >= want;
   });
   return { proc, url, adminUrl: `http://127.0.0.1:${adminPort}` };
+}
+
+/** The floor proxy (bench/floor.ts) with the gateway's runtime settings, in front of `env.AUTH_SERVICE_URL`, ready. */
+export async function startFloor(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
+  const port = await freePort();
+  const proc = start(DIR, 'floor', process.execPath, [join(DIST, 'bench/floor.js')], {
+    ...env,
+    ...RUNTIME_ENV,
+    PORT: String(port),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(proc, 'the floor proxy', () => httpOk(`${url}/health`));
+  return { proc, url };
 }
 
 export async function tearDown(w: Partial<World>) {

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Markdown } from '../lib/markdown';
 import { loadGet, compare, meGet, pick } from '../lib/measure';
-import { DIR, DIST, P } from '../lib/params';
-import { freePort, httpOk, start, stop, waitFor } from '../lib/procs';
+import { P } from '../lib/params';
+import { stop } from '../lib/procs';
 import { TABLE_ROUTE } from '../lib/route-table';
 import {
   cpuOf,
@@ -18,8 +17,7 @@ import {
 } from '../lib/results';
 import type { Scenario } from '../lib/scenario';
 import { fmt } from '../lib/stats';
-import { RUNTIME_ENV } from '../lib/runtime';
-import type { World } from '../lib/world';
+import { startFloor, type World } from '../lib/world';
 
 /**
  * 1. Direct proxy, GET /v1/client/me, closed loop. The rows that count answer from the static
@@ -35,15 +33,8 @@ const VIA_FAKE = ['auth fake alone', 'nginx → auth fake', 'gateway → auth fa
 const ROWS = [...STATIC, TABLE, ...VIA_FAKE];
 
 async function run(w: World) {
-  const port = await freePort();
-  const floor = start(DIR, 'floor', process.execPath, [join(DIST, 'bench/floor.js')], {
-    ...w.staticEnv,
-    ...RUNTIME_ENV,
-    PORT: String(port),
-  });
-  const floorUrl = `http://127.0.0.1:${port}`;
+  const { proc: floor, url: floorUrl } = await startFloor(w.staticEnv);
   try {
-    await waitFor(floor, 'the floor proxy', () => httpOk(`${floorUrl}/health`));
     const get = (url: string) => meGet(url, w.user.token);
     await compare(w, {
       scenario: 'direct',

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { serverOptions } from './app';
 import { withInternal } from './openapi';
 import accessLog from './plugins/access-log';
+import requestHooks from './plugins/request-hooks';
 import corsPolicy from './plugins/cors';
 import errors from './plugins/errors';
 import codecRoutes from './routes/codec';
@@ -21,6 +22,7 @@ export async function createAdminServer(config: Config, logger: Logger, gateway:
   const admin = Fastify({ ...serverOptions(config, logger), trustProxy: false });
   admin.decorate('config', config);
   admin.decorate('deps', gateway.deps);
+  await admin.register(requestHooks);
   await admin.register(accessLog);
   await admin.register(errors);
   // Temporal UI calls the codec from the operator's browser.

@@ -5,13 +5,16 @@ import { groupByTopic } from '../kafka/batching-producer';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
-import { buildEvent, type RecordEventInput } from './outbox';
+import { buildEvent, newEventId, type RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
 import { eventProducer } from './relay/producer';
 
 interface Queued {
-  topic: string;
-  message: Message;
+  input: RecordEventInput<AccessEventType>;
+  /** When it was published (ms since the epoch): its `occurred_at` and the time part of its id. */
+  at: number;
+  /** The Kafka message, built by the sender the first time the event goes out. */
+  built?: { topic: string; message: Message };
 }
 
 export type AccessDropReason = 'buffer_full' | 'rejected' | 'invalid' | 'shutdown';
@@ -39,8 +42,9 @@ const MAX_BACKOFF_MS = 5_000;
 
 /**
  * Access events (events.md, Delivery): handed to one batching, idempotent Kafka producer per
- * process, never awaited by the request. `publish()` only builds the envelope and appends it to a
- * bounded in-memory buffer; a single sender drains it one produce request at a time (acks=all,
+ * process, never awaited by the request. `publish()` only appends the event's fields and a timestamp
+ * to a bounded in-memory buffer; a single sender builds the envelopes (validated as every event is)
+ * and drains the buffer one produce request at a time (acks=all,
  * one request in flight, a failed batch goes back to the front), so events of one key keep their
  * order within the process. While Kafka is unreachable the buffer holds events and the sender
  * retries with backoff; when it is full the oldest are dropped and counted. `close()` flushes
@@ -109,17 +113,6 @@ export class AccessEventPublisher {
 
   /** Queues one access event; never waits and never throws. */
   publish<T extends AccessEventType>(input: RecordEventInput<T>): void {
-    let queued: Queued;
-    try {
-      const { envelope, headers, topic } = buildEvent(this.options.config, input);
-      // Keyed like the outbox; an event without a subject (an invalid token) has no order to keep.
-      const key = keyOf(input.eventType, input.data);
-      queued = { topic, message: { key, value: JSON.stringify(envelope), headers } };
-    } catch (err) {
-      this.drop('invalid', 1);
-      this.log.error({ err, event_type: input.eventType }, 'access event not published: invalid');
-      return;
-    }
     if (this.closed) {
       this.drop('shutdown', 1);
       return;
@@ -133,8 +126,28 @@ export class AccessEventPublisher {
         this.compact();
       }
     }
-    this.items.push(queued);
+    this.items.push({ input, at: Date.now() });
     this.schedule(this.lingerMs);
+  }
+
+  /** The event's Kafka message, built once; null (counted and logged) for an event that may not be sent. */
+  private built(queued: Queued): Queued['built'] | null {
+    if (queued.built) return queued.built;
+    const { input, at } = queued;
+    try {
+      const { envelope, headers, topic } = buildEvent(this.options.config, {
+        ...input,
+        eventId: input.eventId ?? newEventId(at),
+        occurredAt: new Date(at),
+      });
+      // Keyed like the outbox; an event without a subject (an invalid token) has no order to keep.
+      const key = keyOf(input.eventType, input.data);
+      return (queued.built = { topic, message: { key, value: JSON.stringify(envelope), headers } });
+    } catch (err) {
+      this.drop('invalid', 1);
+      this.log.error({ err, event_type: input.eventType }, 'access event not published: invalid');
+      return null;
+    }
   }
 
   /** Sends what is buffered for up to the drain time, then disconnects; the rest is counted as dropped. */
@@ -199,13 +212,15 @@ export class AccessEventPublisher {
   private async sendOnce(): Promise<void> {
     const n = Math.min(this.maxBatch, this.items.length - this.head);
     if (n === 0) return;
-    this.inFlight = this.items.slice(this.head, this.head + n);
+    this.inFlight = this.items.slice(this.head, this.head + n).filter((q) => this.built(q) !== null);
     this.head += n;
     this.compact();
+    if (this.inFlight.length === 0) return;
     try {
       const producer = await this.producerReady();
-      await producer.sendBatch({ topicMessages: groupByTopic(this.inFlight), acks: -1, timeout: 10_000 });
-      this.metrics.sent.inc(n);
+      const messages = groupByTopic(this.inFlight.map((q) => q.built!));
+      await producer.sendBatch({ topicMessages: messages, acks: -1, timeout: 10_000 });
+      this.metrics.sent.inc(this.inFlight.length);
       this.doomed = 0;
       if (this.failures > 0) this.log.info({ after_attempts: this.failures }, 'access events reach Kafka again');
       this.failures = 0;

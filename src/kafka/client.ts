@@ -1,5 +1,7 @@
 import { Kafka, logLevel, type LogEntry, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '../logger';
+import './encoder-fix';
+import './request-queue-fix';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

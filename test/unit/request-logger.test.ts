@@ -10,11 +10,12 @@ import { captureLog } from '../support/log-capture';
  * fails loudly if a pino upgrade stops the per-request bindings or redaction from reaching a line.
  */
 describe('the per-request child logger', () => {
-  function child() {
+  function child(level = 'info') {
     const { stream, lines } = captureLog();
-    const parent = createLogger('info', {}, stream);
+    const parent = createLogger(level, {}, stream);
+    const children = jest.spyOn(parent, 'child');
     const log = requestChildLogger.call({} as FastifyInstance, parent, { request_id: 'req-1' }, {}, {} as RawRequest);
-    return { log, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+    return { log, children, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }
 
   it('writes the request id on every line, once, and keeps redaction', () => {
@@ -29,5 +30,27 @@ describe('the per-request child logger', () => {
     const { log, lines } = child();
     log.child({ component: 'x' }).warn('nested');
     expect(lines()[0]).toMatchObject({ request_id: 'req-1', component: 'x', msg: 'nested' });
+  });
+
+  it('makes no pino child for a request that writes no line, and one for a request that does', () => {
+    const { log, children, lines } = child('warn');
+    log.info({ status: 200 }, 'not written at warn');
+    log.debug('nor this');
+    expect(children).not.toHaveBeenCalled();
+    expect(log.level).toBe('warn');
+    log.warn({ status: 503 }, 'written');
+    log.error('and this');
+    expect(children).toHaveBeenCalledTimes(1);
+    expect(lines().map((l) => [l.request_id, l.msg])).toEqual([
+      ['req-1', 'written'],
+      ['req-1', 'and this'],
+    ]);
+  });
+
+  it('follows a level set on the request logger', () => {
+    const { log, lines } = child('warn');
+    log.level = 'info';
+    log.info('now written');
+    expect(lines()[0]).toMatchObject({ request_id: 'req-1', level: 'info', msg: 'now written' });
   });
 });

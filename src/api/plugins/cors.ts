@@ -14,7 +14,7 @@ export default fp<{ origins: string[] }>(
   async (app, { origins }) => {
     const allowed = new Set(origins);
 
-    app.addHook('onRequest', async (request) => {
+    app.requestSteps.onRequest.push((request) => {
       if (request.method !== 'OPTIONS') return;
       const origin = request.headers.origin;
       if (typeof origin !== 'string' || !request.headers['access-control-request-method'])
@@ -30,7 +30,7 @@ export default fp<{ origins: string[] }>(
       },
     });
   },
-  { name: 'cors-policy', dependencies: ['errors'] },
+  { name: 'cors-policy', dependencies: ['errors', 'request-hooks'] },
 );
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { upstreamRepliesRefused } from '../../upstreams/replies';
 
@@ -29,7 +30,7 @@ export default fp(
     registry.registerMetric(upstreamRepliesRefused);
     app.decorate('metrics', registry);
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.requestSteps.onResponse.push((request: FastifyRequest, reply: FastifyReply) => {
       const labels = {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -39,5 +40,5 @@ export default fp(
       total.inc(labels);
     });
   },
-  { name: 'metrics' },
+  { name: 'metrics', dependencies: ['request-hooks'] },
 );

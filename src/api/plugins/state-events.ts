@@ -29,8 +29,8 @@ export default fp(
       if (!route.config?.stateEvent) return;
       route.preHandler = [...asArray(route.preHandler), reserve];
     });
-    app.addHook('onResponse', async (request) => releaseStateEvent(request));
+    app.requestSteps.onResponse.push(releaseStateEvent);
     app.addHook('onRequestAbort', async (request) => releaseStateEvent(request));
   },
-  { name: 'state-events', dependencies: ['metrics'] },
+  { name: 'state-events', dependencies: ['metrics', 'request-hooks'] },
 );

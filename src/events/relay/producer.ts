@@ -1,12 +1,14 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createKafka } from '../../kafka/client';
+import { murmur2Partitioner } from '../../kafka/partitioner';
 import type { Logger } from '../../logger';
 import type { RelayProducer } from './round';
 
 /**
  * The kafkajs producer of the event paths (the outbox relay and the access events): idempotent,
  * acks=all, one request in flight. Their callers report outages themselves, so kafkajs' own retry
- * lines go to debug.
+ * lines go to debug. Keys are partitioned as kafkajs' default (Java-compatible) partitioner does,
+ * with a cheaper hash (src/kafka/partitioner.ts).
  */
 export function eventProducer(brokers: string[], clientId: string, log: Logger): RelayProducer {
   const kafkaLog = log.child({ library: 'kafkajs' });
@@ -26,6 +28,7 @@ export function eventProducer(brokers: string[], clientId: string, log: Logger):
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: true,
+    createPartitioner: murmur2Partitioner,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
 }

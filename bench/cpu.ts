@@ -1,0 +1,143 @@
+/**
+ * CPU per answered `GET /v1/client/me` of the gateway and of the floor (bench/floor.ts), both in
+ * front of the static responder, without the full benchmark: a fixed number of requests per run
+ * (autocannon, keep-alive connections), each process's user + system CPU read from /proc before
+ * and after, in interleaved rounds. CPU time per request holds up on a busy machine far better
+ * than req/s does; the ratio is taken within each round, then the median.
+ *
+ *   bash bench/cpu.sh [--requests=20000] [--connections=50] [--rounds=3] [--profile] [--baseline=DIR]
+ *
+ * `--baseline=DIR`: a third row, a gateway started from another build's output (DIR/src/api/server.js,
+ * e.g. a copy of `dist` built from main, kept inside the repository so it finds node_modules).
+ * `--profile`: afterwards, one more gateway under `node --cpu-prof` for one run; its top frames.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpLoad } from './lib/load';
+import { DIR, RUN_ID, say } from './lib/params';
+import { cpuSeconds, type Proc } from './lib/procs';
+import { profileGateway } from './lib/profiled-gateway';
+import { fmt, median } from './lib/stats';
+import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
+
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const REQUESTS = Number(arg('requests', '20000'));
+const CONNECTIONS = Number(arg('connections', '50'));
+const ROUNDS = Number(arg('rounds', '3'));
+const BASELINE = arg('baseline', '');
+const PROFILE = process.argv.includes('--profile');
+
+interface Target {
+  name: string;
+  url: string;
+  proc: Proc;
+}
+
+interface Run {
+  round: number;
+  name: string;
+  usPerRequest: number;
+  rps: number;
+  failed: number;
+}
+
+const load = (url: string, token: string, amount: number) =>
+  httpLoad({
+    url: `${url}/v1/client/me`,
+    headers: { authorization: `Bearer ${token}` },
+    connections: CONNECTIONS,
+    durationSec: 0,
+    amount,
+  });
+
+async function measure(t: Target, token: string, round: number): Promise<Run> {
+  const cpu0 = cpuSeconds(t.proc.pid);
+  const r = await load(t.url, token, REQUESTS);
+  const cpu = cpuSeconds(t.proc.pid) - cpu0;
+  const run = { round, name: t.name, usPerRequest: (cpu * 1e6) / Math.max(1, r.ok), rps: r.rps, failed: r.failed };
+  say(
+    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed`,
+  );
+  return run;
+}
+
+/** CPU the process uses with no load at all (timers, samplers), in cores, once the last load has settled. */
+async function idleCores(proc: Proc, ms = 6_000): Promise<number> {
+  await sleep(3_000);
+  const cpu0 = cpuSeconds(proc.pid);
+  await sleep(ms);
+  return (cpuSeconds(proc.pid) - cpu0) / (ms / 1000);
+}
+
+function report(runs: Run[], names: string[]) {
+  const lines = ['| process | µs CPU per request (median) | each round | req/s (median) |', '|---|---|---|---|'];
+  for (const name of names) {
+    const mine = runs.filter((r) => r.name === name);
+    const us = mine.map((r) => r.usPerRequest);
+    lines.push(
+      `| ${name} | ${fmt(median(us), 1)} | ${us.map((u) => fmt(u, 1)).join(', ')} | ${fmt(median(mine.map((r) => r.rps)), 0)} |`,
+    );
+  }
+  const pairs = names.filter((n) => n !== 'floor').map((n) => [n, 'floor']);
+  if (names.includes('baseline gateway')) pairs.push(['gateway', 'baseline gateway']);
+  for (const [name, reference] of pairs) {
+    const ratios = [...new Set(runs.map((r) => r.round))].map((round) => {
+      const of = (n: string) => runs.find((r) => r.round === round && r.name === n)!.usPerRequest;
+      return of(name!) / of(reference!);
+    });
+    lines.push(
+      `| ${name} / ${reference} | ${fmt(median(ratios), 2)}× | ${ratios.map((x) => fmt(x, 2)).join(', ')} | |`,
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+async function profile(w: World) {
+  const requests = (n: number) => (url: string) => load(url, w.user.token, n);
+  const s = await profileGateway(w.staticEnv, requests(REQUESTS / 4), requests(REQUESTS), 200);
+  say(`cpu profile: ${fmt(s.idlePct, 0)} % idle`);
+  const rows = [
+    ...s.top.map((f) => `${fmt(f.selfPct, 1)} %  ${f.frame}  ${f.where}`),
+    '',
+    ...s.byPackage.map((f) => `${fmt(f.selfPct, 1)} %  ${f.frame}`),
+  ];
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+
+async function main() {
+  say(`run ${RUN_ID}: ${ROUNDS} rounds of ${REQUESTS} requests at ${CONNECTIONS} connections; logs in ${DIR}`);
+  const w: Partial<World> = {};
+  try {
+    await setUpBase(w);
+    w.user = await fakeUser(w as World, 'cpu');
+    await startStaticUpstream(w);
+    // No chat fake here: its readiness probe gives up in time for the supervisor's 2 s wait.
+    w.staticEnv = { ...w.staticEnv!, HEALTH_CHECK_TIMEOUT_MS: '500' };
+    const world = w as World;
+    const floor = await startFloor(world.staticEnv);
+    const targets: Target[] = [{ name: 'floor', url: floor.url, proc: floor.proc }];
+    const gw = await startGateway(world.staticEnv, 'gateway');
+    targets.push({ name: 'gateway', url: gw.url, proc: gw.proc });
+    if (BASELINE) {
+      const base = await startGateway(world.staticEnv, 'baseline', { dist: BASELINE });
+      targets.push({ name: 'baseline gateway', url: base.url, proc: base.proc });
+    }
+    for (const t of targets) await load(t.url, world.user.token, REQUESTS / 4); // warm-up (JIT, connections)
+    for (const t of targets) say(`${t.name}: idle ${fmt((await idleCores(t.proc)) * 1000, 1)} ms CPU per s`);
+    const runs: Run[] = [];
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const t of targets) runs.push(await measure(t, world.user.token, round));
+    report(
+      runs,
+      targets.map((t) => t.name),
+    );
+    if (PROFILE) await profile(world);
+  } catch (err) {
+    say(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    await tearDown(w);
+  }
+}
+
+void main();

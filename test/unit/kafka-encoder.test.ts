@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import '../../src/kafka/encoder-fix';
+
+/**
+ * src/kafka/encoder-fix.ts replaces three methods of kafkajs' protocol encoder
+ * (docs/adr/0008-private-internals.md): every byte must stay what kafkajs itself writes. The same
+ * sample (varints at their edges, and a record batch of keyed and keyless records with headers,
+ * values from empty to beyond the 4 KiB of Node's buffer pool) is encoded here, patched, and in a
+ * child process by the unpatched kafkajs.
+ */
+const SAMPLE = `
+  const Encoder = require('kafkajs/src/protocol/encoder');
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
+  const out = [];
+  const varints = [0, 1, -1, 63, 64, -64, -65, 127, 128, 300, 16383, 16384, 2 ** 28, -(2 ** 28), 2 ** 31 - 1, -(2 ** 31)];
+  const e = new Encoder();
+  for (const v of varints) e.writeVarInt(v).writeUVarInt(Math.abs(v) >>> 0).writeVarIntString('é' + v);
+  out.push(e.buffer.toString('hex'));
+  const records = [];
+  for (let i = 0; i < 40; i++)
+    records.push(Record({
+      offsetDelta: i,
+      timestampDelta: i * 3,
+      key: i % 5 === 0 ? null : 'key-' + i,
+      value: i % 7 === 0 ? Buffer.alloc(i * 151, i) : 'v€'.repeat(i * 50),
+      headers: { event_id: 'e' + i, event_type: 'user_info_requested', request_id: 'r'.repeat(i * 4) },
+    }));
+  return RecordBatch({ firstTimestamp: 1700000000000, maxTimestamp: 1700000000123, lastOffsetDelta: 39, records })
+    .then((batch) => { out.push(batch.buffer.toString('hex')); return out; });
+`;
+
+type Sample = (require: NodeJS.Require) => Promise<string[]>;
+
+describe('kafkajs protocol encoder', () => {
+  it('writes exactly the bytes of the unpatched kafkajs', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const patched = await (new Function('require', SAMPLE) as Sample)(require);
+    const script = `(async () => { ${SAMPLE} })().then((out) => process.stdout.write(JSON.stringify(out)));`;
+    const res = spawnSync(process.execPath, ['-e', script], {
+      cwd: join(__dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.stderr).toBe('');
+    const original = JSON.parse(res.stdout) as string[];
+    expect(original).toHaveLength(2);
+    expect(original[1]!.length).toBeGreaterThan(2 * 100_000);
+    expect(patched).toEqual(original);
+  });
+
+  it('writes a varint without a Buffer of its own', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Encoder = require('kafkajs/src/protocol/encoder') as new () => { writeVarInt(v: number): unknown };
+    const encoder = new Encoder();
+    const from = jest.spyOn(Buffer, 'from');
+    try {
+      encoder.writeVarInt(300);
+      expect(from).not.toHaveBeenCalled();
+    } finally {
+      from.mockRestore();
+    }
+  });
+});
