@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAs
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config';
 import { HttpError } from '../../errors';
+import { InstanceSession } from '../../idempotency/instance';
 import { IdempotencyStore, canonicalJson, credentialDigest, type StoredResponse } from '../../idempotency/store';
 
 declare module 'fastify' {
@@ -18,13 +19,15 @@ declare module 'fastify' {
 
 export interface IdempotencyPluginOptions {
   orm: MikroORM;
-  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS'>;
+  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS' | 'DATABASE_URL'>;
   /** Who is calling, for the key's scope; defaults to the verified user, else a digest of the credential. */
   callerIdentity?: (request: FastifyRequest) => string | undefined;
   /** A claim whose request vanished (crash) may be taken over after this long. Default IDEMPOTENCY_LOCK_MS. */
   lockTimeoutMs?: number;
   /** How often expired keys are deleted. Default 10 min. */
   purgeIntervalMs?: number;
+  /** How long this instance holds its lock before it takes a dead instance's claims over. Default 5 s. */
+  takeoverGraceMs?: number;
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -136,10 +139,15 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
 export default fp<IdempotencyPluginOptions>(
   async (app, options) => {
     const lockTimeoutMs = options.lockTimeoutMs ?? options.config.IDEMPOTENCY_LOCK_MS;
+    // Claims name this process's instance lock: a retry on another replica takes a dead one's over.
+    const instance = new InstanceSession({ databaseUrl: options.config.DATABASE_URL, logger: app.log });
+    instance.start();
     const store = new IdempotencyStore(options.orm, {
       ttlMs: options.config.IDEMPOTENCY_TTL,
       lockTimeoutMs,
       keys: options.config.TEMPORAL_CODEC_KEYS,
+      instance,
+      takeoverGraceMs: options.takeoverGraceMs,
     });
     const callerOf = (request: FastifyRequest) => options.callerIdentity?.(request) ?? defaultCaller(request);
     const claims = new WeakMap<FastifyRequest, Claim>();
@@ -190,7 +198,7 @@ export default fp<IdempotencyPluginOptions>(
           });
         case 'in_progress':
           throw new HttpError('conflict', 'A request with this Idempotency-Key is still being processed', {
-            headers: { 'retry-after': '1' },
+            headers: { 'retry-after': String(result.retryAfterSec) },
           });
         case 'replay': {
           const { status, headers, body } = result.response;
@@ -242,7 +250,11 @@ export default fp<IdempotencyPluginOptions>(
       options.purgeIntervalMs ?? 10 * 60_000,
     );
     purge.unref();
-    app.addHook('onClose', async () => clearInterval(purge));
+    app.addHook('onClose', async () => {
+      clearInterval(purge);
+      // After the server closed: no request of this process holds a claim any more.
+      await instance.close();
+    });
   },
   { name: 'idempotency', dependencies: ['errors'] },
 );
