@@ -33,7 +33,10 @@ export async function spawnGateway(
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not listen within 60 s: ${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not listen within 60 s: ${out}`));
+    }, 60_000);
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
