@@ -58,8 +58,8 @@ export function checks(rs: Sample[], w: Window, figs: RouteFigures[]): Check[] {
       },
       {
         target: '0 sign-ups lost or doubled',
-        value: `${d.signUpsLost} lost of ${d.signUpsAnswered} answered 201/202; ${d.signUpsHalfDone} accounts behind a 5xx or no answer`,
-        pass: d.signUpsLost === 0,
+        value: `${d.signUpsLost} lost of ${d.signUpsAnswered} answered 201/202 (${d.signUpsCompletedByRetry} on a retry); ${d.signUpsHalfDone} accounts behind a 5xx or no answer after the retries`,
+        pass: d.signUpsLost === 0 && d.signUpsHalfDone === 0,
       },
       {
         target: 'nothing half-done',

@@ -6,15 +6,18 @@ import { ROOT, RUN_ID, say } from '../bench/lib/params';
 import { stop } from '../bench/lib/procs';
 import { call, signUpNow, state } from './load';
 import { IMPORT_SIZE, OUTAGE_SEC, WORKER_DOWN_SEC, type FaultName } from './params';
-import { freezeAuth, restartWorker, startChatFake, startReplica, type ChaosWorld, type User } from './world';
+import { startChatFake } from '../bench/lib/base-world';
+import { freezeAuth, restartWorker, startReplica, type ChaosWorld, type User } from './world';
 
 const run$ = promisify(execFile);
 
-/** One import of IMPORT_SIZE conversations, retried once with the same Idempotency-Key if refused. */
+/** One import of IMPORT_SIZE conversations, retried with the same Idempotency-Key while refused (run.ts). */
 export interface ImportRecord {
   user: User;
   key: string;
   answers: number[];
+  /** Retry-After of the last answer. */
+  retryAfterSec?: number;
   operationId?: string;
   /** The operation's last status, or the synchronous answer's. */
   final?: string;
@@ -137,14 +140,14 @@ export const FAULT_LIST: Fault[] = [
         });
       await sleep(1_000);
       await stop(w.chatFake, 3_000);
-      w.chatFake = await startChatFake(w);
+      w.chatFake = await startChatFake(w.env);
       say('chat fake restarted');
     },
     heal: async () => undefined,
   },
 ];
 
-/** Sends the fault's import (200 conversations for a user of its own); run.ts retries a refusal once. */
+/** Sends the fault's import (200 conversations for a user of its own); run.ts retries a refusal. */
 export async function sendImport(w: ChaosWorld, fault: string, user: User): Promise<ImportRecord> {
   const rec: ImportRecord = { user, key: `${RUN_ID}-import-${fault}`, answers: [] };
   await postImport(w, rec, fault);
@@ -165,6 +168,7 @@ export async function postImport(w: ChaosWorld, rec: ImportRecord, fault: string
     headers: { 'idempotency-key': rec.key },
   });
   rec.answers.push(res.status);
+  rec.retryAfterSec = res.retryAfterSec;
   if (typeof res.body?.operation_id === 'string') rec.operationId = res.body.operation_id;
   if (res.status === 200) rec.final = 'completed';
 }

@@ -28,6 +28,7 @@ export const ROUTES = [
   'ai stream',
   'org',
   'sign-up',
+  'sign-up retry',
   'logout',
   'import',
   'ready',

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { RUN_ID } from '../bench/lib/params';
-import { uniqueEmail } from '../bench/lib/world';
+import { uniqueEmail } from '../bench/lib/base-world';
 import { RATES, type LoadRoute } from './params';
 import type { ChaosWorld, User } from './world';
 
@@ -14,6 +15,8 @@ export interface Sample {
   endAt: number;
   status: number;
   retryAfter: boolean;
+  /** Retry-After in seconds, when the answer had one. */
+  retryAfterSec?: number;
   requestId: string;
   /** The state event a success must have produced. */
   event?: string;
@@ -21,7 +24,15 @@ export interface Sample {
 }
 
 export const samples: Sample[] = [];
-export const signUps: { email: string; requestId: string; phase: string; status: number; operationId?: string }[] = [];
+export const signUps: {
+  email: string;
+  requestId: string;
+  phase: string;
+  status: number;
+  /** The status of its last retry (under the same Idempotency-Key), or `status` when it was not retried. */
+  final: number;
+  operationId?: string;
+}[] = [];
 export const orgs: { name: string; sub: string; phase: string; status: number }[] = [];
 export const state = { phase: '', down: new Set<number>() };
 
@@ -68,6 +79,7 @@ export async function call(w: ChaosWorld, route: string, method: string, path: s
     });
     sample.status = res.statusCode;
     sample.retryAfter = res.headers['retry-after'] !== undefined;
+    if (sample.retryAfter) sample.retryAfterSec = Number(res.headers['retry-after']);
     const text = await res.body.text();
     if (opts.stream && res.statusCode === 200)
       sample.note = /event: done/.test(text) ? 'done' : /event: error/.test(text) ? 'error frame' : 'cut off';
@@ -80,8 +92,20 @@ export async function call(w: ChaosWorld, route: string, method: string, path: s
   sample.endAt = Date.now();
   if (sample.status >= 200 && sample.status < 300 && !sample.note) sample.event = opts.event;
   samples.push(sample);
-  return { status: sample.status, body: body as Record<string, unknown> | undefined, requestId };
+  return {
+    status: sample.status,
+    body: body as Record<string, unknown> | undefined,
+    requestId,
+    retryAfterSec: sample.retryAfterSec,
+  };
 }
+
+/** A refusal a client retries under the same Idempotency-Key: a 503, a 409 "still running", no answer. */
+export const retryable = (status: number) => status === 503 || status === 409 || status === 0;
+
+/** How long a client waits before its retry: Retry-After (at most 10 s), else 1 s. */
+export const retryDelayMs = (retryAfterSec: number | undefined) =>
+  Math.min(10, retryAfterSec && retryAfterSec > 0 ? retryAfterSec : 1) * 1000;
 
 const lane = (w: ChaosWorld, n: number): User => w.users[n % w.users.length]!;
 
@@ -143,12 +167,20 @@ const TASKS: Record<LoadRoute, (w: ChaosWorld, n: number) => Promise<unknown>> =
   },
   'sign-up': async (w) => {
     const email = uniqueEmail('su');
-    const res = await call(w, 'sign-up', 'POST', '/v1/client/sign-up', {
+    // A careful client: an Idempotency-Key, and a refusal retried under it as Retry-After says.
+    const opts = {
       body: { email, password: PASSWORD, full_name: 'Chaos' },
-      event: 'user_registered',
-    });
+      headers: { 'idempotency-key': `${RUN_ID}-${email}` },
+    };
+    const phase = state.phase;
+    let res = await call(w, 'sign-up', 'POST', '/v1/client/sign-up', { ...opts, event: 'user_registered' });
+    const first = res;
+    for (let i = 0; i < 3 && retryable(res.status); i += 1) {
+      await sleep(retryDelayMs(res.retryAfterSec));
+      res = await call(w, 'sign-up retry', 'POST', '/v1/client/sign-up', opts);
+    }
     const operationId = typeof res.body?.operation_id === 'string' ? res.body.operation_id : undefined;
-    signUps.push({ email, requestId: res.requestId, phase: state.phase, status: res.status, operationId });
+    signUps.push({ email, requestId: first.requestId, phase, status: first.status, final: res.status, operationId });
   },
   logout: async (w, n) => {
     const user = lane(w, n);

@@ -1,44 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Markdown } from '../bench/lib/markdown';
-import { ROOT, RUN_ID } from '../bench/lib/params';
+import { RUN_ID } from '../bench/lib/params';
+import { versions, versionsTable } from '../bench/lib/versions';
 import { checks } from './checks';
 import { ROUTES, routeFigures, strip, type RouteFigures, type Window } from './figures';
 import { FAULT_LIST } from './faults';
 import type { Sample } from './load';
 import { AFTER_SEC, BEFORE_SEC, COMMAND, OUTAGE_SEC, RATES } from './params';
-
-export function versions(postgres: string): Record<string, string> {
-  const pkg = (name: string) =>
-    (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-  const stackDir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
-  const cmdline = (service: string) => {
-    try {
-      return readFileSync(`/proc/${readFileSync(join(stackDir, `${service}/pid`), 'utf8').trim()}/cmdline`, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  let temporal = '?';
-  try {
-    temporal = execFileSync(cmdline('temporal').split('\0')[0]!, ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    /* not visible */
-  }
-  return {
-    node: process.version,
-    PostgreSQL: postgres,
-    Kafka: /kafka-(\d+\.\d+\.\d+)/.exec(cmdline('kafka'))?.[1] ?? '?',
-    'Temporal CLI (dev server)': temporal.replace(/\s+/g, ' '),
-    fastify: pkg('fastify'),
-    kafkajs: pkg('kafkajs'),
-    pg: pkg('pg'),
-    '@temporalio/client': pkg('@temporalio/client'),
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-  };
-}
 
 const ms = (n: number) => (n ? `${n}` : '–');
 const sec = (s: number | undefined) => (s === undefined ? '–' : Number.isFinite(s) ? s.toFixed(1) : 'never');
@@ -126,18 +93,13 @@ export function report(
       `${Object.entries(RATES)
         .map(([r, n]) => `${r} ${n}`)
         .join(', ')}` +
-      `, plus /health/ready of each replica every second and one import of 200 conversations per fault (Idempotency-Key; retried once after the heal if refused). ` +
+      `, plus /health/ready of each replica every second and one import of 200 conversations per fault (Idempotency-Key; retried after the heal while refused, as Retry-After says, up to 3 times). ` +
+      `Sign-ups carry an Idempotency-Key and a refused one (503, 409, no answer) is retried under it the same way (row "sign-up retry"). ` +
       `Each fault: ${BEFORE_SEC} s of load, the fault (${OUTAGE_SEC} s for outages), then ${AFTER_SEC} s after the heal. ` +
       `Machine CPU busy before the start (other users): ${opts.busy.toFixed(2)} cores.`,
   );
   md.line();
-  md.table<[string, string]>(
-    [
-      ['version', ([k]) => k],
-      ['', ([, v]) => v],
-    ],
-    Object.entries(versions(opts.postgres)),
-  );
+  versionsTable(md, versions(['fastify', 'kafkajs', 'pg', '@temporalio/client'], { PostgreSQL: opts.postgres }));
   md.line();
   md.line('How to read the tables:');
   md.line();

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
 import { DIR, ROOT, RUN_ID, say } from '../bench/lib/params';
-import { fakeUser } from '../bench/lib/world';
+import { fakeUser } from '../bench/lib/base-world';
 import { killAllNow, machineCpu } from '../bench/lib/procs';
 import { FAULT_LIST, postImport, sendImport, stack, stackStopped, type Fault, type ImportRecord } from './faults';
 import { isOk, perSecond, type Window } from './figures';
-import { closeLoad, samples, startLoad, state } from './load';
+import { closeLoad, retryDelayMs, retryable, samples, startLoad, state } from './load';
 import {
   AFTER_SEC,
   ALL_FAULTS,
@@ -59,9 +59,12 @@ async function runFault(w: ChaosWorld, f: Fault): Promise<Window> {
   await f.heal(w);
   win.heal = Date.now();
   if (f.importAfterHeal) startImport();
-  // A refused import is retried once, with the same Idempotency-Key, as a client would.
+  // A refused import is retried with the same Idempotency-Key as Retry-After says, as a client would.
   const retried = imp?.then(async (rec) => {
-    if (!rec.answers.some((s) => s === 200 || s === 202)) await postImport(w, rec, f.name);
+    for (let i = 0; i < 3 && retryable(rec.answers[rec.answers.length - 1]!); i += 1) {
+      if (i > 0) await sleep(retryDelayMs(rec.retryAfterSec));
+      await postImport(w, rec, f.name);
+    }
     return rec;
   });
   await sleep(AFTER_SEC * 1_000);

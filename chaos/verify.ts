@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
 import { request } from 'undici';
 import { RUN_ID, say } from '../bench/lib/params';
-import { ALL_TOPICS } from '../bench/lib/world';
+import { ALL_TOPICS } from '../bench/lib/base-world';
 import type { ImportRecord } from './faults';
 import { call, orgs, samples, signUps } from './load';
 import { IMPORT_SIZE } from './params';
@@ -21,8 +21,10 @@ export interface DataFigures {
   outboxNotOnKafka: number;
   signUpsAnswered: number;
   signUpsLost: number;
-  /** Accounts created for sign-ups answered 5xx or not answered. */
+  /** Accounts created for sign-ups answered 5xx or not answered, after their retries. */
   signUpsHalfDone: number;
+  /** Sign-ups refused at first whose retry under the same Idempotency-Key got 201/202. */
+  signUpsCompletedByRetry: number;
   orgsLost: number;
   orgsHalfDone: number;
   orgsDoubled: number;
@@ -176,6 +178,8 @@ export async function dataFigures(w: ChaosWorld, faults: string[]): Promise<Map<
     const distinct = (es: Seen[]) => new Set(es.map((e) => e.eventId)).size;
     const expected = eventful.filter((s) => ok(s.status));
     const ups = signUps.filter((s) => s.phase === f);
+    // A refused sign-up that its retry (same Idempotency-Key) completed is done, not half-done.
+    const completedByRetry = new Set(ups.filter((s) => !ok(s.status) && ok(s.final)).map((s) => s.requestId));
     const exists = await Promise.all(ups.map((s) => accountExists(w, s.email).catch(() => false)));
     const myOrgs = orgs.filter((o) => o.phase === f);
     const nameCount = (o: (typeof myOrgs)[number]) => (owned.get(o.sub) ?? []).filter((n) => n === o.name).length;
@@ -186,11 +190,14 @@ export async function dataFigures(w: ChaosWorld, faults: string[]): Promise<Map<
         .filter(([id]) => phaseOf.get(requestOfEvent.get(id) ?? '') === f)
         .reduce((n, [, c]) => n + c - 1, 0),
       eventsDoubled: eventful.filter((s) => distinct(eventsOf(s)) > 1).length,
-      eventsOfRefused: eventful.filter((s) => refused(s.status) && distinct(eventsOf(s)) > 0).length,
+      eventsOfRefused: eventful.filter(
+        (s) => refused(s.status) && !completedByRetry.has(s.requestId) && distinct(eventsOf(s)) > 0,
+      ).length,
+      signUpsCompletedByRetry: completedByRetry.size,
       outboxNotOnKafka: rows.filter((r) => phaseOf.get(r.requestId) === f && !copies.has(r.eventId)).length,
-      signUpsAnswered: ups.filter((s) => ok(s.status)).length,
-      signUpsLost: ups.filter((s, i) => ok(s.status) && !exists[i]).length,
-      signUpsHalfDone: ups.filter((s, i) => !ok(s.status) && exists[i]).length,
+      signUpsAnswered: ups.filter((s) => ok(s.final)).length,
+      signUpsLost: ups.filter((s, i) => ok(s.final) && !exists[i]).length,
+      signUpsHalfDone: ups.filter((s, i) => !ok(s.final) && exists[i]).length,
       orgsLost: myOrgs.filter((o) => ok(o.status) && nameCount(o) === 0).length,
       orgsHalfDone: myOrgs.filter((o) => !ok(o.status) && nameCount(o) > 0).length,
       orgsDoubled: myOrgs.filter((o) => nameCount(o) > 1).length,

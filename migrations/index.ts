@@ -5,6 +5,7 @@ import { Migration20261127030000_org_invites } from './Migration20261127030000_o
 import { Migration20261127040000_outbox_json } from './Migration20261127040000_outbox_json';
 import { Migration20261206000000_outbox_parked_and_lease } from './Migration20261206000000_outbox_parked_and_lease';
 import { Migration20261206000000_upstream_invites } from './Migration20261206000000_upstream_invites';
+import { Migration20261206010000_idempotency_instance_lock } from './Migration20261206010000_idempotency_instance_lock';
 
 /** Every migration, in order. Listed explicitly so the compiled image needs no file globbing. */
 export const migrationsList = [
@@ -15,4 +16,8 @@ export const migrationsList = [
   { name: 'Migration20261127040000_outbox_json', class: Migration20261127040000_outbox_json },
   { name: 'Migration20261206000000_outbox_parked_and_lease', class: Migration20261206000000_outbox_parked_and_lease },
   { name: 'Migration20261206000000_upstream_invites', class: Migration20261206000000_upstream_invites },
+  {
+    name: 'Migration20261206010000_idempotency_instance_lock',
+    class: Migration20261206010000_idempotency_instance_lock,
+  },
 ];

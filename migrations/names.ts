@@ -11,4 +11,5 @@ export const MIGRATION_NAMES = [
   'Migration20261127040000_outbox_json',
   'Migration20261206000000_outbox_parked_and_lease',
   'Migration20261206000000_upstream_invites',
+  'Migration20261206010000_idempotency_instance_lock',
 ] as const;

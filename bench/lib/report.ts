@@ -1,49 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { WRK } from './measure';
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Markdown } from './markdown';
-import { results } from './measure';
+import { WRK, results } from './measure';
 import { nginxVersion } from './nginx';
-import { P, QUICK, ROOT, RUN_ID } from './params';
+import { P, QUICK, RUN_ID } from './params';
 import { peakRss, withRuns, type Runs, type Measurement } from './results';
 import type { Scenario } from './scenario';
 import { fmt } from './stats';
 import { RUNTIME_ENV } from './runtime';
+import { versions, versionsTable } from './versions';
 
-function versions(): Record<string, string> {
-  const pkg = (name: string) =>
-    (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-  const stackDir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
-  const cmdline = (service: string) => {
-    try {
-      return readFileSync(`/proc/${readFileSync(join(stackDir, `${service}/pid`), 'utf8').trim()}/cmdline`, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  let temporalCli = '?';
-  try {
-    temporalCli = execFileSync(cmdline('temporal').split('\0')[0]!, ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    /* not visible */
-  }
-  return {
-    node: process.version,
+const benchVersions = () =>
+  versions(['autocannon', 'fastify', 'undici', 'kafkajs', '@temporalio/client'], {
     'gateway/worker runtime': `NODE_OPTIONS="${RUNTIME_ENV.NODE_OPTIONS}" MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX} MALLOC_MMAP_THRESHOLD_=${RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_}`,
     nginx: nginxVersion(),
-    kafka: /kafka-(\d+\.\d+\.\d+)/.exec(cmdline('kafka'))?.[1] ?? '?',
-    'temporal CLI': temporalCli.replace(/\s+/g, ' '),
-    'closed-loop load generator': WRK ?? `autocannon ${pkg('autocannon')} (wrk not installed)`,
-    autocannon: pkg('autocannon'),
-    fastify: pkg('fastify'),
-    undici: pkg('undici'),
-    kafkajs: pkg('kafkajs'),
-    '@temporalio/client': pkg('@temporalio/client'),
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-  };
-}
+    'closed-loop load generator': WRK ?? 'autocannon (wrk not installed)',
+  });
 
 /** 5. The gateway's peak RSS per scenario (the gateways of the rows, not the floor or the echo client). */
 function memory(md: Markdown) {
@@ -83,13 +53,7 @@ export function report(ran: Scenario[], busyBefore: number): string {
       `"unattributed" is machine CPU not charged to any process above: other processes and kernel network work. Machine busy before start: ${fmt(busyBefore, 2)} cores.`,
   );
   md.line();
-  md.table<[string, string]>(
-    [
-      ['version', ([k]) => k],
-      ['', ([, v]) => v],
-    ],
-    Object.entries(versions()),
-  );
+  versionsTable(md, benchVersions());
   md.line();
   for (const s of ran) s.report(md);
   memory(md);

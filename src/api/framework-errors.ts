@@ -4,6 +4,9 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type FieldError } from '../errors';
 
+/** Retry-After of a 503 whose path did not say (a dependency outage: a few seconds, not at once). */
+export const DEFAULT_RETRY_AFTER_SEC = '5';
+
 /** Every error the gateway answers, in one shape (gateway-http.md, Errors), with X-Request-Id. */
 export function sendError(
   request: FastifyRequest,
@@ -14,11 +17,10 @@ export function sendError(
 ) {
   const body: ErrorBody = { detail, code, request_id: request.id };
   if (errors?.length) body.errors = errors;
-  return reply
-    .status(ERROR_STATUS[code])
-    .header('x-request-id', request.id)
-    .type('application/json; charset=utf-8')
-    .send(body);
+  const status = ERROR_STATUS[code];
+  // Every 503 says when to come back (gateway-http.md); a path that knows better sets its own.
+  if (status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', DEFAULT_RETRY_AFTER_SEC);
+  return reply.status(status).header('x-request-id', request.id).type('application/json; charset=utf-8').send(body);
 }
 
 /**

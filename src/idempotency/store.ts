@@ -10,6 +10,7 @@ import {
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CodecKey } from '../config';
 import { DEVELOPMENT_CODEC_KEY } from '../temporal/codec';
+import { INSTANCE_LOCK_CLASS } from './instance';
 
 /**
  * The Idempotency-Key store (gateway-http.md, Conventions → Idempotency) in PostgreSQL.
@@ -30,7 +31,8 @@ export interface StoredResponse {
 export type ClaimResult =
   | { outcome: 'claimed'; owner: string }
   | { outcome: 'replay'; response: StoredResponse }
-  | { outcome: 'in_progress' }
+  /** `retryAfterSec`: when a retry may find the first request done, or its dead holder's claim free. */
+  | { outcome: 'in_progress'; retryAfterSec: number }
   | { outcome: 'mismatch' };
 
 export interface IdempotencyRequest {
@@ -49,6 +51,8 @@ interface SealKey {
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const MAX_CLAIM_ATTEMPTS = 3;
+/** Covers a live instance taking its lock again after a database restart (it retries every second). */
+export const DEFAULT_TAKEOVER_GRACE_MS = 5_000;
 const PURGE_CHUNK = 1000;
 
 function derive(key: CodecKey): SealKey {
@@ -80,16 +84,42 @@ interface ExistingRow {
   seal_key_id: string;
   status: number | null;
   response: Buffer | null;
+  holder_alive: boolean;
 }
+
+/** The liveness of the gateway instances (instance.ts) that this store's claims record. */
+export interface ClaimInstance {
+  lockId: number;
+  /** Whether the lock is held now (a claim made without it names no instance: it waits for locked_until). */
+  readonly holding: boolean;
+  heldForMs(): number;
+}
+
+/** SQL: the instance advisory lock with id `column` is held by a live session of this database. */
+const HELD = (column: string) =>
+  `exists (select 1 from pg_locks l
+            where l.locktype = 'advisory' and l.granted and l.objsubid = 2
+              and l.classid = ${INSTANCE_LOCK_CLASS}::oid and l.objid = (${column})::oid
+              and l.database = (select oid from pg_database where datname = current_database()))`;
 
 export class IdempotencyStore {
   private readonly keys: Map<string, SealKey>;
   private readonly active: SealKey;
 
+  private readonly takeoverGraceMs: number;
+
   constructor(
     private readonly orm: MikroORM,
-    private readonly options: { ttlMs: number; lockTimeoutMs: number; keys: CodecKey[] },
+    private readonly options: {
+      ttlMs: number;
+      lockTimeoutMs: number;
+      keys: CodecKey[];
+      instance?: ClaimInstance;
+      /** How long this instance must have held its own lock before it takes a dead instance's claims over. */
+      takeoverGraceMs?: number;
+    },
   ) {
+    this.takeoverGraceMs = options.takeoverGraceMs ?? DEFAULT_TAKEOVER_GRACE_MS;
     const derived = (options.keys.length ? options.keys : [DEVELOPMENT_CODEC_KEY]).map(derive);
     this.active = derived[0]!;
     this.keys = new Map(derived.map((k) => [k.id, k]));
@@ -131,29 +161,50 @@ export class IdempotencyStore {
   /**
    * Claims the key for this request, or says what to do instead: replay the stored answer, refuse
    * a different request under the same key, or refuse while the first is still running. An expired
-   * key, or a claim whose holder vanished (`lockTimeoutMs`) with the same request, is taken over.
+   * key is taken over; so is a claim with the same request whose holder is gone: its lock ran out
+   * (`lockTimeoutMs`), or the gateway instance that made it no longer holds its instance lock
+   * (instance.ts) while this one has held its own for `takeoverGraceMs` (after a database restart
+   * every live instance has taken its lock again by then, so a live claim is never taken).
    */
   async claim(req: IdempotencyRequest): Promise<ClaimResult> {
     const owner = randomUUID();
     const hash = this.requestHash(this.active, req);
+    const instance = this.options.instance;
+    const lockId = instance?.holding ? instance.lockId : null;
+    const established = instance !== undefined && instance.heldForMs() >= this.takeoverGraceMs;
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       const claimed = await this.execute<{ owner: string }[]>(
         `insert into idempotency_keys as k
-           (scope, key, request_hash, state, owner, seal_key_id, locked_until, expires_at)
-         values (?, ?, ?, 'in_progress', ?, ?, now() + ? * interval '1 millisecond', now() + ? * interval '1 millisecond')
+           (scope, key, request_hash, state, owner, seal_key_id, locked_until, expires_at, instance_lock)
+         values (?, ?, ?, 'in_progress', ?, ?, now() + ? * interval '1 millisecond', now() + ? * interval '1 millisecond', ?)
          on conflict (scope, key) do update
            set request_hash = excluded.request_hash, state = 'in_progress', owner = excluded.owner,
                seal_key_id = excluded.seal_key_id, status = null, response = null, created_at = now(),
-               completed_at = null, locked_until = excluded.locked_until, expires_at = excluded.expires_at
+               completed_at = null, locked_until = excluded.locked_until, expires_at = excluded.expires_at,
+               instance_lock = excluded.instance_lock
          where k.expires_at <= now()
-            or (k.state = 'in_progress' and k.locked_until <= now() and k.request_hash = excluded.request_hash)
+            or (k.state = 'in_progress' and k.request_hash = excluded.request_hash
+                and (k.locked_until <= now()
+                     or (?::boolean and k.instance_lock is not null and not ${HELD('k.instance_lock')}
+                         and ${HELD('excluded.instance_lock')})))
          returning owner`,
-        [req.scope, req.key, hash, owner, this.active.id, this.options.lockTimeoutMs, this.options.ttlMs],
+        [
+          req.scope,
+          req.key,
+          hash,
+          owner,
+          this.active.id,
+          this.options.lockTimeoutMs,
+          this.options.ttlMs,
+          lockId,
+          established,
+        ],
       );
       if (claimed[0]?.owner === owner) return { outcome: 'claimed', owner };
 
       const [row] = await this.execute<ExistingRow[]>(
-        `select owner, request_hash, state, seal_key_id, status, response
+        `select owner, request_hash, state, seal_key_id, status, response,
+                (instance_lock is null or ${HELD('instance_lock')}) as holder_alive
            from idempotency_keys where scope = ? and key = ? and expires_at > now()`,
         [req.scope, req.key],
       );
@@ -170,11 +221,14 @@ export class IdempotencyStore {
       }
       if (row.request_hash !== this.requestHash(sealKey, req)) return { outcome: 'mismatch' };
       if (row.state === 'in_progress' || row.response === null || row.status === null) {
-        return { outcome: 'in_progress' };
+        // A dead holder's claim is taken over once this instance is established (or from another one).
+        const graceLeftMs = this.takeoverGraceMs - (instance?.heldForMs() ?? 0);
+        const retryAfterSec = row.holder_alive ? 1 : Math.max(1, Math.ceil(graceLeftMs / 1000));
+        return { outcome: 'in_progress', retryAfterSec };
       }
       return { outcome: 'replay', response: { status: row.status, ...this.open(req, sealKey, row.response) } };
     }
-    return { outcome: 'in_progress' };
+    return { outcome: 'in_progress', retryAfterSec: 1 };
   }
 
   /** Stores the answer of the request that holds the claim; false if the claim was lost meanwhile. */

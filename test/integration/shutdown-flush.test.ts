@@ -9,7 +9,7 @@ import {
   deleteChatTopics,
   startChatFake,
 } from '../support/chat-fake';
-import { authFakeEnv, spawnGateway } from '../support/spawn-gateway';
+import { authFakeEnv, spawnGateway } from '../support/gateway-process';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';

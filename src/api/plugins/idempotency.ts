@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyReply,
+  FastifyRequest,
+  onSendAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config';
 import { HttpError } from '../../errors';
-import { IdempotencyStore, canonicalJson, credentialDigest, type StoredResponse } from '../../idempotency/store';
+import { InstanceSession } from '../../idempotency/instance';
+import {
+  IdempotencyStore,
+  canonicalJson,
+  credentialDigest,
+  type ClaimResult,
+  type StoredResponse,
+} from '../../idempotency/store';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,13 +31,15 @@ declare module 'fastify' {
 
 export interface IdempotencyPluginOptions {
   orm: MikroORM;
-  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS'>;
+  config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS' | 'DATABASE_URL'>;
   /** Who is calling, for the key's scope; defaults to the verified user, else a digest of the credential. */
   callerIdentity?: (request: FastifyRequest) => string | undefined;
   /** A claim whose request vanished (crash) may be taken over after this long. Default IDEMPOTENCY_LOCK_MS. */
   lockTimeoutMs?: number;
   /** How often expired keys are deleted. Default 10 min. */
   purgeIntervalMs?: number;
+  /** How long this instance holds its lock before it takes a dead instance's claims over. Default 5 s. */
+  takeoverGraceMs?: number;
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -125,6 +140,53 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
   return out;
 }
 
+/** The store, its claims naming this process's instance lock (a retry elsewhere takes a dead one's over). */
+function openStore(log: FastifyBaseLogger, options: IdempotencyPluginOptions, lockTimeoutMs: number) {
+  const instance = new InstanceSession({ databaseUrl: options.config.DATABASE_URL, logger: log });
+  instance.start();
+  const store = new IdempotencyStore(options.orm, {
+    ttlMs: options.config.IDEMPOTENCY_TTL,
+    lockTimeoutMs,
+    keys: options.config.TEMPORAL_CODEC_KEYS,
+    instance,
+    takeoverGraceMs: options.takeoverGraceMs,
+  });
+  return { store, instance };
+}
+
+/** Deletes expired keys every `intervalMs` (the timer does not keep the process alive). */
+function purgeEvery(log: FastifyBaseLogger, store: IdempotencyStore, intervalMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    store.purgeExpired().catch((err: unknown) => log.warn({ err }, 'purging expired idempotency keys failed'));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** A key this request may not run under: another request's (422), still running (409), or answered (replay). */
+function answerUnclaimed(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: Exclude<ClaimResult, { outcome: 'claimed' }>,
+) {
+  switch (result.outcome) {
+    case 'mismatch':
+      throw new HttpError('validation_error', 'Idempotency-Key was already used with a different request', {
+        errors: [{ field: 'Idempotency-Key', message: 'was already used with a different request' }],
+      });
+    case 'in_progress':
+      throw new HttpError('conflict', 'A request with this Idempotency-Key is still being processed', {
+        headers: { 'retry-after': String(result.retryAfterSec) },
+      });
+    case 'replay': {
+      const { status, headers, body } = result.response;
+      for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
+      void reply.header(REPLAYED_HEADER, 'true');
+      return reply.code(status).send(body.length ? withRequestId(request, status, body) : undefined);
+    }
+  }
+}
+
 /**
  * Idempotency-Key handling for every POST/PATCH/DELETE route (gateway-http.md, Conventions →
  * Idempotency). Its hooks are appended to each such route's own hooks, so they run
@@ -136,11 +198,7 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
 export default fp<IdempotencyPluginOptions>(
   async (app, options) => {
     const lockTimeoutMs = options.lockTimeoutMs ?? options.config.IDEMPOTENCY_LOCK_MS;
-    const store = new IdempotencyStore(options.orm, {
-      ttlMs: options.config.IDEMPOTENCY_TTL,
-      lockTimeoutMs,
-      keys: options.config.TEMPORAL_CODEC_KEYS,
-    });
+    const { store, instance } = openStore(app.log, options, lockTimeoutMs);
     const callerOf = (request: FastifyRequest) => options.callerIdentity?.(request) ?? defaultCaller(request);
     const claims = new WeakMap<FastifyRequest, Claim>();
 
@@ -170,35 +228,17 @@ export default fp<IdempotencyPluginOptions>(
           headers: { 'retry-after': '1' },
         });
       }
-      switch (result.outcome) {
-        case 'claimed': {
-          const claim: Claim = { scope, key, owner: result.owner, settled: false };
-          // A request may outlast the lock (title generation waits as long): renew it while it runs.
-          claim.renewal = setInterval(() => {
-            store
-              .extendLock(claim, claim.owner)
-              .catch((err: unknown) => request.log.warn({ err }, 'could not extend the idempotency lock'));
-          }, lockTimeoutMs / 3);
-          claim.renewal.unref();
-          claims.set(request, claim);
-          claimedScopes.set(request, `${scope}\n${key}`);
-          return;
-        }
-        case 'mismatch':
-          throw new HttpError('validation_error', 'Idempotency-Key was already used with a different request', {
-            errors: [{ field: 'Idempotency-Key', message: 'was already used with a different request' }],
-          });
-        case 'in_progress':
-          throw new HttpError('conflict', 'A request with this Idempotency-Key is still being processed', {
-            headers: { 'retry-after': '1' },
-          });
-        case 'replay': {
-          const { status, headers, body } = result.response;
-          for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
-          void reply.header(REPLAYED_HEADER, 'true');
-          return reply.code(status).send(body.length ? withRequestId(request, status, body) : undefined);
-        }
-      }
+      if (result.outcome !== 'claimed') return answerUnclaimed(request, reply, result);
+      const claim: Claim = { scope, key, owner: result.owner, settled: false };
+      // A request may outlast the lock (title generation waits as long): renew it while it runs.
+      claim.renewal = setInterval(() => {
+        store
+          .extendLock(claim, claim.owner)
+          .catch((err: unknown) => request.log.warn({ err }, 'could not extend the idempotency lock'));
+      }, lockTimeoutMs / 3);
+      claim.renewal.unref();
+      claims.set(request, claim);
+      claimedScopes.set(request, `${scope}\n${key}`);
     };
 
     const storeAnswer: onSendAsyncHookHandler = async function (request, reply, payload) {
@@ -235,14 +275,12 @@ export default fp<IdempotencyPluginOptions>(
       if (claim && !claim.settled) await settle(request, claim, null);
     });
 
-    const purge = setInterval(
-      () => {
-        store.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'purging expired idempotency keys failed'));
-      },
-      options.purgeIntervalMs ?? 10 * 60_000,
-    );
-    purge.unref();
-    app.addHook('onClose', async () => clearInterval(purge));
+    const purge = purgeEvery(app.log, store, options.purgeIntervalMs ?? 10 * 60_000);
+    app.addHook('onClose', async () => {
+      clearInterval(purge);
+      // After the server closed: no request of this process holds a claim any more.
+      await instance.close();
+    });
   },
   { name: 'idempotency', dependencies: ['errors'] },
 );

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { emailHashOf } from '../../auth/hashing';
-import { HttpError } from '../../errors';
 import { operationLocation, sealedOperationId } from '../../temporal/operations';
 import { SecretBox } from '../../temporal/secrets';
 import { updateWithStart, type UpdateOutcome } from '../../temporal/update-with-start';
@@ -10,6 +8,8 @@ import type { UpstreamTokens } from '../../auth/sign-up-types';
 import { signUpAnswer, signUpWorkflowId, type SignUpAnswer, type SignUpInput } from '../../workflows/sign-up/contract';
 import { signUpWorkflow } from '../../workflows/sign-up/workflow';
 import { sessionResponse } from '../token-response';
+import { idempotentRequestId } from '../plugins/idempotency';
+import { accountAnswer, afterFailure, registered, unavailable } from './sign-up-failure';
 import { Email, Operation, Password, TokenResponse, withErrors } from '../schemas';
 
 const SignUpBody = Type.Object({
@@ -18,8 +18,6 @@ const SignUpBody = Type.Object({
   full_name: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-const registered = () => new HttpError('conflict', 'This e-mail address is already registered');
-
 /**
  * POST /v1/client/sign-up as the `sign-up` workflow with Update-with-Start: the answer comes as
  * soon as the account exists; if that takes longer than WORKFLOW_SYNC_TIMEOUT_MS (auth service
@@ -27,7 +25,9 @@ const registered = () => new HttpError('conflict', 'This e-mail address is alrea
  * so a retry joins the running workflow instead of creating a second account — but only with the
  * same password: the update carries a keyed HMAC of e-mail + password that the run's validator
  * compares with its own (another password → 409, never the run's session). A completed sign-up
- * is not started again (the e-mail is registered → 409).
+ * is not started again (the e-mail is registered → 409), except for a retry under the same
+ * Idempotency-Key whose first try created the account but lost its answer (503, no answer): it
+ * gets the account's session (issue 18).
  */
 const signUpRoutes: FastifyPluginAsync = async (app) => {
   const { config } = app;
@@ -58,7 +58,9 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
         credential: proofs[0]!,
       };
       const { client } = app.deps.temporal;
-      let outcome: UpdateOutcome<SignUpAnswer>;
+      // A retry under the same Idempotency-Key is recognised by the run it started (memo).
+      const retryKey = idempotentRequestId(request);
+      let outcome: UpdateOutcome<SignUpAnswer> | 'account';
       try {
         outcome = await updateWithStart(client, signUpWorkflow, signUpAnswer, {
           workflowId,
@@ -70,14 +72,14 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
           timeoutMs: config.WORKFLOW_SYNC_TIMEOUT_MS,
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
           // The 202 path compares it without waiting for the run (a keyed HMAC: no secret).
-          memo: { credential: proofs[0] },
+          memo: { credential: proofs[0], ...(retryKey ? { retry_key: retryKey } : {}) },
         });
       } catch (err) {
-        if (err instanceof HttpError) throw err;
-        if (completedRun(err)) throw registered();
-        request.log.warn({ error: err instanceof Error ? err.name : 'error' }, 'sign-up workflow unreachable');
-        throw new HttpError('upstream_unavailable', 'Sign-up is temporarily unavailable');
+        const ctx = { workflowId, proofs, retryKey, requestId: request.id, log: request.log };
+        outcome = await afterFailure(client, err, ctx);
       }
+      if (outcome === 'account')
+        return reply.status(201).send(await accountAnswer(app, reply, email, request.body.password));
       if (outcome.status === 'running') {
         const operationId = await runningOperationId(workflowId, proofs);
         void reply.header('location', operationLocation(operationId));
@@ -97,18 +99,12 @@ const signUpRoutes: FastifyPluginAsync = async (app) => {
     try {
       description = await app.deps.temporal.client.workflow.getHandle(workflowId).describe();
     } catch {
-      throw new HttpError('upstream_unavailable', 'Sign-up is temporarily unavailable');
+      throw unavailable();
     }
     const credential = (description.memo as { credential?: unknown } | undefined)?.credential;
     if (typeof credential !== 'string' || !proofs.includes(credential)) throw registered();
     return sealedOperationId(secrets, workflowId, description.runId);
   }
 };
-
-/** Update-with-Start reached a completed sign-up, which its reuse policy does not start again. */
-function completedRun(err: unknown): boolean {
-  if (err instanceof WorkflowExecutionAlreadyStartedError) return true;
-  return err instanceof Error && /already (started|completed)/i.test(err.message);
-}
 
 export default signUpRoutes;
