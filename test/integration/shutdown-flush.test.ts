@@ -1,9 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { initOrm } from '../../src/db/orm';
-import { call } from '../support/auth-gateway';
+import { call, spawnGateway } from '../support/gateway';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
 import {
   ChatServiceFake,
@@ -12,49 +9,18 @@ import {
   deleteChatTopics,
   startChatFake,
 } from '../support/chat-fake';
-import { ROOT, testConfig, uniqueSuffix, waitFor } from '../support/stack';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
+import { startWorker, testConfig, uniqueSuffix, waitFor, type RunningWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 const GRACE_MS = 10_000;
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The built gateway (dist) as its own process, as it runs in production; resolves with its URL. */
-async function spawnGateway(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const port = String(await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/api/server.js')], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: port, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (url) resolve({ child, url });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
-  });
-}
 
 describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
   const topics = { ...chatTopicOverrides('shutdown'), TEMPORAL_TASK_QUEUE: `test-shutdown-${uniqueSuffix()}` };
   let auth: AuthFake;
   let chat: ChatServiceFake;
   let orm: MikroORM;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
 
   beforeAll(async () => {
     auth = await startAuthFake({ port: 0 });
@@ -62,16 +28,11 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
     // The chat service answers after 25 s: longer than the grace.
     chat = await startChatFake(testConfig(topics), { delayMs: 25_000 });
     orm = await initOrm(testConfig());
-    worker = await createWorker(testConfig({ ...topics, AUTH_SERVICE_URL: auth.url }), createLogger('silent'), {
-      taskQueue: topics.TEMPORAL_TASK_QUEUE,
-    });
-    running = worker.worker.run();
+    worker = await startWorker(testConfig({ ...topics, AUTH_SERVICE_URL: auth.url }));
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
+    await worker.stop();
     await chat.stop();
     await deleteChatTopics(testConfig(topics));
     await auth.close();
@@ -88,6 +49,7 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
       CHAT_REQUEST_TIMEOUT_MS: '30000',
       WORKFLOW_SYNC_TIMEOUT_MS: '30000',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      LOG_LEVEL: 'info',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
