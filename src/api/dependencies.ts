@@ -6,6 +6,7 @@ import { createKafka } from '../kafka/client';
 import { OutboxRelay } from '../events/relay';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
+import { temporalCallsSettled } from '../temporal/update-with-start';
 import type { DependencyProbe } from './health';
 import { ChatRequestReply } from '../chat/request-reply';
 import { AuthServiceClient } from '../upstreams/auth-service';
@@ -83,7 +84,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
         chat.close(),
         relay?.stop(),
         kafka.close(),
-        connection.close(),
+        temporalCallsSettled().then(() => connection.close()),
         authService.close(),
         denylist.close(),
       ]);

@@ -52,11 +52,13 @@ export async function updateWithStart<W extends Workflow, R, A extends unknown[]
   } as unknown as ConstructorParameters<typeof WithStartWorkflowOperation<W>>[1]);
   // The SDK retries an unreachable server for ~20 s: past the wait and the start check, stop it
   // (a start accepted by then goes on without this call).
-  const answer = client.withDeadline(Date.now() + options.timeoutMs + START_CHECK_MS, () =>
-    client.workflow.executeUpdateWithStart(update, {
-      startWorkflowOperation,
-      ...(options.updateArgs ? { args: options.updateArgs } : {}),
-    }),
+  const answer = inFlight(
+    client.withDeadline(Date.now() + options.timeoutMs + START_CHECK_MS, () =>
+      client.workflow.executeUpdateWithStart(update, {
+        startWorkflowOperation,
+        ...(options.updateArgs ? { args: options.updateArgs } : {}),
+      }),
+    ),
   );
   const started = startWorkflowOperation.workflowHandle().then(
     () => true,
@@ -83,8 +85,8 @@ async function startAccepted(client: Client, workflowId: string, started: Promis
   const known = await Promise.race([started, Promise.resolve(undefined)]);
   if (known !== undefined) return known;
   try {
-    const run = await client.withDeadline(Date.now() + START_CHECK_MS, () =>
-      client.workflow.getHandle(workflowId).describe(),
+    const run = await inFlight(
+      client.withDeadline(Date.now() + START_CHECK_MS, () => client.workflow.getHandle(workflowId).describe()),
     );
     return run.status.name === 'RUNNING';
   } catch {
@@ -130,4 +132,22 @@ export async function waitForUpdate<R>(answer: Promise<R>, timeoutMs: number): P
     clearTimeout(timer);
     waitsInProgress.delete(end);
   }
+}
+
+/** Temporal calls of this module that may still be in the SDK's retries (each under a deadline). */
+const callsInFlight = new Set<Promise<unknown>>();
+
+function inFlight<T>(call: Promise<T>): Promise<T> {
+  callsInFlight.add(call);
+  const forget = () => callsInFlight.delete(call);
+  void call.then(forget, forget);
+  return call;
+}
+
+/**
+ * Resolves once those calls have ended. The SDK retries on a timer that throws "Channel has been
+ * shut down" if it fires after the connection closed: close the connection after this.
+ */
+export async function temporalCallsSettled(): Promise<void> {
+  await Promise.allSettled([...callsInFlight]);
 }

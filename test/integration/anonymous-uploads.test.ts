@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { ROOT, waitFor } from '../support/stack';
+import { spawnGateway, type GatewayProcess } from '../support/gateway';
+import { memoryOf } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -15,21 +12,6 @@ interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-/** Resident set of a process (VmRSS) and its peak so far (VmHWM), in bytes. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
 /**
@@ -102,46 +84,18 @@ function multipartUpload(boundary: string): Buffer {
 }
 
 describe('anonymous document uploads', () => {
-  let gateway: ChildProcess;
+  let gateway: GatewayProcess;
   let port: number;
-  let output = '';
   // Keep-alive, so `Connection: close` in an answer is the gateway's choice, not an echo of ours.
 
   beforeAll(async () => {
-    port = await freePort();
     // A process of its own, so its memory is the gateway's alone (the jest process holds the bodies).
-    gateway = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'api', 'server.js')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        ADMIN_PORT: '0', // any free port: the default 9002 may be taken by another gateway
-        DOCUMENT_BODY_LIMIT_BYTES: String(LIMIT),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    gateway.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    gateway.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await waitFor(
-      `the gateway on port ${port}`,
-      async () => {
-        if (gateway.exitCode !== null) throw new Error(`gateway exited: ${output}`);
-        const res = await fetch(`http://127.0.0.1:${port}/health/live`);
-        return res.status === 200;
-      },
-      60_000,
-    );
+    gateway = await spawnGateway({ DOCUMENT_BODY_LIMIT_BYTES: String(LIMIT) });
+    port = gateway.port;
   });
 
   afterAll(async () => {
-    if (gateway && gateway.exitCode === null) {
-      const exited = new Promise((resolve) => gateway.once('exit', resolve));
-      gateway.kill('SIGTERM');
-      await exited;
-    }
+    await gateway?.stop();
   });
 
   it('30 concurrent unauthenticated 25 MiB uploads (JSON and multipart) are all refused unread (401) and the memory stays flat', async () => {
@@ -154,7 +108,7 @@ describe('anonymous document uploads', () => {
       );
       expect(warm.status).toBe(401);
     }
-    const before = memoryOf(gateway.pid!);
+    const before = memoryOf(gateway.child.pid!);
     const json = jsonUpload();
     const boundary = 'gateway-test-boundary';
     const multipart = multipartUpload(boundary);
@@ -164,7 +118,7 @@ describe('anonymous document uploads', () => {
         upload(port, `multipart/form-data; boundary=${boundary}`, multipart),
       ),
     ]);
-    const after = memoryOf(gateway.pid!);
+    const after = memoryOf(gateway.child.pid!);
 
     // Every upload is refused: 401 in the error format, or its connection closed by the gateway
     // before this client read the 401 (it was still writing the body).

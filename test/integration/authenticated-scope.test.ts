@@ -46,7 +46,6 @@ describe('authentication before any body work', () => {
   let fake: AuthFake;
   let deps: GatewayDependencies;
   let app: FastifyInstance;
-  let url: string;
   const routes: { method: string; url: string }[] = [];
 
   beforeAll(async () => {
@@ -65,9 +64,8 @@ describe('authentication before any body work', () => {
       for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url });
     });
     await app.register(gatewayApp, { config, deps });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    // No socket: every request goes through app.inject.
+    await app.ready();
   });
 
   afterAll(async () => {
@@ -77,7 +75,7 @@ describe('authentication before any body work', () => {
   });
 
   it('POST /v1/client/change-password with a body but no token answers 401, not a validation error', async () => {
-    const res = await call(url, 'POST', '/v1/client/change-password', { body: { old_password: 'x' } });
+    const res = await call(app, 'POST', '/v1/client/change-password', { body: { old_password: 'x' } });
     expectUnauthorized(res, 'change-password');
     expect(res.headers['www-authenticate']).toBe('Bearer');
   });
@@ -89,17 +87,17 @@ describe('authentication before any body work', () => {
     for (const { method, url: routeUrl } of guarded) {
       const path = concretePath(routeUrl);
       const body = method === 'GET' ? {} : { raw: MALFORMED, headers: { 'content-type': 'application/json' } };
-      const anonymous = await call(url, method, path, body);
+      const anonymous = await call(app, method, path, body);
       expectUnauthorized(anonymous, `${method} ${routeUrl}`);
-      const forged = await call(url, method, path, { ...body, token: 'not-a-jwt' });
+      const forged = await call(app, method, path, { ...body, token: 'not-a-jwt' });
       expectUnauthorized(forged, `${method} ${routeUrl} with a forged token`);
     }
   });
 
   it('the routes outside the user scope keep their own checks: operations and internal routes', async () => {
-    expectUnauthorized(await call(url, 'GET', '/v1/operations/chat-delete-all%2Fprompts%2Fx'), 'operations');
+    expectUnauthorized(await call(app, 'GET', '/v1/operations/chat-delete-all%2Fprompts%2Fx'), 'operations');
     const internal = routes.filter((r) => r.method === 'GET' && r.url.startsWith('/auth/'));
     expect(internal.length).toBeGreaterThan(0);
-    for (const r of internal) expectUnauthorized(await call(url, 'GET', concretePath(r.url)), r.url);
+    for (const r of internal) expectUnauthorized(await call(app, 'GET', concretePath(r.url)), r.url);
   });
 });

@@ -1,5 +1,6 @@
 import { startBillingFake, type BillingFake } from '../support/billing-fake';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { expectError } from '../support/gateway';
 import { uniqueSuffix } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -84,12 +85,7 @@ describe('billing through the route table', () => {
   it('GET /v1/billing/subscription without a subscription: 404 in the error format', async () => {
     const u = await user();
     const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual({
-      detail: 'Active subscription not found',
-      code: 'not_found',
-      request_id: res.headers['x-request-id'],
-    });
+    expectError(res, 404, 'not_found', 'Active subscription not found');
   });
 
   it('GET /api/user/balance and /api/user/subscription/next-billing answer the contract shapes', async () => {
@@ -149,12 +145,7 @@ describe('billing through the route table', () => {
     await billing.setDown(true);
     for (let i = 0; i < 5; i++) {
       const res = await call(s.gw.url, 'GET', '/api/user/balance', { token: u.token });
-      expect(res.status).toBe(503);
-      expect(res.body).toEqual({
-        detail: 'billing is unavailable',
-        code: 'upstream_unavailable',
-        request_id: res.headers['x-request-id'],
-      });
+      expectError(res, 503, 'upstream_unavailable', 'billing is unavailable');
     }
     expect(s.gw.app.routeTable.upstream('billing')!.breaker.current).toBe('open');
     await billing.setDown(false);

@@ -1,5 +1,5 @@
-import { request } from 'undici';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
+import { call as callGateway } from '../support/gateway';
 import { stackService } from '../support/stack';
 
 jest.setTimeout(180_000);
@@ -36,18 +36,14 @@ describe('chat calls while the Kafka broker is stopped', () => {
 
   async function call(path: string): Promise<Answer> {
     const started = Date.now();
-    const res = await request(`${stack.gw.url}${path}`, {
-      headers: { authorization: `Bearer ${token}` },
-      headersTimeout: 60_000,
-    });
-    const text = await res.body.text();
+    const res = await callGateway(stack.gw.url, 'GET', path, { token, headersTimeout: 60_000 });
     return {
       started,
       ended: Date.now(),
-      status: res.statusCode,
+      status: res.status,
       retryAfter: res.headers['retry-after'] as string | undefined,
       requestIdHeader: res.headers['x-request-id'] as string | undefined,
-      body: JSON.parse(text) as Record<string, unknown>,
+      body: res.body as Record<string, unknown>,
     };
   }
 

@@ -1,5 +1,5 @@
-import { request } from 'undici';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
+import { call } from '../support/gateway';
 
 jest.setTimeout(120_000);
 
@@ -34,17 +34,13 @@ describe('large documents through the gateway, the real broker and the chat-serv
   }
 
   async function upload(body: string) {
-    const res = await request(`${stack.gw.url}/api/chat/embedding_document/`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-      body,
+    const res = await call(stack.gw.url, 'POST', '/api/chat/embedding_document/', {
+      token: user.token,
+      headers: { 'content-type': 'application/json' },
+      raw: body,
       headersTimeout: 60_000,
     });
-    return {
-      status: res.statusCode,
-      requestId: res.headers['x-request-id'],
-      body: (await res.body.json()) as Record<string, unknown>,
-    };
+    return { status: res.status, requestId: res.headers['x-request-id'], body: res.body as Record<string, unknown> };
   }
 
   it.each([

@@ -6,7 +6,13 @@ import { HttpError } from '../../src/errors';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { chatTopics } from '../../src/chat/operations';
-import { chatTestConfig, deleteChatTopics, startChatFake, type ChatServiceFake } from '../support/chat-fake';
+import {
+  CHAT_ERROR_ANSWERS,
+  chatTestConfig,
+  deleteChatTopics,
+  startChatFake,
+  type ChatServiceFake,
+} from '../support/chat-fake';
 import { uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -112,21 +118,7 @@ describe('ChatRequestReply against the chat-service fake on the real broker', ()
     expect((await chat.request('chat_get_prompts', {}, { userContext: alice })).total_count).toBe(1);
   });
 
-  it.each([
-    [{ code: 'not_found', message: 'Conversation 9 not found' }, 404, 'not_found', 'Conversation 9 not found'],
-    [{ code: 'validation_error', message: 'topic: required' }, 422, 'validation_error', 'topic: required'],
-    [{ code: 'forbidden', message: 'Not yours' }, 403, 'forbidden', 'Not yours'],
-    [{ code: 'conflict', message: 'Exists' }, 409, 'conflict', 'Exists'],
-    [
-      { code: 'unavailable', message: 'db down at 10.0.0.7' },
-      503,
-      'upstream_unavailable',
-      'The chat service is unavailable',
-    ],
-    [{ code: 'internal', message: 'Traceback …' }, 502, 'upstream_error', 'The chat service failed'],
-    ['Internal error: Conversation matching query not found', 404, 'not_found', 'Not found'],
-    ['Internal error: division by zero', 502, 'upstream_error', 'The chat service failed'],
-  ])('maps the chat error %j to %i', async (error, status, code, detail) => {
+  it.each(CHAT_ERROR_ANSWERS)('maps the chat error %j to %i', async (error, status, code, detail) => {
     fake.set({ error });
     const err = await failure(chat.request('chat_get_conversation', { conversation_id: 1 }, { userContext: alice }));
     expect({ status: err.status, code: err.code, detail: err.detail }).toEqual({ status, code, detail });

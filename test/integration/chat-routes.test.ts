@@ -1,14 +1,8 @@
-import { FormData, request } from 'undici';
-import { startGateway, type RunningGateway } from '../support/gateway';
-import { startChatStack, type ChatStack } from '../support/chat-fake';
+import { FormData } from 'undici';
+import { call as callGateway, startGateway, type CallOptions, type RunningGateway } from '../support/gateway';
+import { CHAT_ERROR_ANSWERS, startChatStack, type ChatStack } from '../support/chat-fake';
 
 jest.setTimeout(60_000);
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
 
 describe('chat routes through the gateway, the real broker and the chat-service fake', () => {
   let stack: ChatStack;
@@ -27,31 +21,16 @@ describe('chat routes through the gateway, the real broker and the chat-service 
     await stack?.close();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    opts: {
-      token?: string;
-      body?: unknown;
-      headers?: Record<string, string>;
-      raw?: string | FormData;
-      base?: string;
-    } = {},
-  ): Promise<Res> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body = opts.raw;
-    if (opts.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(opts.body);
-    }
-    const res = await request(`${opts.base ?? stack.gw.url}${path}`, { method: method as 'GET', headers, body });
-    const text = await res.body.text();
-    const json = String(res.headers['content-type'] ?? '').includes('json') && text ? JSON.parse(text) : text;
-    return { status: res.statusCode, headers: res.headers, body: json };
-  }
+  const call = (method: string, path: string, opts?: CallOptions) => stack.call(method, path, opts);
 
   const isoDate = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/);
+  /** A record the chat service just created for a user outside any organisation. */
+  const newRecord = (fields: Record<string, unknown>) => ({
+    id: expect.anything(),
+    org_id: null,
+    created_at: isoDate,
+    ...fields,
+  });
 
   it('refuses chat routes without a token', async () => {
     const res = await call('GET', '/api/chat/conversations/');
@@ -65,14 +44,7 @@ describe('chat routes through the gateway, the real broker and the chat-service 
       body: { topic: 'NDA review' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({
-      id: expect.anything(),
-      conversation_id: 1,
-      topic: 'NDA review',
-      org_id: null,
-      created_at: isoDate,
-      updated_at: isoDate,
-    });
+    expect(created.body).toEqual(newRecord({ conversation_id: 1, topic: 'NDA review', updated_at: isoDate }));
     await call('POST', '/api/chat/conversations', { token: alice.token, body: { topic: 'Second' } });
     await call('POST', '/api/chat/conversations/', { token: alice.token, body: { topic: 'Third' } });
 
@@ -217,13 +189,7 @@ describe('chat routes through the gateway, the real broker and the chat-service 
       body: { title: 'Contract', file: `data:application/pdf;base64,${file.toString('base64')}` },
     });
     expect(json.status).toBe(201);
-    expect(json.body).toEqual({
-      id: expect.anything(),
-      document_id: 1,
-      title: 'Contract',
-      org_id: null,
-      created_at: isoDate,
-    });
+    expect(json.body).toEqual(newRecord({ document_id: 1, title: 'Contract' }));
     expect(stack.fake.store.documentBytes(alice.sub, 1)).toBe(file.length);
 
     const form = new FormData();
@@ -294,20 +260,7 @@ describe('chat routes through the gateway, the real broker and the chat-service 
     expect(String(post.headers.allow)).toMatch(/GET/);
   });
 
-  it.each([
-    [{ code: 'validation_error', message: 'topic is too long' }, 422, 'validation_error', 'topic is too long'],
-    [{ code: 'forbidden', message: 'Not allowed' }, 403, 'forbidden', 'Not allowed'],
-    [{ code: 'conflict', message: 'Busy' }, 409, 'conflict', 'Busy'],
-    [
-      { code: 'unavailable', message: 'db at 10.1.2.3 down' },
-      503,
-      'upstream_unavailable',
-      'The chat service is unavailable',
-    ],
-    [{ code: 'internal', message: 'Traceback: secret' }, 502, 'upstream_error', 'The chat service failed'],
-    ['Internal error: Conversation not found', 404, 'not_found', 'Not found'],
-    ['Internal error: KeyError secret', 502, 'upstream_error', 'The chat service failed'],
-  ])('maps the chat error %j to HTTP %i', async (error, status, code, detail) => {
+  it.each(CHAT_ERROR_ANSWERS)('maps the chat error %j to HTTP %i', async (error, status, code, detail) => {
     stack.fake.set({ error });
     const res = await call('POST', '/api/chat/conversations/', { token: alice.token, body: { topic: 'x' } });
     expect(res.status).toBe(status);
@@ -361,8 +314,7 @@ describe('chat routes through the gateway, the real broker and the chat-service 
       await second.deps.chat.whenReady(20_000);
       const fire = (base: string, name: string) =>
         Array.from({ length: 60 }, (_, i) =>
-          call('POST', '/api/chat/prompts/', {
-            base,
+          callGateway(base, 'POST', '/api/chat/prompts/', {
             token: alice.token,
             body: { title: `${name}-${i}`, content: name },
           }),

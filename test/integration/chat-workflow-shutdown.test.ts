@@ -11,7 +11,7 @@ import {
   startChatFake,
   type ChatServiceFake,
 } from '../support/chat-fake';
-import { authFakeEnv, spawnGateway } from '../support/gateway-process';
+import { authFakeEnv, spawnGateway } from '../support/gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(150_000);

@@ -1,51 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { request } from 'undici';
+import type { ChildProcess } from 'node:child_process';
 import { CHAT_REQUEST_TOPICS } from '../../src/chat/operations';
 import { describeOperation, type OperationView } from '../../src/temporal/operations';
 import { GatewayOperation, GatewayRequestId, GatewayUserId } from '../../src/temporal/search-attributes';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
-import { ROOT, uniqueSuffix, waitFor } from '../support/stack';
+import { call as callAs, type CallOptions } from '../support/gateway';
+import { spawnWorker, stopProcess, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-/** The real worker entrypoint (dist), as operators run it, so it can be SIGKILLed. */
-async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('worker started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
-  });
-  child.stdout.resume();
-  return child;
-}
-
-function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
 
 describe('chat workflows: conversation import and delete_all on the real Temporal server', () => {
   let stack: ChatStack;
@@ -75,29 +36,12 @@ describe('chat workflows: conversation import and delete_all on the real Tempora
   afterEach(() => stack.fake.reset());
 
   afterAll(async () => {
-    await stopWorker(worker, 'SIGTERM');
+    await stopProcess(worker, 'SIGTERM');
     await stack?.close();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    opts: { body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Res> {
-    const headers: Record<string, string> = { authorization: `Bearer ${user.token}`, ...opts.headers };
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.body);
-    }
-    const res = await request(`${stack.gw.url}${path}`, { method: method as 'GET', headers, body });
-    const text = await res.body.text();
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: String(res.headers['content-type'] ?? '').includes('json') && text ? JSON.parse(text) : text,
-    };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}) =>
+    callAs(stack.gw.url, method, path, { token: user.token, ...opts });
 
   const describe_ = (id: string) => describeOperation(stack.gw.deps.temporal.client.workflow.getHandle(id));
 
@@ -139,7 +83,7 @@ describe('chat workflows: conversation import and delete_all on the real Tempora
     expect(viaHttp.body.progress.total).toBe(500);
     expect(viaHttp.body.progress.done).toBeGreaterThanOrEqual(100);
 
-    await stopWorker(worker, 'SIGKILL');
+    await stopProcess(worker, 'SIGKILL');
     const killedAt = (await describe_(workflowId)).operation.progress!.done;
     expect(killedAt).toBeLessThan(500);
     worker = await spawnWorker(workerEnv);
@@ -191,14 +135,7 @@ describe('chat workflows: conversation import and delete_all on the real Tempora
   it('runs delete_all for conversations, prompts and documents as workflows, and the data is gone', async () => {
     const other = await stack.signUp();
     const as = (path: string, body?: unknown) =>
-      request(`${stack.gw.url}${path}`, {
-        method: body === undefined ? 'DELETE' : 'POST',
-        headers: {
-          authorization: `Bearer ${other.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as any }));
+      callAs(stack.gw.url, body === undefined ? 'DELETE' : 'POST', path, { token: other.token, body });
     for (let i = 0; i < 3; i += 1) expect((await as('/api/chat/conversations/', { topic: `c${i}` })).status).toBe(201);
     for (let i = 0; i < 2; i += 1)
       expect((await as('/api/chat/prompts/', { title: `p${i}`, content: 'x' })).status).toBe(201);
@@ -224,11 +161,9 @@ describe('chat workflows: conversation import and delete_all on the real Tempora
       const view: OperationView = (await describe_(sent.request_id)).operation;
       expect(view).toMatchObject({ kind: 'chat-delete-all', status: 'completed' });
     }
-    const list = await request(`${stack.gw.url}/api/chat/conversations/`, {
-      headers: { authorization: `Bearer ${other.token}` },
-    });
+    const list = await callAs(stack.gw.url, 'GET', '/api/chat/conversations/', { token: other.token });
     expect(list.headers['x-total-count']).toBe('0');
-    expect(await list.body.json()).toEqual([]);
+    expect(list.body).toEqual([]);
   });
 
   it('answers with the chat service’s error when the workflow fails for good', async () => {

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { errorCodes } from 'fastify';
-import { request } from 'undici';
 import { clientErrorHandler } from '../../src/api/framework-errors';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
-import { startGateway } from '../support/gateway';
+import { call as callGateway, startGateway, type CallOptions, type Res } from '../support/gateway';
 
 jest.setTimeout(90_000);
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
 
 const REQUEST_ID = /^[0-9a-f-]{36}$/;
 
@@ -43,7 +36,7 @@ function parseRaw(data: string): Res {
   const headers = Object.fromEntries(
     lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
   );
-  return { status: Number(statusLine.split(' ')[1]), headers, body: body ? JSON.parse(body) : undefined };
+  return { status: Number(statusLine.split(' ')[1]), headers, body: body ? JSON.parse(body) : undefined, text: body };
 }
 
 describe('conformance: strict with clients, idempotent writes, one error format', () => {
@@ -63,23 +56,7 @@ describe('conformance: strict with clients, idempotent writes, one error format'
     await stack?.close();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
-  ): Promise<Res> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body = opts.raw;
-    if (opts.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(opts.body);
-    }
-    const res = await request(`${stack.gw.url}${path}`, { method: method as 'GET', headers, body });
-    const text = await res.body.text();
-    const json = String(res.headers['content-type'] ?? '').includes('json') && text ? JSON.parse(text) : text;
-    return { status: res.statusCode, headers: res.headers, body: json };
-  }
+  const call = (method: string, path: string, opts?: CallOptions) => stack.call(method, path, opts);
 
   describe('client bodies are never coerced', () => {
     const org = randomUUID();
@@ -315,14 +292,11 @@ describe('conformance: strict with clients, idempotent writes, one error format'
       let res: Res | undefined;
       for (let i = 0; i < 80 && res?.status !== 503; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        const r = await request(`${gw.url}/v1/client/me`, { headers: { authorization: `Bearer ${alice.token}` } });
-        res = { status: r.statusCode, headers: r.headers, body: await r.body.json() };
+        res = await callGateway(gw.url, 'GET', '/v1/client/me', { token: alice.token });
       }
       expectErrorFormat(res!, 503, 'overloaded');
       expect(res!.headers['retry-after']).toBe('2');
-      const live = await request(`${gw.url}/health/live`);
-      await live.body.dump();
-      expect(live.statusCode).toBe(200);
+      expect((await callGateway(gw.url, 'GET', '/health/live')).status).toBe(200);
     } finally {
       await gw.close();
     }

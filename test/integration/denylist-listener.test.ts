@@ -2,8 +2,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Client } from 'pg';
 import { LISTENER_APPLICATION_NAME } from '../../src/auth/denylist';
 import { startAuthStack, call, type AuthStack } from '../support/auth-gateway';
-import { startGateway, type RunningGateway } from '../support/gateway';
-import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import type { RunningGateway } from '../support/gateway';
+import { testConfig, waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -58,9 +58,7 @@ describe('denylist LISTEN connection', () => {
 
   beforeAll(async () => {
     s = await startAuthStack();
-    second = await startGateway(
-      testConfig({ AUTH_SERVICE_URL: s.fake.url, AUTH_JWKS_URL: s.fake.jwksUrl, AUTH_ISSUER: s.fake.issuer }),
-    );
+    second = await s.replica();
     db = new Client({ connectionString: testConfig().DATABASE_URL });
     await db.connect();
   });
@@ -79,18 +77,17 @@ describe('denylist LISTEN connection', () => {
     ).rows.map((r) => r.pid);
 
   async function logoutOnFirstIsRefusedBySecond() {
-    const user = s.fake.createUser({ email: `listen-${uniqueSuffix()}@example.com`, password: 'correct-horse-11' });
-    const tokens = await s.fake.issueTokens(user.sub);
-    expect((await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(200);
+    const user = await s.user('listen');
+    expect((await call(second.url, 'GET', '/v1/client/me', { token: user.token })).status).toBe(200);
     const out = await call(s.gw.url, 'POST', '/v1/client/logout', {
-      token: tokens.access_token,
-      body: { refresh_token: tokens.refresh_token },
+      token: user.token,
+      body: { refresh_token: user.refresh },
     });
     expect(out.status).toBe(204);
     // Within the ~30 s bound of issue 12 (in practice at once).
     await waitFor(
       'the second gateway to refuse the logged-out token',
-      async () => (await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status === 401,
+      async () => (await call(second.url, 'GET', '/v1/client/me', { token: user.token })).status === 401,
       30_000,
       250,
     );
@@ -118,28 +115,20 @@ describe('denylist LISTEN connection', () => {
 
   it('notices a LISTEN socket that went silent (no FIN) within ~30 s and resynchronises', async () => {
     const proxy = await startSilencingProxy(new URL(testConfig().DATABASE_URL));
-    const viaProxy = await startGateway(
-      testConfig({
-        DATABASE_URL: proxy.url,
-        AUTH_SERVICE_URL: s.fake.url,
-        AUTH_JWKS_URL: s.fake.jwksUrl,
-        AUTH_ISSUER: s.fake.issuer,
-      }),
-    );
+    const viaProxy = await s.replica({ DATABASE_URL: proxy.url });
     try {
-      const user = s.fake.createUser({ email: `silent-${uniqueSuffix()}@example.com`, password: 'correct-horse-12' });
-      const tokens = await s.fake.issueTokens(user.sub);
-      expect((await call(viaProxy.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(200);
+      const user = await s.user('silent');
+      expect((await call(viaProxy.url, 'GET', '/v1/client/me', { token: user.token })).status).toBe(200);
       expect(proxy.silenceListener()).toBe(1);
       const out = await call(s.gw.url, 'POST', '/v1/client/logout', {
-        token: tokens.access_token,
-        body: { refresh_token: tokens.refresh_token },
+        token: user.token,
+        body: { refresh_token: user.refresh },
       });
       expect(out.status).toBe(204);
       // The NOTIFY is lost in the silent socket; the heartbeat must find out and fall back/resync.
       await waitFor(
         'the proxied gateway to refuse the logged-out token',
-        async () => (await call(viaProxy.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status === 401,
+        async () => (await call(viaProxy.url, 'GET', '/v1/client/me', { token: user.token })).status === 401,
         30_000,
         500,
       );

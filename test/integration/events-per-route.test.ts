@@ -2,8 +2,7 @@ import type { EachMessagePayload } from 'kafkajs';
 import { EVENT_CATALOG, EVENT_TYPES } from '../../src/events/catalog';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(180_000);
@@ -34,9 +33,7 @@ describe('every domain event on its topic', () => {
     OUTBOX_POLL_INTERVAL_MS: '100',
   };
   const seen: Seen[] = [];
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
   const kafka = createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-events-per-route', createLogger('silent'));
   const consumer = kafka.consumer({ groupId: `test-events-${suffix}`, maxWaitTimeInMs: 100 });
 
@@ -56,18 +53,11 @@ describe('every domain event on its topic', () => {
         seen.push({ topic, key: String(message.key), headers, envelope: JSON.parse(String(message.value)) });
       },
     });
-    s = await startAuthStack(overrides);
-    worker = await createWorker(testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }), createLogger('silent'), {
-      taskQueue,
-    });
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides);
   });
 
   afterAll(async () => {
     await consumer.disconnect();
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
   });
 

@@ -1,9 +1,7 @@
 import { request } from 'undici';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
 import { junk, paramValue, prng, valueFor, type JsonSchema, type Rng } from '../support/fuzz';
-import { uniqueSuffix } from '../support/stack';
+import { startWorker, uniqueSuffix, type RunningWorker } from '../support/stack';
 
 jest.setTimeout(240_000);
 
@@ -92,8 +90,7 @@ function buildRequest(r: Rng, ops: Operation[], base: string, token: string): Se
 
 describe('fuzz: seeded random requests at the edge', () => {
   let stack: ChatStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 
   beforeAll(async () => {
@@ -104,18 +101,11 @@ describe('fuzz: seeded random requests at the edge', () => {
       TEMPORAL_TASK_QUEUE: `fuzz-${uniqueSuffix()}`,
     };
     stack = await startChatStack(overrides);
-    worker = await createWorker(
-      { ...stack.config, TEMPORAL_TASK_QUEUE: overrides.TEMPORAL_TASK_QUEUE },
-      createLogger('silent'),
-      { taskQueue: overrides.TEMPORAL_TASK_QUEUE },
-    );
-    running = worker.worker.run();
+    worker = await startWorker(stack.config);
   });
 
   afterAll(async () => {
-    worker?.worker.shutdown();
-    await running;
-    await worker?.close();
+    await worker?.stop();
     await stack?.close();
   });
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { request } from 'undici';
+import type { FastifyInstance } from 'fastify';
 import { MIGRATION_NAMES } from '../../migrations/names';
-import { startGateway, type RunningGateway } from '../support/gateway';
+import { call, startGateway, type RunningGateway } from '../support/gateway';
 import { stackService, testConfig, waitFor } from '../support/stack';
 
 jest.setTimeout(240_000);
@@ -17,37 +17,28 @@ describe('gateway against the real stack', () => {
     await gw.close();
   });
 
-  async function get(path: string, headers: Record<string, string> = {}, base = gw.url) {
-    const res = await request(`${base}${path}`, { headers });
-    const text = await res.body.text();
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      text,
-      json: String(res.headers['content-type']).startsWith('application/json')
-        ? (JSON.parse(text) as Record<string, any>)
-        : undefined,
-    };
-  }
+  // No socket is needed here: the app answers through app.inject.
+  const get = (path: string, headers: Record<string, string> = {}, target: FastifyInstance = gw.app) =>
+    call(target, 'GET', path, { headers });
 
   it('is live', async () => {
     const res = await get('/health/live');
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok' });
   });
 
   it('is ready when this instance can serve, and reports every dependency by name', async () => {
     const res = await get('/health/ready');
-    expect(res.json?.instance).toEqual({ started: true, migrations: 'applied', draining: false, overloaded: false });
+    expect(res.body?.instance).toEqual({ started: true, migrations: 'applied', draining: false, overloaded: false });
     expect(res.status).toBe(200);
-    expect(res.json?.status).toBe('ready');
+    expect(res.body?.status).toBe('ready');
     for (const name of ['postgres', 'kafka', 'temporal']) {
-      expect(res.json?.checks[name]).toEqual({ status: 'up', latency_ms: expect.any(Number) });
+      expect(res.body?.checks[name]).toEqual({ status: 'up', latency_ms: expect.any(Number) });
     }
     // Nothing listens on port 9 and no chat service reads the chat topics: both are down, yet the
     // replica stays in rotation.
-    expect(res.json?.checks['auth-service']).toMatchObject({ status: 'down', latency_ms: expect.any(Number) });
-    expect(res.json?.checks['chat-service']).toMatchObject({ status: 'down', error: expect.any(String) });
+    expect(res.body?.checks['auth-service']).toMatchObject({ status: 'down', latency_ms: expect.any(Number) });
+    expect(res.body?.checks['chat-service']).toMatchObject({ status: 'down', error: expect.any(String) });
   });
 
   it.each(['kafka', 'postgres'] as const)(
@@ -57,11 +48,11 @@ describe('gateway against the real stack', () => {
       try {
         const res = await waitFor(`${service} reported down`, async () => {
           const r = await get('/health/ready');
-          return r.json?.checks[service].status === 'down' ? r : undefined;
+          return r.body?.checks[service].status === 'down' ? r : undefined;
         });
         expect(res.status).toBe(200);
-        expect(res.json?.status).toBe('ready');
-        expect(res.json?.checks.temporal.status).toBe('up');
+        expect(res.body?.status).toBe('ready');
+        expect(res.body?.checks.temporal.status).toBe('up');
       } finally {
         await stackService('start', service);
       }
@@ -69,7 +60,7 @@ describe('gateway against the real stack', () => {
         `${service} reported up`,
         async () => {
           const r = await get('/health/ready');
-          return r.json?.checks[service].status === 'up' ? r : undefined;
+          return r.body?.checks[service].status === 'up' ? r : undefined;
         },
         60_000,
         500,
@@ -87,17 +78,14 @@ describe('gateway against the real stack', () => {
     const fresh = await startGateway(testConfig({ AUTH_SERVICE_URL: 'http://127.0.0.1:9' }));
     try {
       await db.query('update mikro_orm_migrations set name = name || $2 where name = $1', [last, '-hidden']);
-      const res = await request(`${fresh.url}/health/ready`);
-      const body = (await res.body.json()) as Record<string, any>;
-      expect(res.statusCode).toBe(503);
-      expect(body).toMatchObject({ status: 'not_ready', instance: { migrations: 'pending' } });
+      const res = await get('/health/ready', {}, fresh.app);
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ status: 'not_ready', instance: { migrations: 'pending' } });
     } finally {
       await db.query('update mikro_orm_migrations set name = $1 where name = $1 || $2', [last, '-hidden']);
       await db.end();
     }
-    const res = await request(`${fresh.url}/health/ready`);
-    expect(res.statusCode).toBe(200);
-    await res.body.dump();
+    expect((await get('/health/ready', {}, fresh.app)).status).toBe(200);
     await fresh.close();
   });
 
@@ -108,9 +96,7 @@ describe('gateway against the real stack', () => {
       (app) => {
         app.addHook('preClose', async () => {
           // Asked while the instance shuts down: it still answers, and says it is draining.
-          const res = await request(`${draining.url}/health/ready`);
-          await res.body.dump();
-          seen = { status: res.statusCode };
+          seen = await call(draining.url, 'GET', '/health/ready');
         });
       },
     );
@@ -129,43 +115,42 @@ describe('gateway against the real stack', () => {
   it('answers an unknown path with the JSON error format and 404', async () => {
     const res = await get('/no/such/path', { 'x-request-id': 'rid-404' });
     expect(res.status).toBe(404);
-    expect(res.json).toEqual({ detail: 'Not found', code: 'not_found', request_id: 'rid-404' });
+    expect(res.body).toEqual({ detail: 'Not found', code: 'not_found', request_id: 'rid-404' });
   });
 
   it('answers a wrong method on a known path with 405 and Allow', async () => {
-    const res = await request(`${gw.url}/health/ready`, { method: 'DELETE' });
-    const body = (await res.body.json()) as Record<string, unknown>;
-    expect(res.statusCode).toBe(405);
+    const res = await call(gw.app, 'DELETE', '/health/ready');
+    expect(res.status).toBe(405);
     expect(String(res.headers.allow)).toContain('GET');
-    expect(body.code).toBe('method_not_allowed');
-    expect(typeof body.detail).toBe('string');
+    expect(res.body.code).toBe('method_not_allowed');
+    expect(typeof res.body.detail).toBe('string');
   });
 
   it('serves the OpenAPI document and Swagger UI', async () => {
     const spec = await get('/docs/json');
     expect(spec.status).toBe(200);
-    expect(spec.json?.openapi).toMatch(/^3\./);
-    const paths = Object.keys(spec.json?.paths ?? {});
+    expect(spec.body?.openapi).toMatch(/^3\./);
+    const paths = Object.keys(spec.body?.paths ?? {});
     expect(paths).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
     // Internal and admin routes are documented on the admin listener only.
     expect(paths.filter((p) => p.startsWith('/auth/') || p.startsWith('/codec/'))).toEqual([]);
     const ui = await get('/docs/');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
-    const admin = await get('/docs/json', {}, gw.adminUrl);
+    const admin = await get('/docs/json', {}, gw.admin);
     expect(admin.status).toBe(200);
-    expect(Object.keys(admin.json?.paths ?? {})).toEqual(
+    expect(Object.keys(admin.body?.paths ?? {})).toEqual(
       expect.arrayContaining(['/auth/validate', '/auth/user/{id}', '/codec/decode', '/codec/encode']),
     );
-    expect((await get('/docs/', {}, gw.adminUrl)).text).toContain('swagger');
+    expect((await get('/docs/', {}, gw.admin)).text).toContain('swagger');
   });
 
   it('exports Prometheus metrics including request counts on the admin listener only', async () => {
     await get('/health/live');
     const pub = await get('/metrics');
     expect(pub.status).toBe(404);
-    expect(pub.json?.code).toBe('not_found');
-    const res = await get('/metrics', {}, gw.adminUrl);
+    expect(pub.body?.code).toBe('not_found');
+    const res = await get('/metrics', {}, gw.admin);
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/gateway_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
   });

@@ -1,9 +1,9 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call } from '../support/auth-gateway';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
-import { spawnGateway } from '../support/gateway-process';
+import { spawnGateway } from '../support/gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(180_000);
@@ -23,7 +23,7 @@ describe('an Idempotency-Key held by a replica that dies', () => {
   let auth: AuthFake;
   let worker: GatewayWorker;
   let running: Promise<void>;
-  const gateways: { child: ChildProcessWithoutNullStreams; url: string; startedAt: number }[] = [];
+  const gateways: { child: ChildProcess; url: string; startedAt: number }[] = [];
 
   const start = async () => {
     const gw = await spawnGateway({

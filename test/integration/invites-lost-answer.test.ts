@@ -4,8 +4,7 @@ import { createOrgInviteActivities } from '../../src/activities/org-invite';
 import { SecretBox } from '../../src/temporal/secrets';
 import { AuthServiceClient } from '../../src/upstreams/auth-service';
 import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 import { inviteWorkflowIdOf as inviteWorkflowId } from '../support/workflow-ids';
 
@@ -14,36 +13,21 @@ jest.setTimeout(120_000);
 describe('invite retries converge on the upstream state (issue 17, item 6)', () => {
   const taskQueue = `test-invites-lost-${uniqueSuffix()}`;
   const overrides = { TEMPORAL_TASK_QUEUE: taskQueue, INTERNAL_SERVICE_KEY: 'test-internal-key' };
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
   let orm: MikroORM;
 
-  const person = async (label: string) => {
-    const email = `${label}-${uniqueSuffix()}@example.com`;
-    const u = s.fake.createUser({ email, password: `${label}-pass-123` });
-    return { sub: u.sub, email, token: (await s.fake.issueTokens(u.sub)).access_token };
-  };
-
   beforeAll(async () => {
-    s = await startAuthStack(overrides);
-    worker = await createWorker(testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }), createLogger('silent'), {
-      taskQueue,
-    });
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides);
     orm = await initOrm(testConfig());
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
     await orm.close(true);
   });
 
   it('a retried create (its completion lost after the upstream answered) reuses the kept invite, creating no second one', async () => {
-    const owner = await person('owner');
+    const owner = await s.user('owner');
     const orgId = s.fake.createOrg(owner.sub, `Retried Create Org ${uniqueSuffix()}`).org_id;
     const config = testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url });
     const authService = new AuthServiceClient(config, createLogger('silent'));
@@ -69,9 +53,9 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
   });
 
   it('the kept upstream invite is dropped once the invite row is stored', async () => {
-    const owner = await person('owner');
+    const owner = await s.user('owner');
     const orgId = s.fake.createOrg(owner.sub, `Kept Token Org ${uniqueSuffix()}`).org_id;
-    const invitee = await person('invitee');
+    const invitee = await s.user('invitee');
     const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
       token: owner.token,
       body: { email: invitee.email },
@@ -86,9 +70,9 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
   it.each([503, 'reset'] as const)(
     'an accept applied upstream whose answer is lost (%s) is retried into 200, an accepted row and invite_accepted',
     async (lost) => {
-      const owner = await person('owner');
+      const owner = await s.user('owner');
       const orgId = s.fake.createOrg(owner.sub, `Lost Answer Org ${uniqueSuffix()}`).org_id;
-      const invitee = await person('invitee');
+      const invitee = await s.user('invitee');
       const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
         token: owner.token,
         body: { email: invitee.email, role: 'admin' },

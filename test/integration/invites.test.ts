@@ -1,9 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { inviteWorkflowIdOf as inviteWorkflowId } from '../support/workflow-ids';
 import { initOrm } from '../../src/db/orm';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 import { decodedHistoryText } from '../support/temporal-history';
 
@@ -12,34 +10,19 @@ jest.setTimeout(120_000);
 describe('organisation invites as durable workflows', () => {
   const taskQueue = `test-invites-${uniqueSuffix()}`;
   const overrides = { TEMPORAL_TASK_QUEUE: taskQueue, INVITE_TTL: '4s' };
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
   let orm: MikroORM;
   let owner: { sub: string; token: string };
   let orgId: string;
 
-  const person = async (label: string) => {
-    const email = `${label}-${uniqueSuffix()}@example.com`;
-    const u = s.fake.createUser({ email, password: `${label}-pass-123` });
-    return { sub: u.sub, email, token: (await s.fake.issueTokens(u.sub)).access_token };
-  };
-
   beforeAll(async () => {
-    s = await startAuthStack(overrides);
-    worker = await createWorker(testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }), createLogger('silent'), {
-      taskQueue,
-    });
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides);
     orm = await initOrm(testConfig());
-    owner = await person('owner');
+    owner = await s.user('owner');
     orgId = s.fake.createOrg(owner.sub, `Invite Org ${uniqueSuffix()}`).org_id;
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
     await orm.close(true);
   });
@@ -53,7 +36,7 @@ describe('organisation invites as durable workflows', () => {
       );
 
   it('invites (201), re-inviting a pending e-mail returns the same invite, and user_invited carries the invite token', async () => {
-    const invitee = await person('invitee');
+    const invitee = await s.user('invitee');
     const res = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
       token: owner.token,
       body: { email: invitee.email, role: 'admin' },
@@ -88,7 +71,7 @@ describe('organisation invites as durable workflows', () => {
   });
 
   it('refuses invites from a non-owner (403) and a role outside admin/member (422)', async () => {
-    const stranger = await person('stranger');
+    const stranger = await s.user('stranger');
     expect(
       (
         await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
@@ -108,8 +91,8 @@ describe('organisation invites as durable workflows', () => {
   });
 
   it('accept: another user → the same 404 as an unknown token, the invited user → 200 once, a second accept → 409', async () => {
-    const invitee = await person('joiner');
-    const other = await person('other');
+    const invitee = await s.user('joiner');
+    const other = await s.user('other');
     const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
       token: owner.token,
       body: { email: invitee.email },
@@ -175,7 +158,7 @@ describe('organisation invites as durable workflows', () => {
   });
 
   it('after INVITE_TTL the invite is gone: 410', async () => {
-    const late = await person('late');
+    const late = await s.user('late');
     const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
       token: owner.token,
       body: { email: late.email },
@@ -192,7 +175,7 @@ describe('organisation invites as durable workflows', () => {
   });
 
   it('a revoked invite is gone too (410)', async () => {
-    const revoked = await person('revoked');
+    const revoked = await s.user('revoked');
     const inv = await call(s.gw.url, 'POST', `/v1/org/${orgId}/invite`, {
       token: owner.token,
       body: { email: revoked.email },

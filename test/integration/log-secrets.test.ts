@@ -1,9 +1,7 @@
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { startAuthFake } from '../support/auth-fake';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { captureLog } from '../support/log-capture';
-import { testConfig, uniqueSuffix } from '../support/stack';
+import { uniqueSuffix } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -17,27 +15,16 @@ describe('no secret reaches a log line', () => {
   const workerLog = captureLog();
   const taskQueue = `test-log-secrets-${uniqueSuffix()}`;
   const internalKey = `internal-key-${uniqueSuffix()}`;
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
 
   beforeAll(async () => {
     const overrides = { LOG_LEVEL: 'trace', TEMPORAL_TASK_QUEUE: taskQueue, INTERNAL_SERVICE_KEY: internalKey };
     // The fake accepts the same internal key (the worker looks new accounts up with it).
     const fake = await startAuthFake({ port: 0, internalKey });
-    s = await startAuthStack(overrides, fake, gatewayLog.stream);
-    worker = await createWorker(
-      testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }),
-      createLogger('trace', {}, workerLog.stream),
-      { taskQueue },
-    );
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides, { fake, log: gatewayLog.stream, workerLog: workerLog.stream });
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
     await s.fake.close();
   });

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
-import { request } from 'undici';
-import { startGateway, type RunningGateway } from '../support/gateway';
+import { call, startGateway, type RunningGateway } from '../support/gateway';
 import { ROOT, testConfig } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -78,8 +77,7 @@ describe('the OpenAPI document at /docs/json', () => {
 
   beforeAll(async () => {
     gw = await startGateway(testConfig({ AUTH_SERVICE_URL: 'http://127.0.0.1:9' }));
-    const res = await request(`${gw.url}/docs/json`);
-    spec = (await res.body.json()) as Record<string, unknown>;
+    spec = (await call(gw.app, 'GET', '/docs/json')).body as Record<string, unknown>;
     dir = mkdtempSync(join(tmpdir(), 'gateway-openapi-'));
     writeFileSync(join(dir, 'openapi.json'), JSON.stringify(spec));
   });

@@ -4,22 +4,21 @@ import { Client as PgClient } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Registry } from 'prom-client';
 import type { Config } from '../../src/config';
-import { initOrm, migrate } from '../../src/db/orm';
+import { initOrm } from '../../src/db/orm';
 import { recordEventNow } from '../../src/events/outbox';
 import { OutboxRelay, type OutboxRelayOptions, type RelayProducer } from '../../src/events/relay';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
-import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { ownDatabase, testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 const logger = createLogger('silent');
 const suffix = uniqueSuffix();
 const TOPIC = `test-relay-faults-${suffix}`;
-// A database of its own: no other relay (another test file, a gateway) sees these rows.
-const DATABASE = `outbox_relay_faults_${suffix.replace(/-/g, '_')}`;
-
 let config: Config;
+// A database of its own: no other relay (another test file, a gateway) sees these rows.
+let database: { url: string; drop(): Promise<void> };
 let orm: MikroORM;
 let admin: PgClient;
 const relays: OutboxRelay[] = [];
@@ -65,18 +64,9 @@ async function login(userId: string, requestId = `req-${randomUUID()}`): Promise
 }
 
 beforeAll(async () => {
-  const base = testConfig();
-  const baseOrm = await initOrm(base);
-  try {
-    await baseOrm.em.getConnection().execute(`create database ${DATABASE}`);
-  } finally {
-    await baseOrm.close(true);
-  }
-  const url = new URL(base.DATABASE_URL);
-  url.pathname = `/${DATABASE}`;
-  config = testConfig({ KAFKA_AUTH_EVENTS_TOPIC: TOPIC, DATABASE_URL: url.toString() });
+  database = await ownDatabase('outbox_relay_faults');
+  config = testConfig({ KAFKA_AUTH_EVENTS_TOPIC: TOPIC, DATABASE_URL: database.url });
   orm = await initOrm(config);
-  await migrate(orm);
   admin = new PgClient({ connectionString: config.DATABASE_URL });
   await admin.connect();
   // The topic refuses records over 1 MiB whatever the broker allows: item 14 needs a real refusal.
@@ -99,12 +89,7 @@ afterEach(async () => {
 afterAll(async () => {
   await admin?.end();
   await orm?.close(true);
-  const baseOrm = await initOrm(testConfig());
-  try {
-    await baseOrm.em.getConnection().execute(`drop database if exists ${DATABASE} with (force)`);
-  } finally {
-    await baseOrm.close(true);
-  }
+  await database?.drop();
 });
 
 describe('outbox relay faults (issue 17)', () => {

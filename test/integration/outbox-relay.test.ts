@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Config } from '../../src/config';
-import { initOrm, migrate } from '../../src/db/orm';
+import { initOrm } from '../../src/db/orm';
 import type { EventType } from '../../src/events/catalog';
 import {
   InvalidEventError,
@@ -15,7 +15,8 @@ import {
 import { OutboxRelay, type OutboxRelayOptions, type RelayProducer } from '../../src/events/relay';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
-import { stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { ENVELOPE_FIELDS } from '../support/events';
+import { ownDatabase, stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(300_000);
 
@@ -35,11 +36,10 @@ const TOPICS = {
   KAFKA_USER_EVENTS_TOPIC: `test-user-events-${suffix}`,
   KAFKA_ORGANIZATION_EVENTS_TOPIC: `test-organization-events-${suffix}`,
 };
+let config: Config;
 // The relays of this file work on a database of their own: relays in other test files (or other
 // processes) share the lock name but never see these rows, and these relays never see theirs.
-const DATABASE = `outbox_relay_${suffix.replace(/-/g, '_')}`;
-
-let config: Config;
+let database: { url: string; drop(): Promise<void> };
 let orm: MikroORM;
 let kafka: Kafka;
 let admin: Admin;
@@ -107,18 +107,9 @@ async function unpublished(eventIds: string[]) {
 }
 
 beforeAll(async () => {
-  const base = testConfig();
-  const baseOrm = await initOrm(base);
-  try {
-    await baseOrm.em.getConnection().execute(`create database ${DATABASE}`);
-  } finally {
-    await baseOrm.close(true);
-  }
-  const url = new URL(base.DATABASE_URL);
-  url.pathname = `/${DATABASE}`;
-  config = testConfig({ ...TOPICS, DATABASE_URL: url.toString() });
+  database = await ownDatabase('outbox_relay');
+  config = testConfig({ ...TOPICS, DATABASE_URL: database.url });
   orm = await initOrm(config);
-  await migrate(orm);
 
   kafka = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, 'test-outbox-relay', logger);
   admin = kafka.admin();
@@ -138,12 +129,7 @@ afterAll(async () => {
   await admin?.deleteTopics({ topics: Object.values(TOPICS) }).catch(() => undefined);
   await admin?.disconnect();
   await orm?.close(true);
-  const baseOrm = await initOrm(testConfig());
-  try {
-    await baseOrm.em.getConnection().execute(`drop database if exists ${DATABASE} with (force)`);
-  } finally {
-    await baseOrm.close(true);
-  }
+  await database?.drop();
 });
 
 describe('outbox relay', () => {
@@ -219,16 +205,7 @@ describe('outbox relay', () => {
       data: { user_id: userId, email: 'u@example.com' },
     });
     // The envelope keeps the field order of events.md.
-    expect(Object.keys(reg.value)).toEqual([
-      'event_id',
-      'event_type',
-      'version',
-      'occurred_at',
-      'source',
-      'request_id',
-      'actor',
-      'data',
-    ]);
+    expect(Object.keys(reg.value)).toEqual(ENVELOPE_FIELDS);
 
     expect(byId.get(switched.eventId)).toMatchObject({
       topic: TOPICS.KAFKA_USER_EVENTS_TOPIC,

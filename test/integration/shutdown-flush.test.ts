@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { initOrm } from '../../src/db/orm';
-import { call } from '../support/auth-gateway';
+import { call, spawnGateway } from '../support/gateway';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
 import {
   ChatServiceFake,
@@ -9,10 +9,7 @@ import {
   deleteChatTopics,
   startChatFake,
 } from '../support/chat-fake';
-import { authFakeEnv, spawnGateway } from '../support/gateway-process';
-import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
+import { startWorker, testConfig, uniqueSuffix, waitFor, type RunningWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -23,8 +20,7 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
   let auth: AuthFake;
   let chat: ChatServiceFake;
   let orm: MikroORM;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
 
   beforeAll(async () => {
     auth = await startAuthFake({ port: 0 });
@@ -32,16 +28,11 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
     // The chat service answers after 25 s: longer than the grace.
     chat = await startChatFake(testConfig(topics), { delayMs: 25_000 });
     orm = await initOrm(testConfig());
-    worker = await createWorker(testConfig({ ...topics, AUTH_SERVICE_URL: auth.url }), createLogger('silent'), {
-      taskQueue: topics.TEMPORAL_TASK_QUEUE,
-    });
-    running = worker.worker.run();
+    worker = await startWorker(testConfig({ ...topics, AUTH_SERVICE_URL: auth.url }));
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
+    await worker.stop();
     await chat.stop();
     await deleteChatTopics(testConfig(topics));
     await auth.close();
@@ -51,10 +42,14 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
   it('the chat wait answers 503 at once, the sign-up wait 202, a slow sign-in finishes with its event committed, the process exits in the grace', async () => {
     const { child, url } = await spawnGateway({
       ...topics,
-      ...authFakeEnv(auth),
+      AUTH_SERVICE_URL: auth.url,
+      AUTH_JWKS_URL: auth.jwksUrl,
+      AUTH_ISSUER: auth.issuer,
+      COOKIE_SECURE: 'false',
       CHAT_REQUEST_TIMEOUT_MS: '30000',
       WORKFLOW_SYNC_TIMEOUT_MS: '30000',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      LOG_LEVEL: 'info',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {

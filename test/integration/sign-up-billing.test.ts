@@ -1,48 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { createLogger } from '../../src/logger';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { billingSetupWorkflowId } from '../../src/workflows/billing-setup/contract';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { startBillingFake, type BillingFake } from '../support/billing-fake';
-import { ROOT, testConfig, uniqueSuffix, waitFor } from '../support/stack';
+import { spawnWorker, stopProcess, testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(150_000);
-
-/** The real worker entrypoint (dist), as operators run it, so it can be SIGKILLed. */
-async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('worker started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
-  });
-  child.stdout.resume();
-  return child;
-}
 
 /** Sign-up sets up billing in a workflow of its own: init, then the default plan, exactly once. */
 describe('sign-up initialises billing', () => {
   const taskQueue = `test-sign-up-billing-${uniqueSuffix()}`;
   const codecKeys = `su:${Buffer.alloc(32, 9).toString('base64')}`;
   let billing: BillingFake;
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
 
   const overrides = () => ({
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -50,23 +20,6 @@ describe('sign-up initialises billing', () => {
     BILLING_SERVICE_URL: billing.url,
     BILLING_DEFAULT_PLAN: 'free',
   });
-  const startWorker = async () => {
-    worker = await createWorker(
-      testConfig({ ...overrides(), AUTH_SERVICE_URL: s.fake.url, INTERNAL_SERVICE_KEY: 'test-internal-key' }),
-      createLogger('silent'),
-      { taskQueue },
-    );
-    running = worker.worker.run();
-    workerRunning = true;
-  };
-  let workerRunning = false;
-  const stopWorker = async () => {
-    if (!workerRunning) return;
-    workerRunning = false;
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
-  };
   const workerEnv = () => ({
     ...overrides(),
     AUTH_SERVICE_URL: s.fake.url,
@@ -77,11 +30,9 @@ describe('sign-up initialises billing', () => {
 
   beforeAll(async () => {
     billing = await startBillingFake();
-    s = await startAuthStack(overrides());
-    await startWorker();
+    s = await startAuthWorkerStack(overrides());
   });
   afterAll(async () => {
-    await stopWorker();
     await s.close();
     await billing.close();
   });
@@ -145,7 +96,7 @@ describe('sign-up initialises billing', () => {
   });
 
   it('sets up billing exactly once when the worker is killed after each step and the answers are lost', async () => {
-    await stopWorker(); // from here on, real worker processes take the task queue
+    await s.worker.stop(); // from here on, real worker processes take the task queue
     const init = '/internal/billing/user/init';
     const apply = '/internal/billing/plan/apply';
     billing.setModes({ loseAnswersTo: [init, apply] });
@@ -155,8 +106,7 @@ describe('sign-up initialises billing', () => {
       // Each step is carried out by billing, its answer lost, and the worker killed before a retry.
       for (const path of [init, apply]) {
         await waitFor(path, async () => billing.callsTo(path).some((c) => c.userData?.sub === user.userId));
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
+        await stopProcess(child, 'SIGKILL');
         child = await spawnWorker(workerEnv());
       }
       // The retry reads /user/status, finds the plan and stops: re-applying would remove it.
@@ -165,7 +115,7 @@ describe('sign-up initialises billing', () => {
       expect(billing.callsTo(apply).filter((c) => c.userData?.sub === user.userId)).toHaveLength(1);
       expect(billing.store.status(user.userId)).toMatchObject({ has_active_plan: true, active_plan_code: 'free' });
     } finally {
-      child.kill('SIGKILL');
+      await stopProcess(child, 'SIGKILL');
     }
   });
 });

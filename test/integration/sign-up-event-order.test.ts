@@ -1,8 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { initOrm } from '../../src/db/orm';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { readEvents, startAuthEventsStack } from '../support/events';
 import { testConfig, uniqueSuffix } from '../support/stack';
 
@@ -16,24 +14,15 @@ describe('per-key order across the sign-up answer (issue 17, item 3)', () => {
     KAFKA_AUTH_EVENTS_TOPIC: topic,
     INTERNAL_SERVICE_KEY: 'test-internal-key',
   };
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
   let orm: MikroORM;
 
   beforeAll(async () => {
-    s = await startAuthEventsStack(topic, overrides);
-    worker = await createWorker(testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url }), createLogger('silent'), {
-      taskQueue: overrides.TEMPORAL_TASK_QUEUE,
-    });
-    running = worker.worker.run();
+    s = await startAuthEventsStack(topic, overrides, startAuthWorkerStack);
     orm = await initOrm(testConfig());
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
     await orm.close(true);
   });

@@ -6,8 +6,7 @@ import { GatewayUserId } from '../../src/temporal/search-attributes';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { SecretBox } from '../../src/temporal/secrets';
 import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack, type Res } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack, type Res } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix } from '../support/stack';
 import { decodedHistoryText } from '../support/temporal-history';
 import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
@@ -25,24 +24,13 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
     TEMPORAL_SECRETS_KEYS: `sk:${Buffer.alloc(32, 5).toString('base64')}`,
   };
   const config = testConfig(overrides);
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
 
   beforeAll(async () => {
-    s = await startAuthStack(overrides);
-    worker = await createWorker(
-      testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url, AUTH_BREAKER_COOLDOWN_MS: '500' }),
-      createLogger('silent'),
-      { taskQueue },
-    );
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides, { workerOverrides: { AUTH_BREAKER_COOLDOWN_MS: '500' } });
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
   });
 
@@ -189,7 +177,7 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
     try {
       const activities = createSignUpActivities({
         authService,
-        orm: worker.orm,
+        orm: s.worker.orm,
         config: { ...config, AUTH_SERVICE_URL: s.fake.url },
       });
       const email = `crash-${uniqueSuffix()}@example.com`;

@@ -3,9 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
 import { initOrm } from '../../src/db/orm';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
+import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -18,26 +16,15 @@ describe('sign-up as a workflow (Update-with-Start)', () => {
     TEMPORAL_CODEC_KEYS: `su:${Buffer.alloc(32, 9).toString('base64')}`,
     INTERNAL_SERVICE_KEY: 'test-internal-key',
   };
-  let s: AuthStack;
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let s: AuthWorkerStack;
   let orm: MikroORM;
 
   beforeAll(async () => {
-    s = await startAuthStack(overrides);
-    worker = await createWorker(
-      testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url, AUTH_BREAKER_COOLDOWN_MS: '500' }),
-      createLogger('silent'),
-      { taskQueue },
-    );
-    running = worker.worker.run();
+    s = await startAuthWorkerStack(overrides, { workerOverrides: { AUTH_BREAKER_COOLDOWN_MS: '500' } });
     orm = await initOrm(testConfig());
   });
 
   afterAll(async () => {
-    worker.worker.shutdown();
-    await running;
-    await worker.close();
     await s.close();
     await orm.close(true);
   });

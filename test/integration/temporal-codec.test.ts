@@ -1,9 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { request } from 'undici';
 import { createLogger } from '../../src/logger';
 import { echoWorkflow } from '../../src/workflows';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
-import { startGateway, type RunningGateway } from '../support/gateway';
+import { call, startGateway, type RunningGateway } from '../support/gateway';
 import { testConfig, uniqueSuffix } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -84,13 +83,12 @@ describe('workflow through the worker on the real Temporal server', () => {
         data: Buffer.from(p.data!).toString('base64'),
       })),
     };
-    const res = await request(`${gateway.adminUrl}/codec/decode`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-internal-key': 'test-internal-key', 'x-namespace': 'default' },
-      body: JSON.stringify(body),
+    const res = await call(gateway.admin, 'POST', '/codec/decode', {
+      headers: { 'x-internal-key': 'test-internal-key', 'x-namespace': 'default' },
+      body,
     });
-    expect(res.statusCode).toBe(200);
-    const decoded = (await res.body.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+    expect(res.status).toBe(200);
+    const decoded = res.body as { payloads: { metadata: Record<string, string>; data: string }[] };
     const values = decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8'));
     expect(decoded.payloads.every((p) => Buffer.from(p.metadata.encoding!, 'base64').toString() === 'json/plain')).toBe(
       true,
@@ -99,42 +97,38 @@ describe('workflow through the worker on the real Temporal server', () => {
   });
 
   it('does not serve the codec on the public port, whatever the Origin says', async () => {
-    const res = await request(`${gateway.url}/codec/decode`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: config.TEMPORAL_UI_ORIGINS[0]! },
-      body: JSON.stringify({ payloads: [] }),
+    const res = await call(gateway.app, 'POST', '/codec/decode', {
+      headers: { origin: config.TEMPORAL_UI_ORIGINS[0]! },
+      body: { payloads: [] },
     });
-    expect(res.statusCode).toBe(404);
-    expect(((await res.body.json()) as { code: string }).code).toBe('not_found');
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('not_found');
   });
 
   it('answers Temporal UI with CORS on the admin listener', async () => {
     const origin = config.TEMPORAL_UI_ORIGINS[0]!;
-    const pre = await request(`${gateway.adminUrl}/codec/decode`, {
-      method: 'OPTIONS',
+    const pre = await call(gateway.admin, 'OPTIONS', '/codec/decode', {
       headers: {
         origin,
         'access-control-request-method': 'POST',
         'access-control-request-headers': 'content-type,x-namespace',
       },
     });
-    await pre.body.dump();
-    expect(pre.statusCode).toBe(204);
+    expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe(origin);
-    const res = await request(`${gateway.adminUrl}/codec/encode`, {
-      method: 'POST',
-      headers: { origin, 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const res = await call(gateway.admin, 'POST', '/codec/encode', {
+      headers: { origin },
+      body: {
         payloads: [
           {
             metadata: { encoding: Buffer.from('json/plain').toString('base64') },
             data: Buffer.from('"x"').toString('base64'),
           },
         ],
-      }),
+      },
     });
-    expect(res.statusCode).toBe(200);
-    const out = (await res.body.json()) as { payloads: { metadata: Record<string, string> }[] };
+    expect(res.status).toBe(200);
+    const out = res.body as { payloads: { metadata: Record<string, string> }[] };
     expect(Buffer.from(out.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
   });
 });

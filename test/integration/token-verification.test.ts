@@ -81,28 +81,20 @@ describe('edge token verification (JWKS from the auth-service fake)', () => {
   });
 
   it('after logout, a second gateway instance refuses the old access token at once', async () => {
-    const second = await startGateway(
-      testConfig({
-        AUTH_SERVICE_URL: s.fake.url,
-        AUTH_JWKS_URL: s.fake.jwksUrl,
-        AUTH_ISSUER: s.fake.issuer,
-        COOKIE_SECURE: 'false',
-      }),
-    );
+    const second = await s.replica();
     try {
-      const user = s.fake.createUser({ email: 'logout@example.com', password: 'correct-horse-3' });
-      const tokens = await s.fake.issueTokens(user.sub);
-      expect((await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(200);
+      const user = await s.user('logout');
+      expect((await call(second.url, 'GET', '/v1/client/me', { token: user.token })).status).toBe(200);
       const out = await call(s.gw.url, 'POST', '/v1/client/logout', {
-        token: tokens.access_token,
-        body: { refresh_token: tokens.refresh_token },
+        token: user.token,
+        body: { refresh_token: user.refresh },
       });
       expect(out.status).toBe(204);
-      const after = await call(second.url, 'GET', '/v1/client/me', { token: tokens.access_token });
+      const after = await call(second.url, 'GET', '/v1/client/me', { token: user.token });
       expect(after.status).toBe(401);
       expect(after.body.detail).toBe('Token has been revoked');
       // The first instance too, and other users are unaffected.
-      expect((await call(s.gw.url, 'GET', '/v1/client/me', { token: tokens.access_token })).status).toBe(401);
+      expect((await call(s.gw.url, 'GET', '/v1/client/me', { token: user.token })).status).toBe(401);
       expect((await call(second.url, 'GET', '/v1/client/me', { token: userToken })).status).toBe(200);
     } finally {
       await second.close();

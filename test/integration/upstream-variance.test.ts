@@ -1,18 +1,9 @@
-import { request } from 'undici';
-import { createLogger } from '../../src/logger';
-import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
+import { call as callGateway } from '../support/gateway';
 import { captureLog } from '../support/log-capture';
-import { uniqueSuffix } from '../support/stack';
+import { startWorker, uniqueSuffix, type RunningWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
-
-interface Res {
-  status: number;
-  type: string;
-  headers: Record<string, unknown>;
-  body: any;
-}
 
 /** The client-visible shape of a JSON value: keys and value types, the first element of a list. */
 function shape(value: unknown): unknown {
@@ -44,8 +35,7 @@ function sseShape(text: string): unknown {
 describe('liberal with upstreams: nulls, unknown fields and digit-string ids change nothing clients see', () => {
   let stack: ChatStack;
   // The workflow-backed chat routes (import, delete all) read their replies in the worker.
-  let worker: GatewayWorker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   const log = captureLog();
 
   beforeAll(async () => {
@@ -55,42 +45,25 @@ describe('liberal with upstreams: nulls, unknown fields and digit-string ids cha
       {},
       log.stream,
     );
-    worker = await createWorker({ ...stack.config }, createLogger('silent'), { taskQueue });
-    running = worker.worker.run();
+    worker = await startWorker(stack.config);
   });
 
   afterAll(async () => {
-    worker?.worker.shutdown();
-    await running;
-    await worker?.close();
+    await worker?.stop();
     await stack?.close();
   });
 
-  async function call(method: string, path: string, token?: string, body?: unknown): Promise<Res> {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${stack.gw.url}${path}`, {
-      method: method as 'GET',
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    const type = String(res.headers['content-type'] ?? '');
-    return {
-      status: res.statusCode,
-      type,
-      headers: res.headers,
-      body: type.includes('json') && text ? JSON.parse(text) : text,
-    };
-  }
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    callGateway(stack.gw.url, method, path, { token, body });
 
   /** Every chat route once, in an order that gives each something to act on; route → status and shape. */
   async function everyChatRoute(token: string): Promise<Map<string, { status: number; shape: unknown }>> {
     const seen = new Map<string, { status: number; shape: unknown }>();
     const run = async (method: string, template: string, path: string, body?: unknown) => {
       const res = await call(method, path, token, body);
-      const visible = res.type.includes('event-stream') ? sseShape(res.body) : shape(res.body);
+      const visible = String(res.headers['content-type']).includes('event-stream')
+        ? sseShape(res.body)
+        : shape(res.body);
       seen.set(`${method} ${template}`, { status: res.status, shape: visible });
       return res;
     };
@@ -186,10 +159,7 @@ describe('liberal with upstreams: nulls, unknown fields and digit-string ids cha
   it('refuses a reply without an id it acts on: 502, counted, logged once with the field path', async () => {
     const { token } = await stack.signUp('Refused');
     stack.auth.failNext(1, 200, { body: { email: 'x@example.test', orgs: [] }, match: { path: '/v1/client/me' } });
-    const metrics = async () => {
-      const res = await request(`${stack.gw.adminUrl}/metrics`);
-      return { body: await res.body.text() };
-    };
+    const metrics = () => callGateway(stack.gw.admin, 'GET', '/metrics');
     const before = await metrics();
     const res = await call('GET', '/v1/client/me', token);
     expect(res.status).toBe(502);

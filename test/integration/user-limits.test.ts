@@ -1,18 +1,12 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { call, type Res } from '../support/auth-gateway';
+import { call, expectError } from '../support/gateway';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
 import { waitFor } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 const MiB = 2 ** 20;
-
-function expectError(res: Res, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.body).toEqual({ detail: expect.any(String), code, request_id: expect.any(String) });
-  expect(res.headers['x-request-id']).toBe(res.body.request_id);
-}
 
 /** The first bytes the gateway writes back on a raw connection (until `until` matches or it closes). */
 function rawExchange(port: number, head: string, until: RegExp, body?: string): Promise<string> {

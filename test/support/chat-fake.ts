@@ -8,7 +8,7 @@ import { ChatServiceFake, type ChatFakeSwitches } from '../../fakes/chat';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logger';
 import { startAuthFake, type AuthFake } from './auth-fake';
-import { startGateway, type RunningGateway } from './gateway';
+import { call, startGateway, type CallOptions, type Res, type RunningGateway } from './gateway';
 import { testConfig, uniqueSuffix } from './stack';
 
 export { ChatServiceFake, DEFAULT_SWITCHES } from '../../fakes/chat';
@@ -36,29 +36,7 @@ function allTopics(config: Config): string[] {
   return [...Object.values(t.requests), t.responses, t.events];
 }
 
-/** Creates the chat topics up front (auto-creation would add latency to the first message). */
-export async function createChatTopics(config: Config): Promise<void> {
-  const admin: Admin = createKafka(
-    config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
-    'test-chat-admin',
-    createLogger('silent'),
-  ).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: allTopics(config).map((topic) => ({
-        topic,
-        numPartitions: 3,
-        configEntries: [{ name: 'max.message.bytes', value: String(CHAT_MAX_MESSAGE_BYTES) }],
-      })),
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-export async function deleteChatTopics(config: Config): Promise<void> {
+async function withChatAdmin(config: Config, use: (admin: Admin) => Promise<unknown>): Promise<void> {
   const admin = createKafka(
     config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
     'test-chat-admin',
@@ -66,10 +44,28 @@ export async function deleteChatTopics(config: Config): Promise<void> {
   ).admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics: allTopics(config) }).catch(() => undefined);
+    await use(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Creates the chat topics up front (auto-creation would add latency to the first message). */
+export async function createChatTopics(config: Config): Promise<void> {
+  await withChatAdmin(config, (admin) =>
+    admin.createTopics({
+      topics: allTopics(config).map((topic) => ({
+        topic,
+        numPartitions: 3,
+        configEntries: [{ name: 'max.message.bytes', value: String(CHAT_MAX_MESSAGE_BYTES) }],
+      })),
+      waitForLeaders: true,
+    }),
+  );
+}
+
+export async function deleteChatTopics(config: Config): Promise<void> {
+  await withChatAdmin(config, (admin) => admin.deleteTopics({ topics: allTopics(config) }).catch(() => undefined));
 }
 
 /** A config with this file's own chat topics (created), plus any overrides. */
@@ -105,6 +101,8 @@ export interface ChatStack {
   gw: RunningGateway;
   /** Signs a new user up at the auth fake; returns its token and user id. */
   signUp(name?: string): Promise<{ token: string; sub: string; email: string }>;
+  /** `call` (support/gateway.ts) against this stack's gateway. */
+  call(method: string, path: string, opts?: CallOptions): Promise<Res>;
   close(): Promise<void>;
 }
 
@@ -143,6 +141,7 @@ export async function startChatStack(
         .sub;
       return { token: body.access_token, sub, email };
     },
+    call: (method, path, opts) => call(gw.url, method, path, opts),
     async close() {
       await gw.close();
       await fake.stop();
@@ -151,3 +150,25 @@ export async function startChatStack(
     },
   };
 }
+
+/**
+ * Chat-service errors (chat-kafka.md: `{code, message}` or the old plain strings) and what the
+ * gateway answers for each: status, code and the detail a client sees (never an internal message).
+ */
+export const CHAT_ERROR_ANSWERS: [ChatFakeSwitches['error'] & {}, number, string, string][] = [
+  [{ code: 'not_found', message: 'Conversation 9 not found' }, 404, 'not_found', 'Conversation 9 not found'],
+  [{ code: 'validation_error', message: 'topic: required' }, 422, 'validation_error', 'topic: required'],
+  [{ code: 'forbidden', message: 'Not yours' }, 403, 'forbidden', 'Not yours'],
+  [{ code: 'conflict', message: 'Exists' }, 409, 'conflict', 'Exists'],
+  [
+    { code: 'unavailable', message: 'db down at 10.0.0.7' },
+    503,
+    'upstream_unavailable',
+    'The chat service is unavailable',
+  ],
+  [{ code: 'internal', message: 'Traceback: secret' }, 502, 'upstream_error', 'The chat service failed'],
+  ['Internal error: Conversation matching query not found', 404, 'not_found', 'Not found'],
+  ['Internal error: Conversation not found', 404, 'not_found', 'Not found'],
+  ['Internal error: division by zero', 502, 'upstream_error', 'The chat service failed'],
+  ['Internal error: KeyError secret', 502, 'upstream_error', 'The chat service failed'],
+];

@@ -62,11 +62,16 @@ export async function readEvents(topic: string, count: number, timeoutMs = 120_0
 
 /**
  * An auth stack (fake + gateway) whose auth events go to a fresh topic, created first as in
- * production, with auth rate limits out of the way of tests that sign in many times.
+ * production, with auth rate limits out of the way of tests that sign in many times; with a worker
+ * too when `start` is startAuthWorkerStack.
  */
-export async function startAuthEventsStack(topic: string, overrides: Record<string, string> = {}): Promise<AuthStack> {
+export async function startAuthEventsStack<S extends AuthStack = AuthStack>(
+  topic: string,
+  overrides: Record<string, string> = {},
+  start: (overrides: Record<string, string>) => Promise<S> = startAuthStack as never,
+): Promise<S> {
   await createTopic(topic);
-  return startAuthStack({
+  return start({
     KAFKA_AUTH_EVENTS_TOPIC: topic,
     RATE_LIMIT_AUTH_PER_IP: '1000',
     RATE_LIMIT_AUTH_PER_ACCOUNT: '1000',
@@ -90,3 +95,15 @@ export function distinctEvents(seen: SeenEvent[], type: string): SeenEvent[] {
   }
   return [...first.values()];
 }
+
+/** The fields of every domain-event envelope, in the order events.md gives them. */
+export const ENVELOPE_FIELDS = [
+  'event_id',
+  'event_type',
+  'version',
+  'occurred_at',
+  'source',
+  'request_id',
+  'actor',
+  'data',
+] as const;

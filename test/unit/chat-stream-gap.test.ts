@@ -15,15 +15,21 @@ async function collect(stream: ChatStream): Promise<ChatStreamEvent[]> {
   return out;
 }
 
+/** A stream whose only bound in reach is reorderMax (3); `ends` records how it ended. */
+function reorderingStream(): { ends: StreamEnd[]; stream: ChatStream } {
+  const ends: StreamEnd[] = [];
+  const stream = new ChatStream('r1', {
+    idleTimeoutMs: 600_000,
+    gapTimeoutMs: 600_000,
+    reorderMax: 3,
+    onEnd: (r) => ends.push(r),
+  });
+  return { ends, stream };
+}
+
 describe('ChatStream reorder buffer', () => {
   it('ends with an error once more than reorderMax chunks wait past a missing one', async () => {
-    const ends: StreamEnd[] = [];
-    const stream = new ChatStream('r1', {
-      idleTimeoutMs: 600_000,
-      gapTimeoutMs: 600_000,
-      reorderMax: 3,
-      onEnd: (r) => ends.push(r),
-    });
+    const { ends, stream } = reorderingStream();
     stream.accept(chunk(0));
     for (const seq of [2, 3, 4]) stream.accept(chunk(seq));
     expect(stream.isEnded).toBe(false);
@@ -36,13 +42,7 @@ describe('ChatStream reorder buffer', () => {
   });
 
   it('keeps going when the missing chunk arrives before either bound', async () => {
-    const ends: StreamEnd[] = [];
-    const stream = new ChatStream('r1', {
-      idleTimeoutMs: 600_000,
-      gapTimeoutMs: 600_000,
-      reorderMax: 3,
-      onEnd: (r) => ends.push(r),
-    });
+    const { ends, stream } = reorderingStream();
     for (const seq of [1, 2, 3, 0]) stream.accept(chunk(seq));
     stream.accept({
       request_id: 'r1',
