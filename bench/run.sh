@@ -22,7 +22,7 @@ if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || log "wrk could not be installed; using autocannon"
 fi
 log "building (gateway, fakes and harness)"
-npx tsc -p tsconfig.build.json
+npm run -s build # clears dist/src first: a stale file of an older layout would shadow a new folder
 npx tsc -p fakes/tsconfig.json
 npx tsc -p bench/tsconfig.json
 bash scripts/stack.sh up >/dev/null

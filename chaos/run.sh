@@ -11,7 +11,7 @@ cd "$REPO_ROOT"
 ensure_node
 ensure_deps
 log "building (gateway, fakes and harness)"
-npx tsc -p tsconfig.build.json
+npm run -s build # clears dist/src first: a stale file of an older layout would shadow a new folder
 npx tsc -p fakes/tsconfig.json
 npx tsc -p chaos/tsconfig.json
 bash scripts/stack.sh up >/dev/null
