@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
 import { buildEvent, newEventId, type RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
-import { eventProducer } from './relay/producer';
+import { connectedProducer, eventProducer } from './relay/producer';
 
 interface Queued {
   input: RecordEventInput<AccessEventType>;
@@ -261,16 +261,8 @@ export class AccessEventPublisher {
   }
 
   private async producerReady(): Promise<RelayProducer> {
-    if (this.producer) return this.producer;
-    const producer = this.kafkaProducer();
-    try {
-      await producer.connect();
-    } catch (err) {
-      void producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.producer = producer;
-    return producer;
+    this.producer ??= await connectedProducer(() => this.kafkaProducer());
+    return this.producer;
   }
 
   private kafkaProducer(): RelayProducer {

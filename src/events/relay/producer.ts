@@ -32,3 +32,15 @@ export function eventProducer(brokers: string[], clientId: string, log: Logger):
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
 }
+
+/** `make()`'s producer once connected; a producer that failed to connect is discarded. */
+export async function connectedProducer(make: () => RelayProducer): Promise<RelayProducer> {
+  const producer = make();
+  try {
+    await producer.connect();
+  } catch (err) {
+    void producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+  return producer;
+}
