@@ -1,6 +1,7 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createKafka } from '../../kafka/client';
 import { murmur2Partitioner } from '../../kafka/partitioner';
+import { within } from '../../lib/wait';
 import type { Logger } from '../../logger';
 import type { RelayProducer } from './round';
 
@@ -43,4 +44,13 @@ export async function connectedProducer(make: () => RelayProducer): Promise<Rela
     throw err;
   }
   return producer;
+}
+
+/** Disconnects `producer` if there is one, waiting at most 2 s (a broker that is away never answers). */
+export async function discardProducer(producer: RelayProducer | null): Promise<void> {
+  if (producer)
+    await within(
+      producer.disconnect().catch(() => undefined),
+      2_000,
+    );
 }

@@ -11,7 +11,7 @@ import { groupByTopic } from '../../kafka/batching-producer';
 import type { Logger } from '../../logger';
 import type { RelayMetrics } from './metrics';
 import { within } from '../../lib/wait';
-import { connectedProducer } from './producer';
+import { connectedProducer, discardProducer } from './producer';
 import { errorText } from './util';
 
 /** What the relay needs of a producer. */
@@ -191,10 +191,6 @@ export class RelayRound {
   async resetProducer(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
-    if (producer)
-      await within(
-        producer.disconnect().catch(() => undefined),
-        2_000,
-      );
+    await discardProducer(producer);
   }
 }
