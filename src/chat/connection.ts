@@ -22,10 +22,15 @@ export interface ChatConnectionOptions {
   tuning: { maxWaitTimeInMs: number; minBytes: number };
   onMessage(payload: EachMessagePayload): Promise<void>;
   socketFactory?: ISocketFactory;
+  /** A reply consumer unavailable this long while no connect runs is rebuilt (default 10 s). */
+  recoverAfterMs?: number;
 }
 
 /** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
 const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
+
+/** How often the consumer's recovery is checked. */
+const RECOVERY_CHECK_MS = 1_000;
 
 /** One attempt to read the reply topic's end offsets on joining. */
 const OFFSETS_FETCH_TIMEOUT_MS = 5_000;
@@ -50,6 +55,10 @@ export class ChatConnection {
   private generation = 0;
   private closing = false;
   private connecting?: Promise<void>;
+  /** True while connectLoop runs (the watchdog leaves a connect in progress alone). */
+  private inConnect = false;
+  private unavailableSince?: number;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly options: ChatConnectionOptions) {
     this.log = options.logger;
@@ -69,10 +78,12 @@ export class ChatConnection {
 
   start(): void {
     this.connecting ??= this.connectLoop();
+    this.watchdog ??= setInterval(() => this.checkRecovery(), RECOVERY_CHECK_MS).unref();
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchdog);
     this.link.lost('the gateway is shutting down');
     this.link.wake();
     await within(this.connecting ?? Promise.resolve(), 5_000);
@@ -84,7 +95,33 @@ export class ChatConnection {
     this.positions.set(partition, (BigInt(offset) + 1n).toString());
   }
 
+  /**
+   * A consumer can stay out of its group without a crash event (after a broker restart kafkajs
+   * was seen retrying JoinGroup against a coordinator that was still loading, for minutes): when
+   * the link stays down with no connect in progress, rebuild it in a fresh group, as after a crash.
+   */
+  private checkRecovery(now = Date.now()): void {
+    if (this.closing || this.inConnect || this.link.available) {
+      this.unavailableSince = undefined;
+      return;
+    }
+    this.unavailableSince ??= now;
+    if (now - this.unavailableSince < (this.options.recoverAfterMs ?? 10_000)) return;
+    this.unavailableSince = undefined;
+    this.log.warn({ problem: this.link.problem }, 'chat reply consumer has not recovered; rebuilding it');
+    this.reconnect('the reply consumer did not recover');
+  }
+
   private async connectLoop(): Promise<void> {
+    this.inConnect = true;
+    try {
+      await this.connectUntilUp();
+    } finally {
+      this.inConnect = false;
+    }
+  }
+
+  private async connectUntilUp(): Promise<void> {
     let delay = 100;
     while (!this.closing) {
       try {

@@ -54,6 +54,8 @@ export interface ChatRequestReplyOptions {
   consumerTuning?: { maxWaitTimeInMs: number; minBytes: number };
   /** Opens the Kafka sockets (fault tests inject network faults here); kafkajs' own by default. */
   socketFactory?: ISocketFactory;
+  /** See ChatConnectionOptions.recoverAfterMs (tests shorten it). */
+  recoverAfterMs?: number;
 }
 
 type DropReason = 'malformed' | 'unknown' | 'duplicate' | 'late';
@@ -93,6 +95,7 @@ export class ChatRequestReply {
       tuning: options.consumerTuning ?? REPLY_CONSUMER_TUNING,
       onMessage: (payload) => this.onMessage(payload),
       socketFactory: options.socketFactory,
+      recoverAfterMs: options.recoverAfterMs,
     });
     this.requests = new BatchingProducer(() => this.connection.currentProducer, { acks: -1 });
   }

@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
 import { buildEvent, newEventId, type RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
-import { eventProducer } from './relay/producer';
+import { connectedProducer, discardProducer, eventProducer } from './relay/producer';
 
 interface Queued {
   input: RecordEventInput<AccessEventType>;
@@ -170,11 +170,7 @@ export class AccessEventPublisher {
     }
     const producer = this.producer;
     this.producer = null;
-    if (producer)
-      await within(
-        producer.disconnect().catch(() => undefined),
-        2_000,
-      );
+    await discardProducer(producer);
   }
 
   private drop(reason: AccessDropReason, n: number): void {
@@ -261,16 +257,8 @@ export class AccessEventPublisher {
   }
 
   private async producerReady(): Promise<RelayProducer> {
-    if (this.producer) return this.producer;
-    const producer = this.kafkaProducer();
-    try {
-      await producer.connect();
-    } catch (err) {
-      void producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.producer = producer;
-    return producer;
+    this.producer ??= await connectedProducer(() => this.kafkaProducer());
+    return this.producer;
   }
 
   private kafkaProducer(): RelayProducer {

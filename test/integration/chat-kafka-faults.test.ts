@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { ChatLink } from '../../src/chat/link';
 import { ChatRequestReply } from '../../src/chat/request-reply';
 import type { Config } from '../../src/config';
 import { HttpError } from '../../src/errors';
@@ -81,6 +82,27 @@ describe('chat client under Kafka faults at the network boundary', () => {
     expect(chat.isReady).toBe(false);
 
     sockets.heal();
+    await chat.whenReady(20_000);
+    await expect(chat.request('chat_get_settings', {})).resolves.toMatchObject({ items: expect.any(Array) });
+  });
+
+  it('rebuilds a reply consumer that stays out of its group without a crash event, and answers again', async () => {
+    const log = captureLog();
+    const logger = createLogger('warn', {}, log.stream);
+    const chat = new ChatRequestReply({ config, logger, recoverAfterMs: 2_000 });
+    clients.push(chat);
+    chat.start();
+    await chat.whenReady(20_000);
+    // The chaos run saw a consumer whose rejoin after a broker restart never completed (JoinGroup
+    // answered NOT_COORDINATOR, then COORDINATOR_LOAD_IN_PROGRESS) and no crash event came. That
+    // state, as the client sees it: the group is lost and no join follows, while fetches go on.
+    (chat as unknown as { connection: { link: ChatLink } }).connection.link.lost('test: the group was lost');
+    expect(chat.isReady).toBe(false);
+    await waitFor(
+      'the watchdog rebuilding the reply consumer',
+      async () => log.text().includes('chat reply consumer has not recovered; rebuilding it'),
+      15_000,
+    );
     await chat.whenReady(20_000);
     await expect(chat.request('chat_get_settings', {})).resolves.toMatchObject({ items: expect.any(Array) });
   });

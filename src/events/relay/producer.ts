@@ -1,6 +1,7 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createKafka } from '../../kafka/client';
 import { murmur2Partitioner } from '../../kafka/partitioner';
+import { within } from '../../lib/wait';
 import type { Logger } from '../../logger';
 import type { RelayProducer } from './round';
 
@@ -31,4 +32,25 @@ export function eventProducer(brokers: string[], clientId: string, log: Logger):
     createPartitioner: murmur2Partitioner,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
+}
+
+/** `make()`'s producer once connected; a producer that failed to connect is discarded. */
+export async function connectedProducer(make: () => RelayProducer): Promise<RelayProducer> {
+  const producer = make();
+  try {
+    await producer.connect();
+  } catch (err) {
+    void producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+  return producer;
+}
+
+/** Disconnects `producer` if there is one, waiting at most 2 s (a broker that is away never answers). */
+export async function discardProducer(producer: RelayProducer | null): Promise<void> {
+  if (producer)
+    await within(
+      producer.disconnect().catch(() => undefined),
+      2_000,
+    );
 }

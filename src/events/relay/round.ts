@@ -11,6 +11,7 @@ import { groupByTopic } from '../../kafka/batching-producer';
 import type { Logger } from '../../logger';
 import type { RelayMetrics } from './metrics';
 import { within } from '../../lib/wait';
+import { connectedProducer, discardProducer } from './producer';
 import { errorText } from './util';
 
 /** What the relay needs of a producer. */
@@ -183,25 +184,13 @@ export class RelayRound {
   }
 
   private async producerReady(): Promise<RelayProducer> {
-    if (this.producer) return this.producer;
-    const producer = this.o.producer();
-    try {
-      await producer.connect();
-    } catch (err) {
-      void producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    this.producer = producer;
-    return producer;
+    this.producer ??= await connectedProducer(() => this.o.producer());
+    return this.producer;
   }
 
   async resetProducer(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
-    if (producer)
-      await within(
-        producer.disconnect().catch(() => undefined),
-        2_000,
-      );
+    await discardProducer(producer);
   }
 }
