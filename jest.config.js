@@ -16,8 +16,4 @@ module.exports = {
   testTimeout: 60_000,
   // Real servers: tests share one stack, so files run one after another (--runInBand in scripts).
   maxWorkers: 1,
-  // Only for one known leak: a running gateway whose Kafka is stopped and started again (health's
-  // "kafka is stopped" case) keeps a kafkajs consumer connection of the chat reply client open.
-  // Other files close everything they open: without this, jest exits on its own after them.
-  forceExit: true,
 };

@@ -4,6 +4,7 @@ import { BatchingProducer } from '../../src/kafka/batching-producer';
 import { pushBounded, setBounded } from '../../src/lib/bounded-map';
 import { CHAT_MAX_MESSAGE_BYTES } from '../../src/chat/limits';
 import { createKafka } from '../../src/kafka/client';
+import { KafkaSockets } from '../../src/kafka/sockets';
 import type { Logger } from '../../src/logger';
 import { errorReply, handleRequest, type Reply } from './handle';
 import { ChatFakeStore } from './store';
@@ -50,6 +51,7 @@ export class ChatServiceFake {
   readonly cancelled = new Set<string>();
   switches: ChatFakeSwitches;
   private readonly kafka: Kafka;
+  private readonly sockets = new KafkaSockets();
   private readonly log: Logger;
   private consumer?: Consumer;
   private producer?: Producer;
@@ -70,6 +72,7 @@ export class ChatServiceFake {
     // consumer rejoins as a new member, and the broker holds the group until the old one expires.
     this.kafka = createKafka(options.brokers, 'chat-service-fake', options.logger, {
       retry: { retries: 1_000, initialRetryTime: 100, maxRetryTime: 1_000 },
+      socketFactory: this.sockets.factory,
     });
     this.switches = { ...DEFAULT_SWITCHES, ...options.switches };
   }
@@ -142,6 +145,8 @@ export class ChatServiceFake {
     await this.consumer?.disconnect();
     await Promise.allSettled([...this.tasks]);
     await this.producer?.disconnect();
+    // After a broker restart kafkajs' disconnect() can miss the consumer's coordinator connection.
+    this.sockets.endAll();
   }
 
   private async commitConsumed(): Promise<void> {

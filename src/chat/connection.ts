@@ -9,6 +9,7 @@ import {
 } from 'kafkajs';
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
+import { KafkaSockets } from '../kafka/sockets';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { CHAT_MAX_MESSAGE_BYTES } from './limits';
@@ -45,6 +46,7 @@ export class ChatConnection {
   readonly link: ChatLink;
   private readonly kafka: Kafka;
   private readonly log: Logger;
+  private readonly sockets: KafkaSockets;
   private producer?: Producer;
   private consumer?: Consumer;
   private admin?: Admin;
@@ -63,11 +65,12 @@ export class ChatConnection {
   constructor(private readonly options: ChatConnectionOptions) {
     this.log = options.logger;
     this.link = new ChatLink(Math.max(1_500, options.tuning.maxWaitTimeInMs * 10));
+    this.sockets = new KafkaSockets(options.socketFactory);
     this.kafka = createKafka(
       options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
       `${options.config.KAFKA_CLIENT_ID}-chat`,
       options.logger,
-      { retry: OUTAGE_RETRY, ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}) },
+      { retry: OUTAGE_RETRY, socketFactory: this.sockets.factory },
     );
   }
 
@@ -240,5 +243,8 @@ export class ChatConnection {
     const clients = [consumer, producer, admin].filter((c) => c !== undefined && this.connected.delete(c));
     // A client stuck reconnecting can take long to let go: bound it.
     await within(Promise.allSettled(clients.map((c) => c!.disconnect())), 5_000);
+    // No client is left (the next ones are created after this): whatever is still open is orphaned.
+    const orphans = this.sockets.endAll();
+    if (orphans > 0) this.log.debug({ sockets: orphans }, 'chat Kafka sockets left open by kafkajs closed');
   }
 }

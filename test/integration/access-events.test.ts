@@ -1,5 +1,6 @@
 import type { EachMessagePayload } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client';
+import { KafkaSockets } from '../../src/kafka/sockets';
 import { createLogger } from '../../src/logger';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
@@ -16,7 +17,11 @@ interface Received {
 
 /** Collects every message of the given topics from the beginning, until `stop()`. */
 async function collect(topics: string[]) {
-  const kafka = createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-access-events', createLogger('silent'));
+  // This consumer lives through the Kafka restart below: kafkajs' disconnect() misses a socket then.
+  const sockets = new KafkaSockets();
+  const kafka = createKafka(testConfig().KAFKA_BOOTSTRAP_SERVERS, 'test-access-events', createLogger('silent'), {
+    socketFactory: sockets.factory,
+  });
   const consumer = kafka.consumer({ groupId: `test-access-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
   const seen: Received[] = [];
   await consumer.connect();
@@ -35,7 +40,11 @@ async function collect(topics: string[]) {
     const wanted = new Set(ids);
     return seen.filter((e) => wanted.has(e.envelope.request_id));
   };
-  return { seen, ofRequests, stop: () => consumer.disconnect() };
+  const stop = async () => {
+    await consumer.disconnect();
+    sockets.endAll();
+  };
+  return { seen, ofRequests, stop };
 }
 
 async function metric(url: string, line: string): Promise<number> {
