@@ -1,14 +1,7 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-  randomUUID,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { CodecKey } from '../config';
+import { sha256Hex } from '../lib/hash';
 import { DEVELOPMENT_CODEC_KEY } from '../temporal/codec';
 import { INSTANCE_LOCK_CLASS } from './instance';
 
@@ -74,7 +67,7 @@ export function canonicalJson(value: unknown): string {
 
 /** A short, stable, non-reversible label for a credential (scopes must not store tokens). */
 export function credentialDigest(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 32);
+  return sha256Hex(value).slice(0, 32);
 }
 
 interface ExistingRow {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
+import { sha256Hex } from '../../lib/hash';
 import type {
   FastifyBaseLogger,
   FastifyReply,
@@ -83,7 +83,7 @@ const claimedScopes = new WeakMap<FastifyRequest, string>();
  */
 export function idempotentRequestId(request: FastifyRequest): string | undefined {
   const scoped = claimedScopes.get(request);
-  return scoped && `idem-${createHash('sha256').update(scoped).digest('hex').slice(0, 32)}`;
+  return scoped && `idem-${sha256Hex(scoped).slice(0, 32)}`;
 }
 
 const refuseKey: preHandlerAsyncHookHandler = async function (request) {
