@@ -16,8 +16,4 @@ module.exports = {
   testTimeout: 60_000,
   // Real servers: tests share one stack, so files run one after another (--runInBand in scripts).
   maxWorkers: 1,
-  // Still needed after the whole suite (2026-12-06): every file checked alone exits on its own
-  // (the kafkajs sockets left by a broker restart are now ended), but after all 92 files one
-  // handle with no TCP socket (a timer or native handle) keeps jest alive; not found yet.
-  forceExit: true,
 };

@@ -66,12 +66,14 @@ export class ChatConnection {
     this.log = options.logger;
     this.link = new ChatLink(Math.max(1_500, options.tuning.maxWaitTimeInMs * 10));
     this.sockets = new KafkaSockets(options.socketFactory);
-    this.kafka = createKafka(
-      options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS,
-      `${options.config.KAFKA_CLIENT_ID}-chat`,
-      options.logger,
-      { retry: OUTAGE_RETRY, socketFactory: this.sockets.factory },
-    );
+    const brokers = options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS;
+    this.kafka = createKafka(brokers, `${options.config.KAFKA_CLIENT_ID}-chat`, options.logger, {
+      retry: OUTAGE_RETRY,
+      socketFactory: this.sockets.factory,
+      // A connect still retrying an unreachable broker at close() would go on for OUTAGE_RETRY's ten
+      // minutes: once closing, kafkajs finds no broker to try, which ends its retry at once.
+      brokers: () => (this.closing ? [] : brokers),
+    });
   }
 
   /** The current producer (replaced on every reconnect). */
