@@ -21,6 +21,16 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Field
   });
 }
 
+/** Fastify's own client errors, by their code: the contract's code and a detail. */
+const FRAMEWORK_ERRORS = new Map<string | undefined, [ErrorCode, string]>([
+  ['FST_ERR_CTP_BODY_TOO_LARGE', ['payload_too_large', 'Request body is too large']],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', ['unsupported_media_type', 'Unsupported content type']],
+  ['FST_ERR_CTP_EMPTY_JSON_BODY', ['bad_request', 'Request body is empty']],
+  ['FST_ERR_CTP_INVALID_JSON_BODY', ['bad_request', 'Request body is not valid JSON']],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', ['bad_request', 'Content-Length does not match the request body']],
+  ['FST_ERR_RATE_LIMIT_EXCEEDED', ['rate_limited', 'Too many requests']],
+]);
+
 /**
  * Maps every error to the JSON error format; hides 5xx internals; answers unknown paths with
  * 404 and known paths with a wrong method with 405 + Allow.
@@ -69,20 +79,8 @@ export default fp(
           fieldErrors(fe.validation, fe.validationContext),
         );
       }
-      switch (fe.code) {
-        case 'FST_ERR_CTP_BODY_TOO_LARGE':
-          return send(request, reply, 'payload_too_large', 'Request body is too large');
-        case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-          return send(request, reply, 'unsupported_media_type', 'Unsupported content type');
-        case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-          return send(request, reply, 'bad_request', 'Request body is empty');
-        case 'FST_ERR_CTP_INVALID_JSON_BODY':
-          return send(request, reply, 'bad_request', 'Request body is not valid JSON');
-        case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-          return send(request, reply, 'bad_request', 'Content-Length does not match the request body');
-        case 'FST_ERR_RATE_LIMIT_EXCEEDED':
-          return send(request, reply, 'rate_limited', 'Too many requests');
-      }
+      const known = FRAMEWORK_ERRORS.get(fe.code);
+      if (known) return send(request, reply, known[0], known[1]);
       // busboy's own errors (no boundary, cut-off parts) carry no status: they are the client's.
       if (!fe.statusCode && /^Multipart:/.test(fe.message)) {
         return send(request, reply, 'bad_request', 'Request body is not valid multipart/form-data');
