@@ -47,6 +47,18 @@ export class CircuitBreaker {
     }
   }
 
+  /** Opens the circuit now (the upstream was seen stalled). */
+  trip(): void {
+    this.trialInFlight = false;
+    this.state = 'open';
+    this.openedAt = this.now();
+  }
+
+  /** Open, with the cooldown still running: every call is refused (no trial slot taken). */
+  get refusing(): boolean {
+    return this.state === 'open' && this.now() - this.openedAt < this.cooldownMs;
+  }
+
   get current(): 'closed' | 'open' | 'half-open' {
     return this.state;
   }

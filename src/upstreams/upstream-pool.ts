@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
+import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
 
 export interface UpstreamPoolOptions {
@@ -14,6 +15,8 @@ export interface UpstreamPoolOptions {
   agent: ConstructorParameters<typeof Agent>[0];
   breakerThreshold: number;
   breakerCooldownMs: number;
+  /** Open the breaker on a frozen upstream (see StallWatch); 0 or absent = off. */
+  breakerStallMs?: number;
 }
 
 export interface PoolRequest {
@@ -38,6 +41,7 @@ export interface PoolAnswer<T> {
  */
 export class UpstreamPool {
   readonly breaker: CircuitBreaker;
+  private readonly stall?: StallWatch;
   private readonly dispatcher: Dispatcher;
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
@@ -51,12 +55,14 @@ export class UpstreamPool {
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.breaker = new CircuitBreaker(options.name, options.breakerThreshold, options.breakerCooldownMs);
+    if (options.breakerStallMs) this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold);
     this.dispatcher = new Agent(options.agent);
   }
 
   /** One attempt; `read` consumes the body inside the deadline. */
   async send<T>(req: PoolRequest, read: (res: Dispatcher.ResponseData) => Promise<T>): Promise<PoolAnswer<T>> {
     const { title } = this.options;
+    this.checkStall();
     if (!this.breaker.allow()) {
       // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
       throw new HttpError('upstream_unavailable', `${title} is unavailable`, {
@@ -68,6 +74,10 @@ export class UpstreamPool {
     // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
+    const idempotent = req.method === 'GET' || req.method === 'HEAD';
+    const ended = this.stall?.begin(idempotent, () => deadline.abort(new DOMException('stalled', 'TimeoutError')));
+    // Looked at again once this call has waited the stall bound (clients may send nothing new meanwhile).
+    const stallCheck = this.stall && setTimeout(() => this.checkStall(), this.options.breakerStallMs! + 1);
     try {
       const res = await request(this.dispatcher, {
         origin: this.origin,
@@ -80,6 +90,7 @@ export class UpstreamPool {
         signal: deadline.signal,
       });
       const body = await read(res);
+      ended?.(true);
       if (res.statusCode >= 500) this.breaker.failure();
       else this.breaker.success();
       return { status: res.statusCode, headers: res.headers, body };
@@ -92,6 +103,7 @@ export class UpstreamPool {
         err instanceof undiciErrors.BodyTimeoutError ||
         name === 'TimeoutError' ||
         name === 'AbortError';
+      ended?.(!timedOut);
       this.logger.warn(
         {
           upstream: this.options.name,
@@ -110,7 +122,16 @@ export class UpstreamPool {
           });
     } finally {
       clearTimeout(timer);
+      clearTimeout(stallCheck);
     }
+  }
+
+  /** A frozen upstream: refuse new calls now, and end the idempotent ones waiting on it. */
+  private checkStall(): void {
+    if (!this.stall || this.breaker.current !== 'closed' || !this.stall.stalled()) return;
+    this.breaker.trip();
+    const aborted = this.stall.abortIdempotent();
+    this.logger.warn({ upstream: this.options.name, aborted }, 'upstream answers nothing: circuit opened');
   }
 
   /** Readiness (informational): the status of `path`, outside the breaker and without retries. */
