@@ -164,6 +164,7 @@ export class ChatRequestReply {
     const started = Date.now();
     const stream: ChatStream = new ChatStream(requestId, {
       idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      stallTimeoutMs: this.config.CHAT_STREAM_STALL_TIMEOUT_MS,
       gapTimeoutMs: this.config.CHAT_STREAM_GAP_TIMEOUT_MS,
       reorderMax: this.config.CHAT_STREAM_REORDER_MAX,
       onEnd: (reason) => {
