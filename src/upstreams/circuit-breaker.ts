@@ -39,6 +39,9 @@ export class CircuitBreaker {
   }
 
   failure(): void {
+    // A call sent before the circuit opened and failing now says nothing new: the cooldown keeps
+    // its start (restarting it kept a recovered upstream refused for another cooldown).
+    if (this.state === 'open') return;
     this.trialInFlight = false;
     this.failures += 1;
     if (this.state === 'half-open' || this.failures >= this.threshold) {

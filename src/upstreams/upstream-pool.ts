@@ -34,6 +34,9 @@ export interface PoolAnswer<T> {
   body: T;
 }
 
+/** The abort reason of a call ended because its upstream stalled (see StallWatch). */
+const STALLED = new Error('the upstream stalled: circuit opened');
+
 /**
  * The transport shared by the auth-service client and the route table's upstreams: one keep-alive
  * pool, a circuit breaker and one deadline on every call. Every upstream status is an answer (the
@@ -63,19 +66,15 @@ export class UpstreamPool {
   async send<T>(req: PoolRequest, read: (res: Dispatcher.ResponseData) => Promise<T>): Promise<PoolAnswer<T>> {
     const { title } = this.options;
     this.checkStall();
-    if (!this.breaker.allow()) {
-      // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
-      throw new HttpError('upstream_unavailable', `${title} is unavailable`, {
-        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
-      });
-    }
+    // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
+    if (!this.breaker.allow()) throw this.circuitOpen();
     const started = performance.now();
     // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
     // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
     const idempotent = req.method === 'GET' || req.method === 'HEAD';
-    const ended = this.stall?.begin(idempotent, () => deadline.abort(new DOMException('stalled', 'TimeoutError')));
+    const ended = this.stall?.begin(idempotent, () => deadline.abort(STALLED));
     // Looked at again once this call has waited the stall bound (clients may send nothing new meanwhile).
     const stallCheck = this.stall && setTimeout(() => this.checkStall(), this.options.breakerStallMs! + 1);
     try {
@@ -95,6 +94,8 @@ export class UpstreamPool {
       else this.breaker.success();
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
+      // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
+      if (deadline.signal.reason === STALLED) throw this.circuitOpen();
       this.breaker.failure();
       // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
       const name = (err as { name?: unknown } | null)?.name;
@@ -124,6 +125,12 @@ export class UpstreamPool {
       clearTimeout(timer);
       clearTimeout(stallCheck);
     }
+  }
+
+  private circuitOpen(): HttpError {
+    return new HttpError('upstream_unavailable', `${this.options.title} is unavailable`, {
+      headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
+    });
   }
 
   /** A frozen upstream: refuse new calls now, and end the idempotent ones waiting on it. */
