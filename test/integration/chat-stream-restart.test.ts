@@ -1,19 +1,12 @@
 import { request } from 'undici';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
 import { waitFor } from '../support/stack';
+import { sseEvents } from '../support/sse';
 
 jest.setTimeout(120_000);
 
 const IDLE_TIMEOUT_MS = 30_000;
 const STALL_TIMEOUT_MS = 2_000;
-
-/** The event names of an SSE body, in order, and the data of the last one. */
-function events(body: string): { names: string[]; last: unknown } {
-  const frames = body.split('\n\n').filter((f) => f.startsWith('event: '));
-  const names = frames.map((f) => f.slice('event: '.length, f.indexOf('\n')));
-  const lastFrame = frames.at(-1) ?? '';
-  return { names, last: JSON.parse(lastFrame.slice(lastFrame.indexOf('data: ') + 'data: '.length) || 'null') };
-}
 
 /**
  * The chat service restarts in the middle of an AI answer (issue 18): the restarted service knows
@@ -63,7 +56,7 @@ describe('an AI answer stream across a chat-service restart', () => {
     await read;
     const elapsed = Date.now() - started;
 
-    const { names, last } = events(body);
+    const { names, last } = sseEvents(body);
     expect(names[0]).toBe('userMessageId');
     expect(names.at(-1)).toBe('error');
     expect(names).not.toContain('done');
@@ -74,6 +67,6 @@ describe('an AI answer stream across a chat-service restart', () => {
     // The restarted service answers a new stream to its end.
     stack.fake.set({ tokenDelayMs: 0 });
     const again = await ask('hello again');
-    expect(events(await again.body.text()).names.at(-1)).toBe('done');
+    expect(sseEvents(await again.body.text()).names.at(-1)).toBe('done');
   });
 });

@@ -3,22 +3,25 @@ import { request } from 'undici';
 import { startGateway } from '../support/gateway';
 import { testConfig } from '../support/stack';
 
+/** A gateway with a deliberately slow route (a long upstream call): `release()` lets it answer. */
+async function gatewayWithSlowRoute() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let markStarted!: () => void;
+  const started = new Promise<void>((r) => (markStarted = r));
+  const gw = await startGateway(testConfig(), (app) => {
+    app.get('/test/slow', async () => {
+      markStarted();
+      await gate;
+      return { finished: true };
+    });
+  });
+  return { gw, started, release };
+}
+
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish while refusing new ones', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let markStarted!: () => void;
-    const started = new Promise<void>((r) => (markStarted = r));
-
-    // A deliberately slow route stands in for a long upstream call.
-    const gw = await startGateway(testConfig(), (app) => {
-      app.get('/test/slow', async () => {
-        markStarted();
-        await gate;
-        return { finished: true };
-      });
-    });
-
+    const { gw, started, release } = await gatewayWithSlowRoute();
     const slow = request(`${gw.url}/test/slow`);
     await started;
     const closing = gw.close();
@@ -35,18 +38,7 @@ describe('graceful shutdown', () => {
   });
 
   it('answers a request that arrives while closing with 503, the error format, Retry-After and Connection: close', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let markStarted!: () => void;
-    const started = new Promise<void>((r) => (markStarted = r));
-    const gw = await startGateway(testConfig(), (app) => {
-      app.get('/test/slow', async () => {
-        markStarted();
-        await gate;
-        return { finished: true };
-      });
-      app.get('/test/fast', async () => ({ served: true }));
-    });
+    const { gw, started, release } = await gatewayWithSlowRoute();
     const slow = request(`${gw.url}/test/slow`);
     await started;
 
@@ -55,7 +47,7 @@ describe('graceful shutdown', () => {
     const { hostname, port } = new URL(gw.url);
     const socket = connect({ host: hostname, port: Number(port) });
     await new Promise((r) => socket.once('connect', r));
-    socket.write('GET /test/fast HTTP/1.1\r\nHost: gateway\r\nX-Request-Id: closing-1\r\n');
+    socket.write('GET /test/slow HTTP/1.1\r\nHost: gateway\r\nX-Request-Id: closing-1\r\n');
     await new Promise((r) => setTimeout(r, 100));
     const closing = gw.close();
     await new Promise((r) => setTimeout(r, 100));
