@@ -128,12 +128,20 @@ function faultChecks(rs: Sample[], w: Window, figs: RouteFigures[]): Check[] {
     }
     case 'auth': {
       const refusals = during(rs, w).filter((s) => s.status === 503);
-      const slow = refusals.filter((s) => s.endAt - s.sentAt > 100 || !s.retryAfter);
+      const fast = (s: Sample) => s.endAt - s.sentAt <= 100 && s.retryAfter;
+      // The breaker opens once calls stall; the reads waiting then end with 503 too, necessarily
+      // later than 100 ms: counted apart, the target is about requests sent to an open breaker.
+      const openedAt = Math.min(...refusals.filter(fast).map((s) => s.endAt));
+      const afterOpen = refusals.filter((s) => s.sentAt >= openedAt);
+      const slow = afterOpen.filter((s) => !fast(s));
+      const opened = Number.isFinite(openedAt)
+        ? `${((openedAt - w.down) / 1000).toFixed(1)} s after the freeze`
+        : 'never';
       return [
         {
           target: '503 + Retry-After ≤ 100 ms per request (breaker open)',
-          value: `${refusals.length - slow.length}/${refusals.length} 503s within 100 ms with Retry-After`,
-          pass: refusals.length > 0 && slow.length <= refusals.length * 0.05,
+          value: `${afterOpen.length - slow.length}/${afterOpen.length} 503s within 100 ms with Retry-After once open (${opened}); ${refusals.length - afterOpen.length} more as it opened`,
+          pass: afterOpen.length > 0 && slow.length <= afterOpen.length * 0.05,
         },
         recovery(figs, 5),
       ];

@@ -55,11 +55,17 @@ export async function checkImport(w: ChaosWorld, rec: ImportRecord, fault: strin
       return rec.final !== 'running';
     });
   }
-  const res = await call(w, 'import list', 'GET', '/api/chat/conversations/?limit=1000', { token: rec.user.token });
-  if (!Array.isArray(res.body)) return;
+  // Through whichever replica answers: a retry goes to the next one (round robin), so one replica
+  // refusing chat calls does not leave the count unknown.
+  let list: unknown;
+  for (let attempt = 0; attempt < 10 && !Array.isArray(list); attempt += 1) {
+    if (attempt > 0) await sleep(1_000);
+    list = (await call(w, 'import list', 'GET', '/api/chat/conversations/?limit=1000', { token: rec.user.token })).body;
+  }
+  if (!Array.isArray(list)) return;
   const counts = new Map<string, number>();
-  for (const c of res.body as { topic?: string }[]) counts.set(c.topic ?? '', (counts.get(c.topic ?? '') ?? 0) + 1);
-  rec.found = res.body.length;
+  for (const c of list as { topic?: string }[]) counts.set(c.topic ?? '', (counts.get(c.topic ?? '') ?? 0) + 1);
+  rec.found = list.length;
   rec.doubled = [...counts.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
   rec.missing = Array.from({ length: IMPORT_SIZE }, (_, i) => `${fault} import ${i}`).filter(
     (t) => !counts.has(t),

@@ -121,7 +121,15 @@ export async function setUpBase(w: Partial<BaseWorld>, extraEnv: Record<string, 
   const dbUrl = await createDatabase(w.adminDbUrl, w.dbName);
   w.dbUrl = dbUrl.toString();
   const authPort = await freePort();
-  const env = (w.env = { ...baseEnv(dbUrl, authPort, randomBytes(24).toString('hex')), ...extraEnv });
+  const billingPort = await freePort();
+  const env: Record<string, string> = (w.env = {
+    ...baseEnv(dbUrl, authPort, randomBytes(24).toString('hex')),
+    // Every sign-up starts a billing setup that retries until billing answers: without one the
+    // run's workflows never settle.
+    BILLING_SERVICE_URL: `http://127.0.0.1:${billingPort}`,
+    BILLING_FAKE_PORT: String(billingPort),
+    ...extraEnv,
+  });
   await migrateDatabase(env);
 
   w.kafka = new Kafka({
@@ -136,6 +144,7 @@ export async function setUpBase(w: Partial<BaseWorld>, extraEnv: Record<string, 
   w.authUrl = `http://127.0.0.1:${authPort}`;
   w.authFake = await startNode('auth-fake', 'fakes/auth/main.js', env, () => httpOk(`${w.authUrl}/health`));
   w.chatFake = await startChatFake(env);
+  await startNode('billing-fake', 'fakes/billing/main.js', env, () => httpOk(`${env.BILLING_SERVICE_URL}/health`));
   w.temporalConnection = await TemporalConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   w.temporal = new TemporalClient({
     connection: w.temporalConnection,

@@ -8,6 +8,7 @@ import { withInternal } from './openapi';
 import accessLog from './plugins/access-log';
 import requestHooks from './plugins/request-hooks';
 import corsPolicy from './plugins/cors';
+import closing from './plugins/closing';
 import errors from './plugins/errors';
 import codecRoutes from './routes/codec';
 import { ErrorResponse } from './schemas';
@@ -25,6 +26,7 @@ export async function createAdminServer(config: Config, logger: Logger, gateway:
   await admin.register(requestHooks);
   await admin.register(accessLog);
   await admin.register(errors);
+  await admin.register(closing);
   // Temporal UI calls the codec from the operator's browser.
   await admin.register(corsPolicy, { origins: config.TEMPORAL_UI_ORIGINS });
   await admin.register(swagger, {

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { GatewayDependencies } from './dependencies';
+import closing from './plugins/closing';
 import errors from './plugins/errors';
 import accessLog from './plugins/access-log';
 import requestHooks from './plugins/request-hooks';
@@ -85,6 +86,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     await app.register(requestHooks);
     await app.register(accessLog);
     await app.register(errors);
+    await app.register(closing);
     await app.register(loadShedding, { config });
     await app.register(expectContinue);
     await app.register(metrics);
@@ -141,7 +143,8 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // plugins/closing.ts answers instead, in the error format with Retry-After.
+    return503OnClosing: false,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },

@@ -30,6 +30,14 @@ export interface ChatConnectionOptions {
 /** Retries every half second for about ten minutes: the consumer notices a returning broker at once. */
 const OUTAGE_RETRY = { retries: 1_200, initialRetryTime: 100, maxRetryTime: 500 };
 
+/**
+ * Sends retry once, briefly, on a client of their own: the consumer's outage retry would hold a
+ * send (and every send queued behind it) for as long as Kafka is away, and a call must fail
+ * within a second.
+ */
+const SEND_RETRY = { retries: 1, initialRetryTime: 100, maxRetryTime: 200 };
+const SEND_CONNECTION_TIMEOUT_MS = 1_000;
+
 /** How often the consumer's recovery is checked. */
 const RECOVERY_CHECK_MS = 1_000;
 
@@ -45,6 +53,7 @@ const OFFSETS_FETCH_TIMEOUT_MS = 5_000;
 export class ChatConnection {
   readonly link: ChatLink;
   private readonly kafka: Kafka;
+  private readonly sendKafka: Kafka;
   private readonly log: Logger;
   private readonly sockets: KafkaSockets;
   private producer?: Producer;
@@ -65,14 +74,21 @@ export class ChatConnection {
   constructor(private readonly options: ChatConnectionOptions) {
     this.log = options.logger;
     this.link = new ChatLink(Math.max(1_500, options.tuning.maxWaitTimeInMs * 10));
-    this.sockets = new KafkaSockets(options.socketFactory);
-    const brokers = options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS;
-    this.kafka = createKafka(brokers, `${options.config.KAFKA_CLIENT_ID}-chat`, options.logger, {
-      retry: OUTAGE_RETRY,
-      socketFactory: this.sockets.factory,
-      // A connect still retrying an unreachable broker at close() would go on for OUTAGE_RETRY's ten
-      // minutes: once closing, kafkajs finds no broker to try, which ends its retry at once.
-      brokers: () => (this.closing ? [] : brokers),
+    this.sockets = new KafkaSockets(options.socketFactory, () => {
+      if (!this.closing) this.link.connectionFailed();
+    });
+    const configured = options.config.CHAT_SERVICE_KAFKA_BOOTSTRAP_SERVERS;
+    // A connect still retrying an unreachable broker at close() would go on for OUTAGE_RETRY's ten
+    // minutes: once closing, kafkajs finds no broker to try, which ends its retry at once.
+    const brokers = () => (this.closing ? [] : configured);
+    const clientId = `${options.config.KAFKA_CLIENT_ID}-chat`;
+    const socketFactory = this.sockets.factory;
+    this.kafka = createKafka(configured, clientId, options.logger, { retry: OUTAGE_RETRY, socketFactory, brokers });
+    this.sendKafka = createKafka(configured, clientId, options.logger, {
+      retry: SEND_RETRY,
+      connectionTimeout: SEND_CONNECTION_TIMEOUT_MS,
+      socketFactory,
+      brokers,
     });
   }
 
@@ -90,7 +106,7 @@ export class ChatConnection {
     this.closing = true;
     clearInterval(this.watchdog);
     this.link.lost('the gateway is shutting down');
-    this.link.wake();
+    this.link.wake(true);
     await within(this.connecting ?? Promise.resolve(), 5_000);
     await this.disconnect();
   }
@@ -156,10 +172,10 @@ export class ChatConnection {
     const topic = config.CHAT_SERVICE_RESPONSES_TOPIC;
     // Not idempotent: kafkajs' idempotent producer retries a send for ever while Kafka is away,
     // and a bounded retry is what lets a request fail fast. The chat service dedupes by request_id.
-    const producer = (this.producer = this.kafka.producer({
+    const producer = (this.producer = this.sendKafka.producer({
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 400 },
+      retry: SEND_RETRY,
     }));
     const admin = (this.admin = this.kafka.admin());
     // A group of its own per connection: this instance sees every reply, and a reconnect after an

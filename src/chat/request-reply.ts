@@ -121,12 +121,20 @@ export class ChatRequestReply {
   }
 
   /** Resolves once calls can be sent and answered, or rejects with 503 + Retry-After after `timeoutMs`. */
-  async whenReady(timeoutMs = this.config.CHAT_REQUEST_TIMEOUT_MS): Promise<void> {
+  async whenReady(timeoutMs = this.config.CHAT_REQUEST_TIMEOUT_MS, failFast = false): Promise<void> {
     this.start();
     if (this.closing) throw chatUnavailable('The gateway is shutting down');
-    const ok = await this.connection.link.waitUntilAvailable(timeoutMs);
+    const ok = await this.connection.link.waitUntilAvailable(timeoutMs, failFast);
     if (this.closing) throw chatUnavailable('The gateway is shutting down');
     if (!ok) throw chatUnavailable('The chat service cannot be reached right now');
+  }
+
+  /**
+   * Before a call: waits up to LINK_WAIT_MS for a link that is (re)joining, but answers 503 at once
+   * while Kafka is known down (a failed send, a refused connection), until the consumer fetches again.
+   */
+  readyForCall(deadline = Date.now() + LINK_WAIT_MS): Promise<void> {
+    return this.whenReady(Math.min(LINK_WAIT_MS, Math.max(0, deadline - Date.now())), true);
   }
 
   /** One request, one reply. Rejects with an HttpError (chat error mapped, 503 unsent, 504 no reply in time). */
@@ -156,6 +164,7 @@ export class ChatRequestReply {
     const started = Date.now();
     const stream: ChatStream = new ChatStream(requestId, {
       idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      stallTimeoutMs: this.config.CHAT_STREAM_STALL_TIMEOUT_MS,
       gapTimeoutMs: this.config.CHAT_STREAM_GAP_TIMEOUT_MS,
       reorderMax: this.config.CHAT_STREAM_REORDER_MAX,
       onEnd: (reason) => {
@@ -221,7 +230,7 @@ export class ChatRequestReply {
     options: ChatCallOptions,
   ): Promise<void> {
     // A link that is down answers 503 within LINK_WAIT_MS; calls already sent keep their deadline.
-    await this.whenReady(Math.min(LINK_WAIT_MS, Math.max(0, deadline - Date.now())));
+    await this.readyForCall(deadline);
     const replyTo = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
     const body: Record<string, unknown> = { ...payload };
     if (options.userContext) body.user_context = options.userContext;

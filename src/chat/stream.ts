@@ -18,6 +18,11 @@ export const GAP_MESSAGE = 'Part of the answer was lost on the way; reload the c
 
 export interface ChatStreamOptions {
   idleTimeoutMs: number;
+  /**
+   * Longest silence once a reply has come (shorter than the idle timeout: a model that has
+   * started answering sends tokens steadily, so silence then means the chat service went away).
+   */
+  stallTimeoutMs?: number;
   /** Longest wait for a missing sequence number while later chunks are held. */
   gapTimeoutMs?: number;
   /** Most chunks held past a missing sequence number. */
@@ -41,6 +46,7 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
   private readonly queue: ChatStreamEvent[] = [];
   private wake?: () => void;
   private ended = false;
+  private answering = false;
   private idleTimer?: NodeJS.Timeout;
   private gapTimer?: NodeJS.Timeout;
 
@@ -58,6 +64,7 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
   /** Takes one reply; returns false when it was a duplicate (or came after the end). */
   accept(reply: ReplyEnvelope): boolean {
     if (this.ended) return false;
+    this.answering = true;
     this.armIdleTimer();
     const seq = reply.sequence;
     if (seq === undefined) {
@@ -157,10 +164,9 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
 
   private armIdleTimer() {
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () => this.fail('The chat service stopped answering', 'idle'),
-      this.options.idleTimeoutMs,
-    );
+    const { idleTimeoutMs, stallTimeoutMs } = this.options;
+    const timeoutMs = this.answering && stallTimeoutMs ? Math.min(stallTimeoutMs, idleTimeoutMs) : idleTimeoutMs;
+    this.idleTimer = setTimeout(() => this.fail('The chat service stopped answering', 'idle'), timeoutMs);
     this.idleTimer.unref();
   }
 

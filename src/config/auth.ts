@@ -15,6 +15,11 @@ export const AUTH = {
     integer(100, 600_000),
     'How long an open breaker fails calls at once before one trial call',
   ),
+  AUTH_BREAKER_STALL_MS: v(
+    '1000',
+    integer(0, 120_000),
+    'Open the breaker when AUTH_BREAKER_THRESHOLD calls have waited this long with no answer at all meanwhile (a frozen service); 0 = off',
+  ),
   AUTH_JWKS_URL: v('', optionalHttpUrl, 'JWKS of the token issuer; empty = ask the auth service to validate tokens'),
   AUTH_JWKS_REFRESH_FLOOR_MS: v(
     '30000',

@@ -19,7 +19,16 @@ export const CHAT = {
   CHAT_UI_SETTINGS_TOPIC: v('chat-ui-settings', topic, 'Settings'),
   CHAT_REQUEST_TIMEOUT_MS: v('15000', integer(100, 600_000), 'Deadline of one chat request/reply'),
   CHAT_GEN_TITLE_TIMEOUT_MS: v('60000', integer(100, 600_000), 'Deadline of title generation'),
-  CHAT_STREAM_IDLE_TIMEOUT_MS: v('60000', integer(100, 600_000), 'Longest silence inside an AI answer stream'),
+  CHAT_STREAM_IDLE_TIMEOUT_MS: v(
+    '60000',
+    integer(100, 600_000),
+    'Longest silence inside an AI answer stream (before its first chunk: see CHAT_STREAM_STALL_TIMEOUT_MS)',
+  ),
+  CHAT_STREAM_STALL_TIMEOUT_MS: v(
+    '20000',
+    integer(0, 600_000),
+    'Longest silence once an AI answer stream has sent a chunk (a chat service that went away); then an SSE error. 0 = only the idle timeout',
+  ),
   CHAT_UPLOAD_BATCH_SIZE: v('50', integer(1, 1000), 'Conversations per import batch'),
   CHAT_STREAM_GAP_TIMEOUT_MS: v(
     '5000',

@@ -5,6 +5,9 @@ import type { ISocketFactory } from 'kafkajs';
 const plainSocket: ISocketFactory = ({ host, port, onConnect }) =>
   net.connect({ host, port }, onConnect).setKeepAlive(true, 60_000);
 
+/** Socket errors that mean the broker is not there (any more): refused, reset, unreachable. */
+const BROKER_GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
 /**
  * The sockets of one kafkajs client, so the ones its disconnect() misses can be ended. kafkajs keeps
  * the group coordinator a consumer found before a broker restart outside its broker pool: a
@@ -13,12 +16,20 @@ const plainSocket: ISocketFactory = ({ host, port, onConnect }) =>
 export class KafkaSockets {
   private readonly open = new Set<net.Socket>();
 
-  constructor(private readonly inner: ISocketFactory = plainSocket) {}
+  constructor(
+    private readonly inner: ISocketFactory = plainSocket,
+    /** Told when a connection is refused or broken (kafkajs only notices on its next request). */
+    private readonly onBrokerGone?: () => void,
+  ) {}
 
   readonly factory: ISocketFactory = (args) => {
     const socket = this.inner(args);
     this.open.add(socket);
     socket.once('close', () => this.open.delete(socket));
+    // kafkajs keeps its own error listener; this one only observes.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code && BROKER_GONE.has(err.code)) this.onBrokerGone?.();
+    });
     return socket;
   };
 

@@ -95,7 +95,8 @@ export class AuthServiceClient {
       | 'AUTH_BREAKER_THRESHOLD'
       | 'AUTH_BREAKER_COOLDOWN_MS'
       | 'INTERNAL_SERVICE_KEY'
-    >,
+    > &
+      Partial<Pick<Config, 'AUTH_BREAKER_STALL_MS'>>,
     logger: Logger,
   ) {
     this.pool = new UpstreamPool(
@@ -106,6 +107,7 @@ export class AuthServiceClient {
         agent: AUTH_AGENT_OPTIONS,
         breakerThreshold: config.AUTH_BREAKER_THRESHOLD,
         breakerCooldownMs: config.AUTH_BREAKER_COOLDOWN_MS,
+        breakerStallMs: config.AUTH_BREAKER_STALL_MS,
       },
       logger,
     );
@@ -121,6 +123,8 @@ export class AuthServiceClient {
     const attempts = retry ? this.config.AUTH_SERVICE_RETRIES + 1 : 1;
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
+      // A retry into an open circuit would only be refused: answer the failure itself.
+      if (attempt > 0 && this.pool.breaker.refusing) break;
       if (attempt > 0) await sleep(backoff(attempt));
       try {
         const res = await this.once<T>(method, path, opts);

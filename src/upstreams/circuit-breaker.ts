@@ -39,12 +39,27 @@ export class CircuitBreaker {
   }
 
   failure(): void {
+    // A call sent before the circuit opened and failing now says nothing new: the cooldown keeps
+    // its start (restarting it kept a recovered upstream refused for another cooldown).
+    if (this.state === 'open') return;
     this.trialInFlight = false;
     this.failures += 1;
     if (this.state === 'half-open' || this.failures >= this.threshold) {
       this.state = 'open';
       this.openedAt = this.now();
     }
+  }
+
+  /** Opens the circuit now (the upstream was seen stalled). */
+  trip(): void {
+    this.trialInFlight = false;
+    this.state = 'open';
+    this.openedAt = this.now();
+  }
+
+  /** Open, with the cooldown still running: every call is refused (no trial slot taken). */
+  get refusing(): boolean {
+    return this.state === 'open' && this.now() - this.openedAt < this.cooldownMs;
   }
 
   get current(): 'closed' | 'open' | 'half-open' {

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
+import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
 
 export interface UpstreamPoolOptions {
@@ -14,6 +15,8 @@ export interface UpstreamPoolOptions {
   agent: ConstructorParameters<typeof Agent>[0];
   breakerThreshold: number;
   breakerCooldownMs: number;
+  /** Open the breaker on a frozen upstream (see StallWatch); 0 or absent = off. */
+  breakerStallMs?: number;
 }
 
 export interface PoolRequest {
@@ -31,6 +34,9 @@ export interface PoolAnswer<T> {
   body: T;
 }
 
+/** The abort reason of a call ended because its upstream stalled (see StallWatch). */
+const STALLED = new Error('the upstream stalled: circuit opened');
+
 /**
  * The transport shared by the auth-service client and the route table's upstreams: one keep-alive
  * pool, a circuit breaker and one deadline on every call. Every upstream status is an answer (the
@@ -38,6 +44,7 @@ export interface PoolAnswer<T> {
  */
 export class UpstreamPool {
   readonly breaker: CircuitBreaker;
+  private readonly stall?: StallWatch;
   private readonly dispatcher: Dispatcher;
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
@@ -51,23 +58,25 @@ export class UpstreamPool {
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.breaker = new CircuitBreaker(options.name, options.breakerThreshold, options.breakerCooldownMs);
+    if (options.breakerStallMs) this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold);
     this.dispatcher = new Agent(options.agent);
   }
 
   /** One attempt; `read` consumes the body inside the deadline. */
   async send<T>(req: PoolRequest, read: (res: Dispatcher.ResponseData) => Promise<T>): Promise<PoolAnswer<T>> {
     const { title } = this.options;
-    if (!this.breaker.allow()) {
-      // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
-      throw new HttpError('upstream_unavailable', `${title} is unavailable`, {
-        headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
-      });
-    }
+    this.checkStall();
+    // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
+    if (!this.breaker.allow()) throw this.circuitOpen();
     const started = performance.now();
     // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
     // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
+    const idempotent = req.method === 'GET' || req.method === 'HEAD';
+    const ended = this.stall?.begin(idempotent, () => deadline.abort(STALLED));
+    // Looked at again once this call has waited the stall bound (clients may send nothing new meanwhile).
+    const stallCheck = this.stall && setTimeout(() => this.checkStall(), this.options.breakerStallMs! + 1);
     try {
       const res = await request(this.dispatcher, {
         origin: this.origin,
@@ -80,10 +89,13 @@ export class UpstreamPool {
         signal: deadline.signal,
       });
       const body = await read(res);
+      ended?.(true);
       if (res.statusCode >= 500) this.breaker.failure();
       else this.breaker.success();
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
+      // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
+      if (deadline.signal.reason === STALLED) throw this.circuitOpen();
       this.breaker.failure();
       // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
       const name = (err as { name?: unknown } | null)?.name;
@@ -92,6 +104,7 @@ export class UpstreamPool {
         err instanceof undiciErrors.BodyTimeoutError ||
         name === 'TimeoutError' ||
         name === 'AbortError';
+      ended?.(!timedOut);
       this.logger.warn(
         {
           upstream: this.options.name,
@@ -110,7 +123,22 @@ export class UpstreamPool {
           });
     } finally {
       clearTimeout(timer);
+      clearTimeout(stallCheck);
     }
+  }
+
+  private circuitOpen(): HttpError {
+    return new HttpError('upstream_unavailable', `${this.options.title} is unavailable`, {
+      headers: { 'retry-after': String(this.breaker.retryAfterSeconds()) },
+    });
+  }
+
+  /** A frozen upstream: refuse new calls now, and end the idempotent ones waiting on it. */
+  private checkStall(): void {
+    if (!this.stall || this.breaker.current !== 'closed' || !this.stall.stalled()) return;
+    this.breaker.trip();
+    const aborted = this.stall.abortIdempotent();
+    this.logger.warn({ upstream: this.options.name, aborted }, 'upstream answers nothing: circuit opened');
   }
 
   /** Readiness (informational): the status of `path`, outside the breaker and without retries. */

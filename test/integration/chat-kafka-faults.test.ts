@@ -63,7 +63,9 @@ describe('chat client under Kafka faults at the network boundary', () => {
     expect((failed as HttpError).code).toBe('upstream_unavailable');
     expect(sockets.cuts).toBeGreaterThan(0);
 
+    // Until the consumer fetches again (within ~100 ms) calls fail fast; then they go through.
     sockets.heal();
+    await chat.whenReady(5_000);
     await expect(chat.request('chat_get_settings', {})).resolves.toMatchObject({ items: expect.any(Array) });
   });
 

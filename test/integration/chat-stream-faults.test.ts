@@ -3,19 +3,12 @@ import { request } from 'undici';
 import { GAP_MESSAGE } from '../../src/chat/stream';
 import { startChatStack, type ChatStack } from '../support/chat-fake';
 import { stackService, waitFor } from '../support/stack';
+import { sseEvents } from '../support/sse';
 
 jest.setTimeout(180_000);
 
 const GAP_TIMEOUT_MS = 2_000;
 const WRITE_TIMEOUT_MS = 1_500;
-
-/** The event names of an SSE body, in order, and the data of the last one. */
-function events(body: string): { names: string[]; last: unknown } {
-  const frames = body.split('\n\n').filter((f) => f.startsWith('event: '));
-  const names = frames.map((f) => f.slice('event: '.length, f.indexOf('\n')));
-  const lastFrame = frames.at(-1) ?? '';
-  return { names, last: JSON.parse(lastFrame.slice(lastFrame.indexOf('data: ') + 'data: '.length) || 'null') };
-}
 
 describe('AI answer streams under faults', () => {
   let stack: ChatStack;
@@ -58,7 +51,7 @@ describe('AI answer streams under faults', () => {
       const body = await res.body.text();
       const elapsed = Date.now() - started;
 
-      const { names, last } = events(body);
+      const { names, last } = sseEvents(body);
       // userMessageId (0) and the first token (1) went out; 2 never came, so 3.. are not shown.
       expect(names).toEqual(['userMessageId', 'message', 'error']);
       expect(last).toEqual({ error: GAP_MESSAGE });
@@ -110,7 +103,7 @@ describe('AI answer streams under faults', () => {
     stack.fake.reset();
     const next = await ask('after the stall');
     expect(next.statusCode).toBe(200);
-    expect(events(await next.body.text()).names.at(-1)).toBe('done');
+    expect(sseEvents(await next.body.text()).names.at(-1)).toBe('done');
   });
 
   it('answers 503 upstream_unavailable with Retry-After before any SSE byte when Kafka is down', async () => {

@@ -90,7 +90,7 @@ describe('gateway against the real stack', () => {
   });
 
   it('is not ready once it drains', async () => {
-    let seen: { status: number } | undefined;
+    let seen: Awaited<ReturnType<typeof call>> | undefined;
     const draining: RunningGateway = await startGateway(
       testConfig({ AUTH_SERVICE_URL: 'http://127.0.0.1:9' }),
       (app) => {
@@ -101,8 +101,16 @@ describe('gateway against the real stack', () => {
       },
     );
     await draining.close();
-    // Fastify itself answers 503 once closing starts (return503OnClosing), before any route runs.
+    // The readiness report, in the one error format too, with Retry-After.
     expect(seen?.status).toBe(503);
+    expect(Number(seen?.headers['retry-after'])).toBeGreaterThan(0);
+    expect(seen?.body).toMatchObject({
+      detail: 'This instance is shutting down',
+      code: 'upstream_unavailable',
+      request_id: seen?.headers['x-request-id'],
+      status: 'not_ready',
+      instance: { draining: true },
+    });
   });
 
   it('echoes a valid X-Request-Id and replaces an invalid one', async () => {

@@ -103,6 +103,11 @@ export interface ChatStack {
   signUp(name?: string): Promise<{ token: string; sub: string; email: string }>;
   /** `call` (support/gateway.ts) against this stack's gateway. */
   call(method: string, path: string, opts?: CallOptions): Promise<Res>;
+  /**
+   * Stops the chat fake (its streams stop mid-way) and starts a new one in the same group: it
+   * resumes after what the old one read, knowing nothing of its streams.
+   */
+  restartFake(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,10 +125,11 @@ export async function startChatStack(
     COOKIE_SECURE: 'false',
     ...overrides,
   });
-  const fake = await startChatFake(config, switches);
+  const groupId = `chat-fake-${uniqueSuffix()}`;
+  const fake = await startChatFake(config, switches, groupId);
   const gw = await startGateway(config, undefined, logDestination);
   await gw.deps.chat.whenReady(20_000);
-  return {
+  const stack: ChatStack = {
     config,
     fake,
     auth,
@@ -142,13 +148,18 @@ export async function startChatStack(
       return { token: body.access_token, sub, email };
     },
     call: (method, path, opts) => call(gw.url, method, path, opts),
+    async restartFake() {
+      await stack.fake.stop();
+      stack.fake = await startChatFake(config, {}, groupId);
+    },
     async close() {
       await gw.close();
-      await fake.stop();
+      await stack.fake.stop();
       await auth.close();
       await deleteChatTopics(config);
     },
   };
+  return stack;
 }
 
 /**

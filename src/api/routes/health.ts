@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { pendingMigrations } from '../../db/migration-status';
-import { InstanceReadiness, runProbes } from '../health';
+import { DEFAULT_RETRY_AFTER_SEC } from '../framework-errors';
+import { InstanceReadiness, runProbes, type InstanceConditions } from '../health';
 
 const ProbeResult = Type.Object({
   status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
@@ -22,13 +23,25 @@ const Readiness = Type.Object({
   }),
 });
 
+/** Not ready: the report plus the one error format (gateway-http.md), so every 503 reads alike. */
+const NotReady = Type.Object({
+  detail: Type.String(),
+  code: Type.Literal('upstream_unavailable'),
+  request_id: Type.String(),
+  ...Readiness.properties,
+});
+
+function notReadyDetail(c: InstanceConditions): string {
+  if (c.draining) return 'This instance is shutting down';
+  if (!c.started) return 'This instance has not started yet';
+  if (c.migrations !== 'applied') return `This instance cannot serve yet: database migrations ${c.migrations}`;
+  return 'This instance is overloaded';
+}
+
 const healthRoutes: FastifyPluginAsync = async (app) => {
   const instance = new InstanceReadiness(() => pendingMigrations(app.deps.orm));
   app.addHook('onListen', async () => {
     instance.started = true;
-  });
-  app.addHook('preClose', async () => {
-    instance.draining = true;
   });
   app.addHook('onClose', async () => instance.close());
 
@@ -51,19 +64,28 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
         tags: ['operations'],
         summary:
           'This instance can serve (started, migrations applied, not draining, not overloaded); dependencies reported for information',
-        response: { 200: Readiness, 503: Readiness },
+        response: { 200: Readiness, 503: NotReady },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const timeoutMs = app.config.HEALTH_CHECK_TIMEOUT_MS;
+      instance.draining = app.shuttingDown;
       const [conditions, checks] = await Promise.all([
         instance.conditions(timeoutMs),
         runProbes(app.deps.probes, timeoutMs),
       ]);
-      const ready = InstanceReadiness.isReady(conditions);
+      if (InstanceReadiness.isReady(conditions)) return reply.send({ status: 'ready', instance: conditions, checks });
       return reply
-        .status(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', instance: conditions, checks });
+        .status(503)
+        .header('retry-after', DEFAULT_RETRY_AFTER_SEC)
+        .send({
+          detail: notReadyDetail(conditions),
+          code: 'upstream_unavailable',
+          request_id: request.id,
+          status: 'not_ready',
+          instance: conditions,
+          checks,
+        });
     },
   );
 };

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AiMessageSchema, AiOptions, GeneratedTitle, PerUserId } from '../../../chat/schemas';
-import { LINK_WAIT_MS } from '../../../chat/request-reply';
 import { sendSse } from '../../../chat/sse';
 import type { ChatStreamEvent } from '../../../chat/stream';
 import { ConcurrencyLimit, concurrencyHook } from '../../concurrency-limit';
@@ -57,7 +56,7 @@ const answerStreamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { conversationId, frugalMode, ...rest } = request.body;
       const userContext = await app.userContext(request);
       // Before any SSE byte: a link that is down answers 503 + Retry-After like the other chat routes.
-      await app.deps.chat.whenReady(LINK_WAIT_MS);
+      await app.deps.chat.readyForCall();
       const stream = app.deps.chat.stream(
         'chat_ai_conversation',
         { ...rest, conversation_id: conversationId, frugal_mode: frugalMode },
