@@ -14,7 +14,7 @@ import { freePort, httpOk, start, stop, stopAll, tail, waitFor, type Proc } from
 
 /**
  * What the benchmark and the chaos harness both start: a database, topics and task queue of the
- * run's own on the local stack, the auth fake, the chat fake and one worker.
+ * run's own on the local stack, the auth fake, the chat fake, the billing fake and one worker.
  */
 export interface BaseWorld {
   env: Record<string, string>;
@@ -102,6 +102,16 @@ export async function startNode(
   return proc;
 }
 
+/** The billing fake on a free port, ready; its base URL. */
+async function startBillingFake(env: Record<string, string>): Promise<string> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  await startNode('billing-fake', 'fakes/billing/main.js', { ...env, BILLING_FAKE_PORT: String(port) }, () =>
+    httpOk(`${url}/health`),
+  );
+  return url;
+}
+
 let chatStarts = 0;
 
 /** The chat fake (a log of its own per start, so readiness is read from this start's lines). */
@@ -136,6 +146,9 @@ export async function setUpBase(w: Partial<BaseWorld>, extraEnv: Record<string, 
   w.authUrl = `http://127.0.0.1:${authPort}`;
   w.authFake = await startNode('auth-fake', 'fakes/auth/main.js', env, () => httpOk(`${w.authUrl}/health`));
   w.chatFake = await startChatFake(env);
+  // Every sign-up starts billing setup: with no billing service its activity would retry for the
+  // rest of the run, loading the worker and Temporal under the workflows being measured.
+  if (!extraEnv.BILLING_SERVICE_URL) env.BILLING_SERVICE_URL = await startBillingFake(env);
   w.temporalConnection = await TemporalConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   w.temporal = new TemporalClient({
     connection: w.temporalConnection,
