@@ -8,6 +8,7 @@
  *   { cmd: 'http', url, headers, clients, rate, sec }  → OpenLoopResult & { cpuSec }
  *   { cmd: 'chat-init', env, userContext }             → { ok: true }
  *   { cmd: 'chat', rate, sec }                          → OpenLoopResult & { cpuSec }
+ *   { cmd: 'chat-close' }                               → { ok: true }
  * and { cmd: 'exit' } to close everything and exit.
  */
 import { loadConfig } from '../src/config';
@@ -20,6 +21,7 @@ export type PacerRequest =
   | { cmd: 'http'; url: string; headers: Record<string, string>; clients: number; rate: number; sec: number }
   | { cmd: 'chat-init'; env: Record<string, string>; userContext: UserContext }
   | { cmd: 'chat'; rate: number; sec: number }
+  | { cmd: 'chat-close' }
   | { cmd: 'exit' };
 
 export type PacerReply = { ok: true; result?: OpenLoopResult & { cpuSec: number } } | { ok: false; error: string };
@@ -63,6 +65,11 @@ async function handle(msg: PacerRequest): Promise<PacerReply> {
       const task = () =>
         c.client.request('chat_get_conversations', {}, { userContext: c.userContext }).then(() => undefined);
       return { ok: true, result: await metered(() => openLoop(task, msg.rate, msg.sec * 1000)) };
+    }
+    case 'chat-close': {
+      await chat?.client.close();
+      chat = undefined;
+      return { ok: true };
     }
     case 'exit':
       await chat?.client.close();

@@ -305,8 +305,12 @@ temporal_start() {
   else
     port="$(relocate_if_taken temporal "$port")"
     uiport="$(relocate_if_taken temporal-ui "$uiport")"
+    # SQLite in WAL mode, synced at checkpoints: a commit survives a stop or crash of the dev server
+    # (not a power cut), and costs an append instead of a rollback journal's create, fsyncs and delete.
+    # Measured: echo workflow p50 154-167 -> 41-47 ms beside a default server (docs/performance.md).
     local args=(server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$uiport"
       --db-filename "$dir/temporal.db" --namespace default --log-level warn
+      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
       --ui-codec-endpoint "$codec_endpoint" --ui-disable-news-fetch)
     for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
     log "temporal: starting dev server on 127.0.0.1:$port (UI http://127.0.0.1:$uiport)"

@@ -14,7 +14,7 @@ import { freePort, httpOk, start, stop, stopAll, tail, waitFor, type Proc } from
 
 /**
  * What the benchmark and the chaos harness both start: a database, topics and task queue of the
- * run's own on the local stack, the auth fake, the chat fake and one worker.
+ * run's own on the local stack, the auth fake, the chat fake, the billing fake and one worker.
  */
 export interface BaseWorld {
   env: Record<string, string>;
@@ -144,6 +144,8 @@ export async function setUpBase(w: Partial<BaseWorld>, extraEnv: Record<string, 
   w.authUrl = `http://127.0.0.1:${authPort}`;
   w.authFake = await startNode('auth-fake', 'fakes/auth/main.js', env, () => httpOk(`${w.authUrl}/health`));
   w.chatFake = await startChatFake(env);
+  // Every sign-up starts billing setup: with no billing service its activity would retry for the
+  // rest of the run, loading the worker and Temporal under the workflows being measured.
   await startNode('billing-fake', 'fakes/billing/main.js', env, () => httpOk(`${env.BILLING_SERVICE_URL}/health`));
   w.temporalConnection = await TemporalConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   w.temporal = new TemporalClient({

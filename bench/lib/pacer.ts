@@ -30,6 +30,11 @@ export class Pacer {
     await this.ask({ cmd: 'chat-init', env, userContext });
   }
 
+  /** Disconnects the child's ChatRequestReply (its consumer stops reading the reply topic). */
+  async chatClose() {
+    await this.ask({ cmd: 'chat-close' });
+  }
+
   /** `chat_get_conversations` straight to Kafka at `rate`/s for `sec` (no HTTP, no gateway). */
   chat(at: { rate: number; sec: number }) {
     return this.ask({ cmd: 'chat', ...at }) as Promise<PacedResult>;
