@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
+import { Deadlines } from './deadlines';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
 
 export interface UpstreamPoolOptions {
@@ -39,6 +40,7 @@ export interface PoolAnswer<T> {
 export class UpstreamPool {
   readonly breaker: CircuitBreaker;
   private readonly dispatcher: Dispatcher;
+  private readonly deadlines = new Deadlines();
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
   private readonly basePath: string;
@@ -64,10 +66,8 @@ export class UpstreamPool {
       });
     }
     const started = performance.now();
-    // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
-    // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
+    // One deadline for the whole call (connect, headers, body), on the pool's one timer.
+    const deadline = this.deadlines.start(req.timeoutMs);
     try {
       const res = await request(this.dispatcher, {
         origin: this.origin,
@@ -77,7 +77,7 @@ export class UpstreamPool {
         body: req.body,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
-        signal: deadline.signal,
+        signal: deadline,
       });
       const body = await read(res);
       if (res.statusCode >= 500) this.breaker.failure();
@@ -109,7 +109,7 @@ export class UpstreamPool {
             headers: { 'retry-after': '1' },
           });
     } finally {
-      clearTimeout(timer);
+      this.deadlines.end(deadline);
     }
   }
 
