@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
 import { DIR, RUN_ID, say } from './lib/params';
-import { cpuSeconds, type Proc } from './lib/procs';
+import { cpuSeconds, peakRssMb, rssMb, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
 import { fmt, median } from './lib/stats';
 import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
@@ -55,8 +55,10 @@ async function measure(t: Target, token: string, round: number): Promise<Run> {
   const r = await load(t.url, token, REQUESTS);
   const cpu = cpuSeconds(t.proc.pid) - cpu0;
   const run = { round, name: t.name, usPerRequest: (cpu * 1e6) / Math.max(1, r.ok), rps: r.rps, failed: r.failed };
+  // Peak RSS since start (VmHWM, not reset): the warm-up and every earlier round included.
+  const rss = `RSS ${fmt(rssMb(t.proc.pid), 0)} MB, peak ${fmt(peakRssMb(t.proc.pid), 0)} MB`;
   say(
-    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed`,
+    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed, ${rss}`,
   );
   return run;
 }
