@@ -9,6 +9,8 @@
  *
  * `--baseline=DIR`: a third row, a gateway started from another build's output (DIR/src/api/server.js,
  * e.g. a copy of `dist` built from main, kept inside the repository so it finds node_modules).
+ * `--baseline-node-args='--flag …'`: node flags of the baseline gateway only (e.g. a V8 memory flag
+ * tried on the same build: `--baseline=dist`); `--baseline-env=K=V,K=V`: its environment over the image's.
  * `--profile`: afterwards, one more gateway under `node --cpu-prof` for one run; its top frames.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +27,13 @@ const REQUESTS = Number(arg('requests', '20000'));
 const CONNECTIONS = Number(arg('connections', '50'));
 const ROUNDS = Number(arg('rounds', '3'));
 const BASELINE = arg('baseline', '');
+const BASELINE_NODE_ARGS = arg('baseline-node-args', '').split(' ').filter(Boolean);
+const BASELINE_ENV = Object.fromEntries(
+  arg('baseline-env', '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const PROFILE = process.argv.includes('--profile');
 
 interface Target {
@@ -121,7 +130,11 @@ async function main() {
     const gw = await startGateway(world.staticEnv, 'gateway');
     targets.push({ name: 'gateway', url: gw.url, proc: gw.proc });
     if (BASELINE) {
-      const base = await startGateway(world.staticEnv, 'baseline', { dist: BASELINE });
+      const base = await startGateway(world.staticEnv, 'baseline', {
+        dist: BASELINE,
+        nodeArgs: BASELINE_NODE_ARGS,
+        env: BASELINE_ENV,
+      });
       targets.push({ name: 'baseline gateway', url: base.url, proc: base.proc });
     }
     for (const t of targets) await load(t.url, world.user.token, REQUESTS / 4); // warm-up (JIT, connections)
