@@ -9,12 +9,14 @@
  *
  * `--baseline=DIR`: a third row, a gateway started from another build's output (DIR/src/api/server.js,
  * e.g. a copy of `dist` built from main, kept inside the repository so it finds node_modules).
+ * `--baseline-node-args='--flag …'`: node flags of the baseline gateway only (e.g. a V8 memory flag
+ * tried on the same build: `--baseline=dist`); `--baseline-env=K=V,K=V`: its environment over the image's.
  * `--profile`: afterwards, one more gateway under `node --cpu-prof` for one run; its top frames.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
 import { DIR, RUN_ID, say } from './lib/params';
-import { cpuSeconds, type Proc } from './lib/procs';
+import { cpuSeconds, peakRssMb, rssMb, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
 import { fmt, median } from './lib/stats';
 import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
@@ -25,6 +27,13 @@ const REQUESTS = Number(arg('requests', '20000'));
 const CONNECTIONS = Number(arg('connections', '50'));
 const ROUNDS = Number(arg('rounds', '3'));
 const BASELINE = arg('baseline', '');
+const BASELINE_NODE_ARGS = arg('baseline-node-args', '').split(' ').filter(Boolean);
+const BASELINE_ENV = Object.fromEntries(
+  arg('baseline-env', '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const PROFILE = process.argv.includes('--profile');
 
 interface Target {
@@ -55,8 +64,10 @@ async function measure(t: Target, token: string, round: number): Promise<Run> {
   const r = await load(t.url, token, REQUESTS);
   const cpu = cpuSeconds(t.proc.pid) - cpu0;
   const run = { round, name: t.name, usPerRequest: (cpu * 1e6) / Math.max(1, r.ok), rps: r.rps, failed: r.failed };
+  // Peak RSS since start (VmHWM, not reset): the warm-up and every earlier round included.
+  const rss = `RSS ${fmt(rssMb(t.proc.pid), 0)} MB, peak ${fmt(peakRssMb(t.proc.pid), 0)} MB`;
   say(
-    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed`,
+    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed, ${rss}`,
   );
   return run;
 }
@@ -119,7 +130,11 @@ async function main() {
     const gw = await startGateway(world.staticEnv, 'gateway');
     targets.push({ name: 'gateway', url: gw.url, proc: gw.proc });
     if (BASELINE) {
-      const base = await startGateway(world.staticEnv, 'baseline', { dist: BASELINE });
+      const base = await startGateway(world.staticEnv, 'baseline', {
+        dist: BASELINE,
+        nodeArgs: BASELINE_NODE_ARGS,
+        env: BASELINE_ENV,
+      });
       targets.push({ name: 'baseline gateway', url: base.url, proc: base.proc });
     }
     for (const t of targets) await load(t.url, world.user.token, REQUESTS / 4); // warm-up (JIT, connections)

@@ -90,8 +90,8 @@ export async function startStaticUpstream(w: Partial<World>): Promise<void> {
 export async function startGateway(
   env: Record<string, string>,
   name: string,
-  /** `dist`: the build output to start the gateway from (default: this checkout's). */
-  opts: { processes?: number; nodeArgs?: string[]; dist?: string } = {},
+  /** `dist`: the build output to start the gateway from (default: this checkout's); `env`: over the image's runtime settings. */
+  opts: { processes?: number; nodeArgs?: string[]; dist?: string; env?: Record<string, string> } = {},
 ): Promise<{ proc: Proc; url: string; adminUrl: string }> {
   const port = await freePort();
   const adminPort = await freePort();
@@ -101,6 +101,7 @@ export async function startGateway(
   const proc = start(DIR, name, process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     ...env,
     ...RUNTIME_ENV,
+    ...opts.env,
     PORT: String(port),
     ADMIN_PORT: String(adminPort),
   });

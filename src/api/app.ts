@@ -30,7 +30,7 @@ import operationRoutes from './routes/operations';
 import routeTable from './plugins/route-table';
 import billingRoutes from './routes/billing';
 import { withRouteTable } from '../route-table/openapi';
-import { ErrorResponse, canonicalUuids } from './schemas';
+import { ErrorResponse, canonicalUuidsWhereDeclared } from './schemas';
 import { isDataUrl } from '../chat/data-url';
 import { requireDeclaredBody, strictBodyValidators } from './validation';
 import { clientErrorHandler, frameworkErrors } from './framework-errors';
@@ -63,7 +63,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.decorate('config', config);
     app.decorate('deps', deps);
 
-    app.addHook('preValidation', canonicalUuids);
+    app.addHook('onRoute', canonicalUuidsWhereDeclared);
     // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
     // connections end with their last response instead of holding shutdown open.
     let draining = false;

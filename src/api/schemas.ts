@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, onRouteHookHandler } from 'fastify';
 
 /** Shared JSON schemas of the HTTP API (they validate requests, serialise responses and feed OpenAPI). */
 
@@ -35,6 +35,9 @@ function lowerUuids(values: unknown, schema: unknown): void {
   }
 }
 
+const hasUuid = (schema: unknown) =>
+  Object.values((schema as PropertiesOf)?.properties ?? {}).some((property) => property?.format === 'uuid');
+
 /** preValidation hook: the `Uuid` params and top-level body fields of a route, lower-cased. */
 export async function canonicalUuids(request: FastifyRequest): Promise<void> {
   const schema = request.routeOptions.schema;
@@ -42,6 +45,13 @@ export async function canonicalUuids(request: FastifyRequest): Promise<void> {
   lowerUuids(request.params, schema.params);
   lowerUuids(request.body, schema.body);
 }
+
+/** onRoute hook: `canonicalUuids` first on the routes that declare a `Uuid` param or body field, and only there. */
+export const canonicalUuidsWhereDeclared: onRouteHookHandler = (route) => {
+  if (!hasUuid(route.schema?.params) && !hasUuid(route.schema?.body)) return;
+  const existing = route.preValidation ?? [];
+  route.preValidation = [canonicalUuids, ...(Array.isArray(existing) ? existing : [existing])];
+};
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 export const Password = Type.String({ minLength: 8, maxLength: 128 });
 

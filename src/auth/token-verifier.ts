@@ -8,6 +8,7 @@ import type { TokenDenylist } from './denylist';
 import type { AuthenticatedUser } from './types';
 import { LruMap } from '../lib/bounded-map';
 import { IssuerKeys } from './issuer-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 const VALIDATE_CACHE_MAX_MS = 60_000;
 const NEGATIVE_CACHE_MS = 5_000;
@@ -81,7 +82,7 @@ function userFrom(payload: JWTPayload, token: string): AuthenticatedUser {
 export class TokenVerifier {
   private readonly jwks?: IssuerKeys;
   private readonly validateCache = new LruMap<string, { until: number; user?: AuthenticatedUser }>(CACHE_LIMIT);
-  private readonly verifiedCache = new LruMap<string, { until: number; user: AuthenticatedUser }>(VERIFIED_CACHE_LIMIT);
+  private readonly verifiedTokens = new VerifiedTokens(VERIFIED_CACHE_LIMIT);
 
   constructor(
     private readonly config: Pick<
@@ -107,24 +108,25 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
-    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token) || token.length > 16_384)
-      throw new TokenRejected('malformed');
-    const user = this.jwks ? await this.verifiedLocally(token) : await this.verifyUpstream(token);
+    // A remembered token passed the shape and signature checks when it was added; expiry and the
+    // denylist are still checked on every request.
+    const user = this.verifiedTokens.get(token, Date.now()) ?? (await this.checkToken(token));
     if (await this.denylist.isRevoked(user.tokenHash)) throw new TokenRejected('revoked', user);
     return user;
   }
 
   /**
    * A token whose signature and claims were checked is remembered until its exp (at most 60 s):
-   * the RS256 check was a quarter of the direct path's CPU (README, Performance). Only successes
-   * are cached, so forged tokens are checked every time; revocation is checked on every request.
+   * the RS256 check was a quarter of the direct path's CPU (docs/performance.md). Only successes
+   * are cached, so forged tokens are checked every time.
    */
-  private async verifiedLocally(token: string): Promise<AuthenticatedUser> {
+  private async checkToken(token: string): Promise<AuthenticatedUser> {
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token) || token.length > 16_384)
+      throw new TokenRejected('malformed');
+    if (!this.jwks) return this.verifyUpstream(token);
     const now = Date.now();
-    const hit = this.verifiedCache.get(token);
-    if (hit && hit.until > now) return hit.user;
     const user = await this.verifyLocally(token);
-    this.verifiedCache.set(token, { user, until: Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS) });
+    this.verifiedTokens.set(token, user, Math.min(user.exp * 1000, now + VALIDATE_CACHE_MAX_MS));
     return user;
   }
 

@@ -14,10 +14,14 @@ interface Call {
 export class StallWatch {
   private readonly calls = new Set<Call>();
   private lastAnswerAt: number;
+  /** Runs `check` while calls are in flight: one timer for the pool, not one per call. */
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stallMs: number,
     private readonly minStuck: number,
+    /** Looks at the calls again (clients may send nothing new while the upstream is frozen). */
+    private readonly check: () => void,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.lastAnswerAt = this.now();
@@ -27,10 +31,21 @@ export class StallWatch {
   begin(idempotent: boolean, abort: () => void): (answered: boolean) => void {
     const call: Call = { started: this.now(), idempotent, abort };
     this.calls.add(call);
+    // A call has waited the stall bound within one and a half bounds of starting.
+    this.timer ??= setInterval(() => this.tick(), Math.max(1, this.stallMs / 2)).unref();
     return (answered) => {
       this.calls.delete(call);
       if (answered) this.lastAnswerAt = this.now();
     };
+  }
+
+  private tick(): void {
+    if (this.calls.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    this.check();
   }
 
   stalled(): boolean {

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
+import { Deadlines } from './deadlines';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors, request } from './undici-lean';
 
@@ -46,6 +47,7 @@ export class UpstreamPool {
   readonly breaker: CircuitBreaker;
   private readonly stall?: StallWatch;
   private readonly dispatcher: Dispatcher;
+  private readonly deadlines = new Deadlines();
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
   private readonly basePath: string;
@@ -58,7 +60,9 @@ export class UpstreamPool {
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.breaker = new CircuitBreaker(options.name, options.breakerThreshold, options.breakerCooldownMs);
-    if (options.breakerStallMs) this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold);
+    if (options.breakerStallMs) {
+      this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold, () => this.checkStall());
+    }
     this.dispatcher = new Agent(options.agent);
   }
 
@@ -69,14 +73,10 @@ export class UpstreamPool {
     // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
     if (!this.breaker.allow()) throw this.circuitOpen();
     const started = performance.now();
-    // One deadline for the whole call (connect, headers, body). A plain timer cleared at the end,
-    // not AbortSignal.timeout(): those keep their timer alive until the signal is garbage-collected.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), req.timeoutMs);
+    // One deadline for the whole call (connect, headers, body), on the pool's one timer.
+    const deadline = this.deadlines.start(req.timeoutMs);
     const idempotent = req.method === 'GET' || req.method === 'HEAD';
     const ended = this.stall?.begin(idempotent, () => deadline.abort(STALLED));
-    // Looked at again once this call has waited the stall bound (clients may send nothing new meanwhile).
-    const stallCheck = this.stall && setTimeout(() => this.checkStall(), this.options.breakerStallMs! + 1);
     try {
       const res = await request(this.dispatcher, {
         origin: this.origin,
@@ -86,7 +86,7 @@ export class UpstreamPool {
         body: req.body,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
-        signal: deadline.signal,
+        signal: deadline,
       });
       const body = await read(res);
       ended?.(true);
@@ -95,7 +95,7 @@ export class UpstreamPool {
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
-      if (deadline.signal.reason === STALLED) throw this.circuitOpen();
+      if (deadline.reason === STALLED) throw this.circuitOpen();
       this.breaker.failure();
       // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
       const name = (err as { name?: unknown } | null)?.name;
@@ -122,8 +122,7 @@ export class UpstreamPool {
             headers: { 'retry-after': '1' },
           });
     } finally {
-      clearTimeout(timer);
-      clearTimeout(stallCheck);
+      this.deadlines.end(deadline);
     }
   }
 

@@ -100,4 +100,19 @@ describe('authentication before any body work', () => {
     expect(internal.length).toBeGreaterThan(0);
     for (const r of internal) expectUnauthorized(await call(app, 'GET', concretePath(r.url)), r.url);
   });
+  it('GET /v1/client/me runs no preValidation or preHandler hook; the UUID and rate-limit hooks sit on their routes', () => {
+    // Each async hook costs a promise and a microtask on every request of the direct path (docs/performance.md).
+    const tree = app.printRoutes({ includeHooks: true, commonPrefix: false });
+    const hooksOf = (method: string, url: string) => {
+      const lines = tree.split('\n');
+      const start = lines.findIndex((l) => l.includes(` ${url} (${method})`));
+      expect(start).toBeGreaterThanOrEqual(0);
+      const end = lines.findIndex((l, i) => i > start && !l.includes('•'));
+      return lines.slice(start + 1, end === -1 ? undefined : end).join('\n');
+    };
+    const me = hooksOf('GET', '/v1/client/me');
+    expect(me).not.toMatch(/\((preValidation|preHandler)\)/);
+    expect(hooksOf('POST', '/v1/client/sign-in/password')).toMatch(/\(preHandler\) \["limit\(\)/);
+    expect(tree).toMatch(/\(preValidation\) \["canonicalUuids\(\)/); // e.g. /v1/org/:id/members
+  });
 });

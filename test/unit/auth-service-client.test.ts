@@ -94,4 +94,23 @@ describe('AuthServiceClient transport failures', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it('answers 504 when the body trickles past the deadline (undici timeouts only bound the gaps)', async () => {
+    const trickle = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const tick = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(tick));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    const auth = client(`http://127.0.0.1:${(trickle.address() as AddressInfo).port}`);
+    try {
+      await expect(auth.call('GET', '/v1/client/me', { timeoutMs: 300, retry: false })).rejects.toMatchObject({
+        code: 'upstream_timeout',
+      });
+    } finally {
+      await auth.close();
+      trickle.closeAllConnections();
+      await new Promise((resolve) => trickle.close(resolve));
+    }
+  });
 });

@@ -10,12 +10,13 @@ import fp from 'fastify-plugin';
 export default fp(
   async (app) => {
     app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
-    app.addHook('preParsing', async (request, reply, payload) => {
+    // Synchronous: it runs on every request, and an async hook costs a promise each time.
+    app.addHook('preParsing', (request, reply, payload, done) => {
       const expect = request.headers.expect;
       if (typeof expect === 'string' && expect.toLowerCase() === '100-continue' && !reply.raw.headersSent) {
         reply.raw.writeContinue();
       }
-      return payload;
+      done(null, payload);
     });
   },
   { name: 'expect-continue' },

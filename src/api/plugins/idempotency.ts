@@ -4,6 +4,7 @@ import type {
   FastifyBaseLogger,
   FastifyReply,
   FastifyRequest,
+  onResponseAsyncHookHandler,
   onSendAsyncHookHandler,
   preHandlerAsyncHookHandler,
 } from 'fastify';
@@ -256,6 +257,12 @@ export default fp<IdempotencyPluginOptions>(
       return payload;
     };
 
+    // A claim left behind (hijacked reply, aborted request) is released once the exchange is over.
+    const releaseClaim: onResponseAsyncHookHandler = async function (request) {
+      const claim = claims.get(request);
+      if (claim && !claim.settled) await settle(request, claim, null);
+    };
+
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       if (!methods.some((m) => METHODS.has(m))) return;
@@ -267,12 +274,7 @@ export default fp<IdempotencyPluginOptions>(
       }
       route.preHandler = [...asArray(route.preHandler), claimKey];
       route.onSend = [...asArray(route.onSend), storeAnswer];
-    });
-
-    // A claim left behind (hijacked reply, aborted request) is released once the exchange is over.
-    app.addHook('onResponse', async (request) => {
-      const claim = claims.get(request);
-      if (claim && !claim.settled) await settle(request, claim, null);
+      route.onResponse = [...asArray(route.onResponse), releaseClaim];
     });
 
     const purge = purgeEvery(app.log, store, options.purgeIntervalMs ?? 10 * 60_000);
