@@ -10,7 +10,8 @@
  * `--baseline=DIR`: a third row, a gateway started from another build's output (DIR/src/api/server.js,
  * e.g. a copy of `dist` built from main, kept inside the repository so it finds node_modules).
  * `--baseline-node-args='--flag …'`: node flags of the baseline gateway only (e.g. a V8 memory flag
- * tried on the same build: `--baseline=dist`); `--baseline-env=K=V,K=V`: its environment over the image's.
+ * tried on the same build: `--baseline=dist`); `--baseline-env=K=V,K=V`: its environment over the image's;
+ * repeated, one baseline gateway per value (an ablation: each setting beside the same build, same rounds).
  * `--profile`: afterwards, one more gateway under `node --cpu-prof` for one run; its top frames.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,12 +29,15 @@ const CONNECTIONS = Number(arg('connections', '50'));
 const ROUNDS = Number(arg('rounds', '3'));
 const BASELINE = arg('baseline', '');
 const BASELINE_NODE_ARGS = arg('baseline-node-args', '').split(' ').filter(Boolean);
-const BASELINE_ENV = Object.fromEntries(
-  arg('baseline-env', '')
-    .split(',')
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+const envOf = (list: string): Record<string, string> =>
+  Object.fromEntries(
+    list
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+// `--baseline-env` may repeat: one baseline gateway per value, all in the same rounds.
+const BASELINE_ENVS = process.argv.filter((a) => a.startsWith('--baseline-env=')).map((a) => a.slice(15));
 const PROFILE = process.argv.includes('--profile');
 
 interface Target {
@@ -90,7 +94,7 @@ function report(runs: Run[], names: string[]) {
     );
   }
   const pairs = names.filter((n) => n !== 'floor').map((n) => [n, 'floor']);
-  if (names.includes('baseline gateway')) pairs.push(['gateway', 'baseline gateway']);
+  for (const n of names.filter((x) => x.startsWith('baseline'))) pairs.push(['gateway', n]);
   for (const [name, reference] of pairs) {
     const ratios = [...new Set(runs.map((r) => r.round))].map((round) => {
       const of = (n: string) => runs.find((r) => r.round === round && r.name === n)!.usPerRequest;
@@ -129,14 +133,16 @@ async function main() {
     const targets: Target[] = [{ name: 'floor', url: floor.url, proc: floor.proc }];
     const gw = await startGateway(world.staticEnv, 'gateway');
     targets.push({ name: 'gateway', url: gw.url, proc: gw.proc });
-    if (BASELINE) {
-      const base = await startGateway(world.staticEnv, 'baseline', {
-        dist: BASELINE,
-        nodeArgs: BASELINE_NODE_ARGS,
-        env: BASELINE_ENV,
-      });
-      targets.push({ name: 'baseline gateway', url: base.url, proc: base.proc });
-    }
+    if (BASELINE)
+      for (const [i, env] of (BASELINE_ENVS.length ? BASELINE_ENVS : ['']).entries()) {
+        const base = await startGateway(world.staticEnv, `baseline${i || ''}`, {
+          dist: BASELINE,
+          nodeArgs: BASELINE_NODE_ARGS,
+          env: envOf(env),
+        });
+        const name = BASELINE_ENVS.length > 1 ? `baseline ${env}` : 'baseline gateway';
+        targets.push({ name, url: base.url, proc: base.proc });
+      }
     for (const t of targets) await load(t.url, world.user.token, REQUESTS / 4); // warm-up (JIT, connections)
     for (const t of targets) say(`${t.name}: idle ${fmt((await idleCores(t.proc)) * 1000, 1)} ms CPU per s`);
     const runs: Run[] = [];
