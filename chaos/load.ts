@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { RUN_ID } from '../bench/lib/params';
 import { uniqueEmail } from '../bench/lib/base-world';
-import { RATES, type LoadRoute } from './params';
+import { OUTAGE_SEC, RATES, type LoadRoute } from './params';
 import type { ChaosWorld, User } from './world';
 
 /** One answer as the client saw it. `status` 0: no answer (connection refused or reset, timeout). */
@@ -175,7 +175,9 @@ const TASKS: Record<LoadRoute, (w: ChaosWorld, n: number) => Promise<unknown>> =
     const phase = state.phase;
     let res = await call(w, 'sign-up', 'POST', '/v1/client/sign-up', { ...opts, event: 'user_registered' });
     const first = res;
-    for (let i = 0; i < 3 && retryable(res.status); i += 1) {
+    // Until it is answered, for a while longer than an outage lasts (the account may exist already).
+    const giveUpAt = Date.now() + (OUTAGE_SEC + 30) * 1000;
+    while (retryable(res.status) && Date.now() < giveUpAt) {
       await sleep(retryDelayMs(res.retryAfterSec));
       res = await call(w, 'sign-up retry', 'POST', '/v1/client/sign-up', opts);
     }

@@ -94,7 +94,7 @@ export function report(
         .map(([r, n]) => `${r} ${n}`)
         .join(', ')}` +
       `, plus /health/ready of each replica every second and one import of 200 conversations per fault (Idempotency-Key; retried after the heal while refused, as Retry-After says, up to 3 times). ` +
-      `Sign-ups carry an Idempotency-Key and a refused one (503, 409, no answer) is retried under it the same way (row "sign-up retry"). ` +
+      `Sign-ups carry an Idempotency-Key and a refused one (503, 409, no answer) is retried under it as Retry-After says until it is answered, for up to ${OUTAGE_SEC + 30} s (row "sign-up retry"). ` +
       `Each fault: ${BEFORE_SEC} s of load, the fault (${OUTAGE_SEC} s for outages), then ${AFTER_SEC} s after the heal. ` +
       `Machine CPU busy before the start (other users): ${opts.busy.toFixed(2)} cores.`,
   );

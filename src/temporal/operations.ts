@@ -89,6 +89,9 @@ export interface StartOperationOptions {
   memo?: Record<string, unknown>;
 }
 
+/** How long starting an operation's workflow may take before the caller gets 503 + Retry-After. */
+const START_TIMEOUT_MS = 5_000;
+
 /**
  * Starts the workflow, or joins it when the same id is running or has completed (a retry with
  * the same Idempotency-Key); a failed one may be started again. Waits up to `syncTimeoutMs`.
@@ -103,20 +106,23 @@ export async function runOperation<W extends Workflow>(
   const { workflowId } = options;
   let handle: WorkflowHandle<W>;
   try {
-    handle = await client.workflow.start<W>(workflow, {
-      workflowId,
-      taskQueue: options.taskQueue,
-      args,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: GatewayOperation, value: options.kind },
-        { key: GatewayUserId, value: options.userId },
-        { key: GatewayRequestId, value: options.requestId },
-        ...(options.orgId ? [{ key: GatewayOrgId, value: options.orgId }] : []),
-      ],
-      memo: { request_id: options.requestId, ...options.memo },
-    } as unknown as WorkflowStartOptions<W>);
+    // Bounded: while Temporal is away the SDK retries the start for about 20 s (issue 18).
+    handle = await client.withDeadline(Date.now() + START_TIMEOUT_MS, () =>
+      client.workflow.start<W>(workflow, {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: GatewayOperation, value: options.kind },
+          { key: GatewayUserId, value: options.userId },
+          { key: GatewayRequestId, value: options.requestId },
+          ...(options.orgId ? [{ key: GatewayOrgId, value: options.orgId }] : []),
+        ],
+        memo: { request_id: options.requestId, ...options.memo },
+      } as unknown as WorkflowStartOptions<W>),
+    );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       handle = client.workflow.getHandle<W>(workflowId);

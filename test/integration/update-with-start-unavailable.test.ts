@@ -5,7 +5,7 @@ import { stackService, testConfig, uniqueSuffix } from '../support/stack';
 
 jest.setTimeout(240_000);
 
-describe('Update-with-Start while Temporal is down (issue 17, item 11)', () => {
+describe('workflow routes while Temporal is down (issue 17, item 11; issue 18)', () => {
   let s: AuthStack;
   let orm: MikroORM;
 
@@ -41,5 +41,18 @@ describe('Update-with-Start while Temporal is down (issue 17, item 11)', () => {
     expect(rows).toHaveLength(0);
     // Bounded: the 2 s wait plus the start check, not the SDK's ~20 s of retries (before: 22 s).
     expect(elapsed).toBeLessThan(2_000 + 5_000);
+  });
+
+  it('an operation route (delete_all) answers 503 + Retry-After within the start bound, not after the SDK retries', async () => {
+    await stackService('stop', 'temporal');
+    const alice = await s.user('uws-down-op');
+    const t0 = Date.now();
+    const res = await call(s.gw.url, 'DELETE', '/api/chat/prompts/delete_all/', { token: alice.token });
+    const elapsed = Date.now() - t0;
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'upstream_unavailable', request_id: expect.any(String) });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    // The 5 s start bound, not the SDK's ~20 s of retries (the chaos run saw no answer in 20 s).
+    expect(elapsed).toBeLessThan(5_000 + 4_000);
   });
 });
