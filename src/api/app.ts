@@ -64,12 +64,8 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.decorate('deps', deps);
 
     app.addHook('onRoute', canonicalUuidsWhereDeclared);
-    // While draining, answer in-flight requests with `Connection: close`, so kept-alive client
-    // connections end with their last response instead of holding shutdown open.
-    let draining = false;
     let chatClosed: Promise<void> | undefined;
     app.addHook('preClose', async () => {
-      draining = true;
       // Waits longer than the grace end now: chat calls answer 503, update and workflow-result
       // waits 202 (or 503).
       cutUpdateWaitsShort();
@@ -79,8 +75,10 @@ export const gatewayApp = fp<GatewayAppOptions>(
     app.addHook('onClose', async () => {
       await chatClosed;
     });
+    // While draining (plugins/closing.ts), answer in-flight requests with `Connection: close`, so
+    // kept-alive client connections end with their last response instead of holding shutdown open.
     app.addHook('onSend', (_request, reply, payload, done) => {
-      if (draining) void reply.header('connection', 'close');
+      if (app.shuttingDown) void reply.header('connection', 'close');
       done(null, payload);
     });
     await app.register(requestHooks);

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest, onRouteHookHandler } from 'fastify';
+import { asArray } from '../lib/as-array';
 
 /** Shared JSON schemas of the HTTP API (they validate requests, serialise responses and feed OpenAPI). */
 
@@ -49,8 +50,7 @@ export async function canonicalUuids(request: FastifyRequest): Promise<void> {
 /** onRoute hook: `canonicalUuids` first on the routes that declare a `Uuid` param or body field, and only there. */
 export const canonicalUuidsWhereDeclared: onRouteHookHandler = (route) => {
   if (!hasUuid(route.schema?.params) && !hasUuid(route.schema?.body)) return;
-  const existing = route.preValidation ?? [];
-  route.preValidation = [canonicalUuids, ...(Array.isArray(existing) ? existing : [existing])];
+  route.preValidation = [canonicalUuids, ...asArray(route.preValidation)];
 };
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 export const Password = Type.String({ minLength: 8, maxLength: 128 });

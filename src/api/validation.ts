@@ -1,6 +1,7 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { FastifyServerOptions, onRouteHookHandler, preValidationAsyncHookHandler } from 'fastify';
 import { HttpError } from '../errors';
+import { asArray } from '../lib/as-array';
 
 type BuildValidator = NonNullable<
   NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
@@ -36,6 +37,5 @@ export const requireDeclaredBody: onRouteHookHandler = (route) => {
       });
     }
   };
-  const existing = route.preValidation ?? [];
-  route.preValidation = [...(Array.isArray(existing) ? existing : [existing]), check];
+  route.preValidation = [...asArray(route.preValidation), check];
 };

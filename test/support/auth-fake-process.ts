@@ -7,11 +7,11 @@
  *   const { token } = await auth.signUp();   // a user at the fake, over HTTP
  *   await auth.stop();
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { ROOT, freePort, stopProcess, uniqueSuffix } from './stack';
+import { ROOT, freePort, spawnNode, stopProcess, uniqueSuffix } from './stack';
 
 const MAIN = join(ROOT, 'dist', 'fakes', 'auth', 'main.js');
 const INTERNAL_KEY = 'test-internal-key';
@@ -19,25 +19,8 @@ const INTERNAL_KEY = 'test-internal-key';
 export async function spawnAuthFake() {
   if (!existsSync(MAIN)) execFileSync('npx', ['tsc', '-p', 'fakes/tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { ...process.env, AUTH_FAKE_PORT: String(port), AUTH_FAKE_INTERNAL_KEY: INTERNAL_KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const printed = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`auth fake did not start: ${output}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('INTERNAL_SERVICE_KEY=')) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`auth fake exited with ${code}: ${output}`)));
-  });
-  child.stdout.resume();
+  const env = { AUTH_FAKE_PORT: String(port), AUTH_FAKE_INTERNAL_KEY: INTERNAL_KEY };
+  const { child, printed } = await spawnNode('auth fake', MAIN, env, 'INTERNAL_SERVICE_KEY=');
   const setting = (name: string) => new RegExp(`${name}=(\\S+)`).exec(printed)![1]!;
   const url = setting('AUTH_SERVICE_URL');
   return {

@@ -67,28 +67,42 @@ export async function startWorker(config: Config, log?: DestinationStream): Prom
   };
 }
 
-/** The real worker entrypoint (dist), as operators run it, so it can be SIGKILLed. */
-export async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'workers', 'main.js')], {
+/**
+ * A built entrypoint (`script`, under dist) in a process of its own; resolves with what it printed
+ * once its stdout shows `ready` (within 30 s), or rejects with its output if it exits first.
+ */
+export async function spawnNode(
+  what: string,
+  script: string,
+  env: Record<string, string>,
+  ready: string,
+): Promise<{ child: ChildProcess; printed: string }> {
+  const child = spawn(process.execPath, [script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
+  const printed = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${output}`)), 30_000);
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
-      if (output.includes('worker started')) {
+      if (output.includes(ready)) {
         clearTimeout(timer);
-        resolve();
+        resolve(output);
       }
     });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${output}`)));
   });
   child.stdout.resume();
-  return child;
+  return { child, printed };
+}
+
+/** The real worker entrypoint (dist), as operators run it, so it can be SIGKILLed. */
+export async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const script = join(ROOT, 'dist', 'src', 'workers', 'main.js');
+  return (await spawnNode('worker', script, env, 'worker started')).child;
 }
 
 /** Sends `signal` to a child process and waits for its exit (at once if it has exited). */

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { asArray } from '../../lib/as-array';
 import { sha256Hex } from '../../lib/hash';
 import type {
   FastifyBaseLogger,
@@ -124,11 +125,6 @@ interface Claim {
   owner: string;
   settled: boolean;
   renewal?: NodeJS.Timeout;
-}
-
-function asArray<T>(hook: T | T[] | undefined): T[] {
-  if (hook === undefined) return [];
-  return Array.isArray(hook) ? hook : [hook];
 }
 
 function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {

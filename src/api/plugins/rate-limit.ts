@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import rateLimit, { normalizeIP, type CreateRateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../../errors';
+import { asArray } from '../../lib/as-array';
 import { bearerToken } from './auth';
 
 declare module 'fastify' {
@@ -77,8 +78,7 @@ export default fp(
     // On the opted-in routes only: a global hook cost every other request a promise and a microtask.
     app.addHook('onRoute', (route) => {
       if (route.config?.authRateLimit !== true) return;
-      const existing = route.preHandler ?? [];
-      route.preHandler = [limit, ...(Array.isArray(existing) ? existing : [existing])];
+      route.preHandler = [limit, ...asArray(route.preHandler)];
     });
   },
   { name: 'rate-limit', dependencies: ['auth'] },

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { preHandlerAsyncHookHandler } from 'fastify';
+import { asArray } from '../../lib/as-array';
 import { releaseStateEvent, reserveStateEvent } from '../events';
 
 declare module 'fastify' {
@@ -7,11 +8,6 @@ declare module 'fastify' {
     /** The route records a state event after its upstream call: reserve its place before that call. */
     stateEvent?: boolean;
   }
-}
-
-function asArray<T>(hook: T | T[] | undefined): T[] {
-  if (hook === undefined) return [];
-  return Array.isArray(hook) ? hook : [hook];
 }
 
 /**
