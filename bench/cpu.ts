@@ -1,11 +1,12 @@
 /**
  * CPU per answered `GET /v1/client/me` of the gateway and of the floor (bench/floor.ts), both in
- * front of the static responder, without the full benchmark: a fixed number of requests per run
- * (autocannon, keep-alive connections), each process's user + system CPU read from /proc before
- * and after, in interleaved rounds. CPU time per request holds up on a busy machine far better
- * than req/s does; the ratio is taken within each round, then the median.
+ * front of the static responder, without the full benchmark: closed-loop load at keep-alive
+ * connections (wrk for `--sec` seconds per run when installed, else autocannon for `--requests`),
+ * each process's user + system CPU (and its system share and read/write syscalls) read from /proc
+ * before and after, in interleaved rounds whose order rotates. CPU time per request holds up on a
+ * busy machine far better than req/s does; the ratio is taken within each round, then the median.
  *
- *   bash bench/cpu.sh [--requests=20000] [--connections=50] [--rounds=3] [--profile] [--baseline=DIR]
+ *   bash bench/cpu.sh [--sec=3] [--requests=20000] [--connections=50] [--rounds=3] [--profile] [--baseline=DIR]
  *
  * `--baseline=DIR`: a third row, a gateway started from another build's output (DIR/src/api/server.js,
  * e.g. a copy of `dist` built from main, kept inside the repository so it finds node_modules).
@@ -16,8 +17,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
+import { wrkGet, wrkVersion } from './lib/wrk';
 import { DIR, RUN_ID, say } from './lib/params';
-import { cpuSeconds, peakRssMb, rssMb, type Proc } from './lib/procs';
+import { cpuSeconds, kernelUse, peakRssMb, rssMb, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
 import { fmt, median } from './lib/stats';
 import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
@@ -50,28 +52,58 @@ interface Run {
   round: number;
   name: string;
   usPerRequest: number;
+  /** Of usPerRequest, the kernel's share (system time). */
+  sysUsPerRequest: number;
+  /** read and write syscalls per answered request. */
+  readsPerRequest: number;
+  writesPerRequest: number;
   rps: number;
   failed: number;
 }
 
+// wrk (a C load generator in its own process) when installed, for `--sec` seconds: autocannon runs
+// in this process and on this machine's 2 cores it capped the floor near 10k req/s, so every
+// target's CPU per request included how the harness's event loop batched its requests.
+const WRK = wrkVersion() !== undefined && !process.argv.includes('--autocannon');
+const SEC = Number(arg('sec', '3'));
 const load = (url: string, token: string, amount: number) =>
-  httpLoad({
-    url: `${url}/v1/client/me`,
-    headers: { authorization: `Bearer ${token}` },
-    connections: CONNECTIONS,
-    durationSec: 0,
-    amount,
-  });
+  WRK
+    ? wrkGet(
+        `${url}/v1/client/me`,
+        { authorization: `Bearer ${token}` },
+        CONNECTIONS,
+        Math.max(1, Math.round((SEC * amount) / REQUESTS)),
+      )
+    : httpLoad({
+        url: `${url}/v1/client/me`,
+        headers: { authorization: `Bearer ${token}` },
+        connections: CONNECTIONS,
+        durationSec: 0,
+        amount,
+      });
 
 async function measure(t: Target, token: string, round: number): Promise<Run> {
   const cpu0 = cpuSeconds(t.proc.pid);
+  const k0 = kernelUse(t.proc.pid);
   const r = await load(t.url, token, REQUESTS);
   const cpu = cpuSeconds(t.proc.pid) - cpu0;
-  const run = { round, name: t.name, usPerRequest: (cpu * 1e6) / Math.max(1, r.ok), rps: r.rps, failed: r.failed };
+  const k1 = kernelUse(t.proc.pid);
+  const per = (x: number) => x / Math.max(1, r.ok);
+  const run = {
+    round,
+    name: t.name,
+    usPerRequest: per(cpu * 1e6),
+    sysUsPerRequest: per((k1.systemSeconds - k0.systemSeconds) * 1e6),
+    readsPerRequest: per(k1.reads - k0.reads),
+    writesPerRequest: per(k1.writes - k0.writes),
+    rps: r.rps,
+    failed: r.failed,
+  };
   // Peak RSS since start (VmHWM, not reset): the warm-up and every earlier round included.
   const rss = `RSS ${fmt(rssMb(t.proc.pid), 0)} MB, peak ${fmt(peakRssMb(t.proc.pid), 0)} MB`;
   say(
-    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request, ${fmt(r.rps, 0)} req/s, ${r.failed} failed, ${rss}`,
+    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request (${fmt(run.sysUsPerRequest, 1)} system), ` +
+      `${fmt(run.readsPerRequest, 2)} reads + ${fmt(run.writesPerRequest, 2)} writes, ${fmt(r.rps, 0)} req/s, ${r.failed} failed, ${rss}`,
   );
   return run;
 }
@@ -85,12 +117,16 @@ async function idleCores(proc: Proc, ms = 6_000): Promise<number> {
 }
 
 function report(runs: Run[], names: string[]) {
-  const lines = ['| process | µs CPU per request (median) | each round | req/s (median) |', '|---|---|---|---|'];
+  const lines = [
+    '| process | µs CPU per request (median) | each round | of which system | syscalls: reads + writes | req/s (median) |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const name of names) {
     const mine = runs.filter((r) => r.name === name);
     const us = mine.map((r) => r.usPerRequest);
     lines.push(
-      `| ${name} | ${fmt(median(us), 1)} | ${us.map((u) => fmt(u, 1)).join(', ')} | ${fmt(median(mine.map((r) => r.rps)), 0)} |`,
+      `| ${name} | ${fmt(median(us), 1)} | ${us.map((u) => fmt(u, 1)).join(', ')} | ${fmt(median(mine.map((r) => r.sysUsPerRequest)), 1)} | ` +
+        `${fmt(median(mine.map((r) => r.readsPerRequest)), 2)} + ${fmt(median(mine.map((r) => r.writesPerRequest)), 2)} | ${fmt(median(mine.map((r) => r.rps)), 0)} |`,
     );
   }
   const pairs = names.filter((n) => n !== 'floor').map((n) => [n, 'floor']);
@@ -101,7 +137,7 @@ function report(runs: Run[], names: string[]) {
       return of(name!) / of(reference!);
     });
     lines.push(
-      `| ${name} / ${reference} | ${fmt(median(ratios), 2)}× | ${ratios.map((x) => fmt(x, 2)).join(', ')} | |`,
+      `| ${name} / ${reference} | ${fmt(median(ratios), 2)}× | ${ratios.map((x) => fmt(x, 2)).join(', ')} | | | |`,
     );
   }
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
@@ -120,7 +156,8 @@ async function profile(w: World) {
 }
 
 async function main() {
-  say(`run ${RUN_ID}: ${ROUNDS} rounds of ${REQUESTS} requests at ${CONNECTIONS} connections; logs in ${DIR}`);
+  const each = WRK ? `${SEC} s of wrk` : `${REQUESTS} requests (autocannon)`;
+  say(`run ${RUN_ID}: ${ROUNDS} rounds of ${each} at ${CONNECTIONS} connections; logs in ${DIR}`);
   const w: Partial<World> = {};
   try {
     await setUpBase(w);
@@ -146,8 +183,11 @@ async function main() {
     for (const t of targets) await load(t.url, world.user.token, REQUESTS / 4); // warm-up (JIT, connections)
     for (const t of targets) say(`${t.name}: idle ${fmt((await idleCores(t.proc)) * 1000, 1)} ms CPU per s`);
     const runs: Run[] = [];
+    // Each round starts one target later: the one that runs right after another loses or gains
+    // from how the machine settles, and that is no target's own cost.
     for (let round = 1; round <= ROUNDS; round++)
-      for (const t of targets) runs.push(await measure(t, world.user.token, round));
+      for (let i = 0; i < targets.length; i++)
+        runs.push(await measure(targets[(i + round - 1) % targets.length]!, world.user.token, round));
     report(
       runs,
       targets.map((t) => t.name),

@@ -1,3 +1,5 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import '../../src/kafka/fixes';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -5,7 +7,6 @@ import { request as undiciRequest } from 'undici';
 import { Client as TemporalClient, Connection as TemporalConnection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 // kafkajs' request queue without its 1 ms timer loop and Node 24's TimeoutNegativeWarning (the admin client here).
-import '../../src/kafka/request-queue-fix';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createDatabase, dropDatabase, migrateDatabase } from './db';
 import { RUNTIME_ENV } from './runtime';

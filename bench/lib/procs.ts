@@ -132,6 +132,19 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** System CPU seconds (kernel time: syscalls, loopback network work) and the read/write syscall counts so far. */
+export function kernelUse(pid: number): { systemSeconds: number; reads: number; writes: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    return { systemSeconds: Number(fields[12]) / CLK_TCK, reads: count('syscr'), writes: count('syscw') };
+  } catch {
+    return { systemSeconds: 0, reads: 0, writes: 0 };
+  }
+}
+
 function statusKb(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -119,7 +119,9 @@ export async function startGateway(
 /** The floor proxy (bench/floor.ts) with the gateway's runtime settings, in front of `env.AUTH_SERVICE_URL`, ready. */
 export async function startFloor(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
-  const proc = start(DIR, 'floor', process.execPath, [join(DIST, 'bench/floor.js')], {
+  // BENCH_FLOOR_NODE_ARGS: node flags of the floor (e.g. `--cpu-prof`, to compare a profile with the gateway's).
+  const nodeArgs = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = start(DIR, 'floor', process.execPath, [...nodeArgs, join(DIST, 'bench/floor.js')], {
     ...env,
     ...RUNTIME_ENV,
     PORT: String(port),

@@ -1,3 +1,5 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import '../../src/kafka/fixes';
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
 import { BatchingProducer } from '../../src/kafka/batching-producer';

@@ -1,3 +1,5 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import '../kafka/fixes';
 import {
   Partitioners,
   type Admin,

@@ -1,7 +1,7 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import './fixes';
 import { Kafka, logLevel, type LogEntry, type KafkaConfig } from 'kafkajs';
 import type { Logger } from '../logger';
-import './encoder-fix';
-import './request-queue-fix';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

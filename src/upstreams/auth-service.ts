@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { HttpError, clientSafeDetail } from '../errors';
 import type { Logger } from '../logger';
@@ -6,7 +5,7 @@ import { authReplySpec } from '../auth/replies';
 import { readUpstreamReply, refuseReply } from './replies';
 import type { CircuitBreaker } from './circuit-breaker';
 import { jitteredBackoff as backoff, sleep } from '../lib/wait';
-import { UpstreamPool } from './upstream-pool';
+import { UpstreamPool, type PoolAnswer } from './upstream-pool';
 import { detailOf, fieldErrorsOf } from './upstream-errors';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -167,23 +166,20 @@ export class AuthServiceClient {
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.internal) headers['x-internal-key'] = this.config.INTERNAL_SERVICE_KEY;
     const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
-    const res = await this.pool.send(
-      {
-        method,
-        path: `${path}${qs}`,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        timeoutMs: opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS,
-      },
-      readJson,
-    );
-    return { status: res.status, body: res.body as T };
+    const res = await this.pool.send({
+      method,
+      path: `${path}${qs}`,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      timeoutMs: opts.timeoutMs ?? this.config.AUTH_SERVICE_TIMEOUT_MS,
+    });
+    return { status: res.status, body: readJson(res) as T };
   }
 }
 
 /** JSON when the upstream says so and it parses, else the text (FastAPI's bare 500s are text). */
-async function readJson(res: Dispatcher.ResponseData): Promise<unknown> {
-  const text = await res.body.text();
+function readJson(res: PoolAnswer): unknown {
+  const text = res.body.toString('utf8');
   const type = String(res.headers['content-type'] ?? '');
   if (!type.includes('json') || !text) return text;
   try {

@@ -1,46 +1,29 @@
-import { EventEmitter } from 'node:events';
-
-/**
- * One call's deadline, passed to undici as the request's `signal` (its request API takes an
- * EventEmitter that emits `abort`, beside an AbortSignal). `reason` names the error the call fails with.
- */
-export class CallDeadline extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
-
-  constructor(readonly expiresAt: number) {
-    super();
-  }
-
-  abort(reason: unknown = new DOMException('timed out', 'TimeoutError')): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
-  }
+/** What Deadlines holds: a call with a deadline that it ends with `abort(reason)`. */
+export interface Expiring {
+  readonly expiresAt: number;
+  abort(reason: unknown): void;
 }
 
 /**
  * The deadlines of one upstream pool's calls in flight behind one timer, armed for the earliest of
  * them, instead of an AbortController and a setTimeout per call (about 1.6 % of the direct path's
  * CPU, docs/performance.md). Calls share a timeout, so a new call rarely moves the timer; when it
- * fires, every call past its deadline is aborted and the timer is armed for the next one.
+ * fires, every call past its deadline is aborted with a `TimeoutError` and the timer is armed for
+ * the next one.
  */
-export class Deadlines {
-  private readonly live = new Set<CallDeadline>();
+export class Deadlines<T extends Expiring = Expiring> {
+  private readonly live = new Set<T>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
-  start(ms: number): CallDeadline {
-    const deadline = new CallDeadline(performance.now() + ms);
-    this.live.add(deadline);
-    if (deadline.expiresAt < this.armedFor) this.arm(deadline.expiresAt);
-    return deadline;
+  add(call: T): void {
+    this.live.add(call);
+    if (call.expiresAt < this.armedFor) this.arm(call.expiresAt);
   }
 
   /** The call is over: its deadline no longer matters (the timer stops by itself once none is left). */
-  end(deadline: CallDeadline): void {
-    this.live.delete(deadline);
+  end(call: T): void {
+    this.live.delete(call);
   }
 
   /** Calls in flight (tests). */
@@ -61,11 +44,11 @@ export class Deadlines {
     this.armedFor = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const deadline of this.live) {
-      if (deadline.expiresAt <= now) {
-        this.live.delete(deadline);
-        deadline.abort();
-      } else if (deadline.expiresAt < next) next = deadline.expiresAt;
+    for (const call of this.live) {
+      if (call.expiresAt <= now) {
+        this.live.delete(call);
+        call.abort(new DOMException('timed out', 'TimeoutError'));
+      } else if (call.expiresAt < next) next = call.expiresAt;
     }
     if (next !== Infinity) this.arm(next);
   }

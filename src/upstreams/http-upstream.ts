@@ -79,7 +79,7 @@ export class HttpUpstream {
     const attempts = 1 + (isIdempotent(req.method) ? (req.retries ?? 0) : 0);
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.pool.send(req, async (r) => Buffer.from(await r.body.arrayBuffer()));
+        const res = await this.pool.send(req);
         if (attempt < attempts && RETRYABLE_STATUS.has(res.status)) {
           await sleep(backoff(attempt));
           continue;

@@ -1,8 +1,9 @@
-interface Call {
-  started: number;
+/** What the watch holds: a call in flight (src/upstreams/pool-call.ts). */
+export interface WatchedCall {
+  readonly started: number;
   /** An idempotent call (GET), safe to abort: it changes nothing upstream. */
-  idempotent: boolean;
-  abort(): void;
+  readonly idempotent: boolean;
+  abort(reason: unknown): void;
 }
 
 /**
@@ -12,7 +13,7 @@ interface Call {
  * `minStuck` calls have waited longer than `stallMs` and no call at all was answered meanwhile.
  */
 export class StallWatch {
-  private readonly calls = new Set<Call>();
+  private readonly calls = new Set<WatchedCall>();
   private lastAnswerAt: number;
   /** Runs `check` while calls are in flight: one timer for the pool, not one per call. */
   private timer: NodeJS.Timeout | undefined;
@@ -27,16 +28,17 @@ export class StallWatch {
     this.lastAnswerAt = this.now();
   }
 
-  /** Registers a call; the returned function ends it (`answered`: the upstream said something). */
-  begin(idempotent: boolean, abort: () => void): (answered: boolean) => void {
-    const call: Call = { started: this.now(), idempotent, abort };
+  /** Registers a call in flight. */
+  begin(call: WatchedCall): void {
     this.calls.add(call);
     // A call has waited the stall bound within one and a half bounds of starting.
     this.timer ??= setInterval(() => this.tick(), Math.max(1, this.stallMs / 2)).unref();
-    return (answered) => {
-      this.calls.delete(call);
-      if (answered) this.lastAnswerAt = this.now();
-    };
+  }
+
+  /** The call is over (`answered`: the upstream said something). */
+  end(call: WatchedCall, answered: boolean): void {
+    this.calls.delete(call);
+    if (answered) this.lastAnswerAt = this.now();
   }
 
   private tick(): void {
@@ -60,12 +62,12 @@ export class StallWatch {
    * Aborts the idempotent calls in flight (their callers answer at once instead of at the deadline);
    * the others keep waiting: they may have changed something upstream, and their answer says what.
    */
-  abortIdempotent(): number {
+  abortIdempotent(reason: unknown): number {
     let n = 0;
     for (const c of this.calls) {
       if (!c.idempotent) continue;
       this.calls.delete(c);
-      c.abort();
+      c.abort(reason);
       n += 1;
     }
     return n;

@@ -1,6 +1,6 @@
 /**
- * The three parts of undici the gateway uses (Agent, errors, the request API), loaded without the
- * package's index. The index loads all of undici (fetch, WebSocket, cache, mock, cookies), and its
+ * The two parts of undici the gateway uses (Agent, whose `dispatch` API src/upstreams/pool-call.ts
+ * drives, and errors), loaded without the package's index. The index loads all of undici (fetch, WebSocket, cache, mock, cookies), and its
  * cookies module reads `globalThis.Headers`, which makes Node load its own bundled copy of undici
  * too. Measured with Fastify loaded: +9.2 MB RSS and +4.1 MB of V8 heap for the index, +1.3 MB and
  * +0.8 MB for these files (README, Performance). They are undici's own CommonJS modules (the
@@ -12,16 +12,4 @@ import type * as Undici from 'undici';
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const Agent = require('undici/lib/dispatcher/agent') as typeof Undici.Agent;
 export const errors = require('undici/lib/core/errors') as typeof Undici.errors;
-const apiRequest = require('undici/lib/api/api-request') as (
-  this: Undici.Dispatcher,
-  options: Undici.Dispatcher.RequestOptions,
-) => Promise<Undici.Dispatcher.ResponseData>;
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-/** undici's `dispatcher.request(options)`: the package's index adds it to Dispatcher.prototype. */
-export function request(
-  dispatcher: Undici.Dispatcher,
-  options: Undici.Dispatcher.RequestOptions,
-): Promise<Undici.Dispatcher.ResponseData> {
-  return apiRequest.call(dispatcher, options);
-}

@@ -1,10 +1,12 @@
-import type { Dispatcher } from 'undici';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
+import { PoolCall, type PoolAnswer } from './pool-call';
 import { StallWatch } from './stall-watch';
-import { Agent, errors as undiciErrors, request } from './undici-lean';
+import { Agent, errors as undiciErrors } from './undici-lean';
+
+export type { PoolAnswer };
 
 export interface UpstreamPoolOptions {
   /** Name in logs and metrics, e.g. `auth-service`, `billing`. */
@@ -29,12 +31,6 @@ export interface PoolRequest {
   timeoutMs: number;
 }
 
-export interface PoolAnswer<T> {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: T;
-}
-
 /** The abort reason of a call ended because its upstream stalled (see StallWatch). */
 const STALLED = new Error('the upstream stalled: circuit opened');
 
@@ -46,8 +42,8 @@ const STALLED = new Error('the upstream stalled: circuit opened');
 export class UpstreamPool {
   readonly breaker: CircuitBreaker;
   private readonly stall?: StallWatch;
-  private readonly dispatcher: Dispatcher;
-  private readonly deadlines = new Deadlines();
+  private readonly dispatcher: InstanceType<typeof Agent>;
+  private readonly deadlines = new Deadlines<PoolCall>();
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
   private readonly basePath: string;
@@ -66,64 +62,71 @@ export class UpstreamPool {
     this.dispatcher = new Agent(options.agent);
   }
 
-  /** One attempt; `read` consumes the body inside the deadline. */
-  async send<T>(req: PoolRequest, read: (res: Dispatcher.ResponseData) => Promise<T>): Promise<PoolAnswer<T>> {
-    const { title } = this.options;
+  /**
+   * One attempt, the whole answer buffered. One deadline for the whole call (connect, headers,
+   * body), on the pool's one timer; undici's headersTimeout/bodyTimeout bound the gaps as well.
+   */
+  send(req: PoolRequest): Promise<PoolAnswer> {
     this.checkStall();
     // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
-    if (!this.breaker.allow()) throw this.circuitOpen();
-    const started = performance.now();
-    // One deadline for the whole call (connect, headers, body), on the pool's one timer.
-    const deadline = this.deadlines.start(req.timeoutMs);
-    const idempotent = req.method === 'GET' || req.method === 'HEAD';
-    const ended = this.stall?.begin(idempotent, () => deadline.abort(STALLED));
-    try {
-      const res = await request(this.dispatcher, {
-        origin: this.origin,
-        path: `${this.basePath}${req.path}`,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-        signal: deadline,
+    if (!this.breaker.allow()) return Promise.reject(this.circuitOpen());
+    return new Promise((resolve, reject) => {
+      const call = new PoolCall(req.timeoutMs, req.method === 'GET' || req.method === 'HEAD', (c, err, answer) => {
+        this.deadlines.end(c);
+        if (err === undefined) {
+          this.stall?.end(c, true);
+          if (answer!.status >= 500) this.breaker.failure();
+          else this.breaker.success();
+          resolve(answer!);
+        } else reject(this.failed(c, req, err));
       });
-      const body = await read(res);
-      ended?.(true);
-      if (res.statusCode >= 500) this.breaker.failure();
-      else this.breaker.success();
-      return { status: res.statusCode, headers: res.headers, body };
-    } catch (err) {
-      // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
-      if (deadline.reason === STALLED) throw this.circuitOpen();
-      this.breaker.failure();
-      // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
-      const name = (err as { name?: unknown } | null)?.name;
-      const timedOut =
-        err instanceof undiciErrors.HeadersTimeoutError ||
-        err instanceof undiciErrors.BodyTimeoutError ||
-        name === 'TimeoutError' ||
-        name === 'AbortError';
-      ended?.(!timedOut);
-      this.logger.warn(
+      this.deadlines.add(call);
+      this.stall?.begin(call);
+      this.dispatcher.dispatch(
         {
-          upstream: this.options.name,
+          origin: this.origin,
+          path: this.basePath + req.path,
           method: req.method,
-          path: req.path.split('?')[0],
-          ms: Math.round(performance.now() - started),
-          error: typeof name === 'string' ? name : 'error',
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
         },
-        'upstream call failed',
+        call,
       );
-      throw timedOut
-        ? new HttpError('upstream_timeout', `${title} timed out`, { transient: true })
-        : new HttpError('upstream_unavailable', `${title} is unavailable`, {
-            transient: true,
-            headers: { 'retry-after': '1' },
-          });
-    } finally {
-      this.deadlines.end(deadline);
-    }
+    });
+  }
+
+  /** A call that failed in transport (or was ended by its deadline or a stall): logged once, as an HttpError. */
+  private failed(call: PoolCall, req: PoolRequest, err: unknown): HttpError {
+    const { title } = this.options;
+    // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
+    if (call.reason === STALLED) return this.circuitOpen();
+    this.breaker.failure();
+    // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
+    const name = (err as { name?: unknown } | null)?.name;
+    const timedOut =
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      name === 'TimeoutError' ||
+      name === 'AbortError';
+    this.stall?.end(call, !timedOut);
+    this.logger.warn(
+      {
+        upstream: this.options.name,
+        method: req.method,
+        path: req.path.split('?')[0],
+        ms: Math.round(performance.now() - call.started),
+        error: typeof name === 'string' ? name : 'error',
+      },
+      'upstream call failed',
+    );
+    return timedOut
+      ? new HttpError('upstream_timeout', `${title} timed out`, { transient: true })
+      : new HttpError('upstream_unavailable', `${title} is unavailable`, {
+          transient: true,
+          headers: { 'retry-after': '1' },
+        });
   }
 
   private circuitOpen(): HttpError {
@@ -136,21 +139,30 @@ export class UpstreamPool {
   private checkStall(): void {
     if (!this.stall || this.breaker.current !== 'closed' || !this.stall.stalled()) return;
     this.breaker.trip();
-    const aborted = this.stall.abortIdempotent();
+    const aborted = this.stall.abortIdempotent(STALLED);
     this.logger.warn({ upstream: this.options.name, aborted }, 'upstream answers nothing: circuit opened');
   }
 
   /** Readiness (informational): the status of `path`, outside the breaker and without retries. */
-  async probe(path: string, timeoutMs: number): Promise<number> {
-    const res = await request(this.dispatcher, {
-      origin: this.origin,
-      path: `${this.basePath}${path}`,
-      method: 'GET',
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+  probe(path: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const call = new PoolCall(timeoutMs, true, (c, err, answer) => {
+        this.deadlines.end(c);
+        if (err === undefined) resolve(answer!.status);
+        else reject(err instanceof Error ? err : new Error('probe failed'));
+      });
+      this.deadlines.add(call);
+      this.dispatcher.dispatch(
+        {
+          origin: this.origin,
+          path: this.basePath + path,
+          method: 'GET',
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        call,
+      );
     });
-    await res.body.dump();
-    return res.statusCode;
   }
 
   /** Waits for calls in flight, then closes the pool. */

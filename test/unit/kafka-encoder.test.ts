@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import '../../src/kafka/encoder-fix';
+import '../../src/kafka/fixes';
 
 /**
- * src/kafka/encoder-fix.ts replaces three methods of kafkajs' protocol encoder
+ * src/kafka/encoder-fix.ts replaces three methods of kafkajs' protocol encoder and
+ * src/kafka/produce-fix.ts its record encoder and its grouping of messages per partition
  * (docs/adr/0008-private-internals.md): every byte must stay what kafkajs itself writes. The same
- * sample (varints at their edges, and a record batch of keyed and keyless records with headers,
- * values from empty to beyond the 4 KiB of Node's buffer pool) is encoded here, patched, and in a
- * child process by the unpatched kafkajs.
+ * sample (varints at their edges, a record batch of keyed and keyless records with headers, values
+ * from empty to beyond the 4 KiB of Node's buffer pool, timestamp deltas around 2^30 and beyond
+ * 2^32, repeated headers; a grouping of 50 messages) is encoded here, patched, and in a child
+ * process by the unpatched kafkajs.
  */
 const SAMPLE = `
   const Encoder = require('kafkajs/src/protocol/encoder');
@@ -27,7 +29,15 @@ const SAMPLE = `
       value: i % 7 === 0 ? Buffer.alloc(i * 151, i) : 'v€'.repeat(i * 50),
       headers: { event_id: 'e' + i, event_type: 'user_info_requested', request_id: 'r'.repeat(i * 4) },
     }));
-  return RecordBatch({ firstTimestamp: 1700000000000, maxTimestamp: 1700000000123, lastOffsetDelta: 39, records })
+  records.push(Record({ offsetDelta: 40, timestampDelta: 2 ** 40, key: 'k', value: 'v', headers: { multi: ['a', 'b'], one: Buffer.from('x') } }));
+  records.push(Record({ offsetDelta: 41, timestampDelta: -(2 ** 30), key: Buffer.from('kb'), value: null }));
+  records.push(Record({ offsetDelta: 42, timestampDelta: 2 ** 30 - 1, key: 'k', value: 'v', headers: {} }));
+  const group = require('kafkajs/src/producer/groupMessagesPerPartition');
+  const messages = Array.from({ length: 50 }, (_, i) => ({ key: 'k' + i, value: 'v' + i }));
+  const partitioner = ({ message }) => Number(message.key.slice(1)) % 3;
+  out.push(JSON.stringify(group({ topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner })));
+  out.push(JSON.stringify(group({ topic: 't', partitionMetadata: [], messages, partitioner })));
+  return RecordBatch({ firstTimestamp: 1700000000000, maxTimestamp: 1700000000123, lastOffsetDelta: 42, records })
     .then((batch) => { out.push(batch.buffer.toString('hex')); return out; });
 `;
 
@@ -45,9 +55,18 @@ describe('kafkajs protocol encoder', () => {
     });
     expect(res.stderr).toBe('');
     const original = JSON.parse(res.stdout) as string[];
-    expect(original).toHaveLength(2);
-    expect(original[1]!.length).toBeGreaterThan(2 * 100_000);
+    expect(original).toHaveLength(4);
+    expect(original[3]!.length).toBeGreaterThan(2 * 100_000);
     expect(patched).toEqual(original);
+  });
+
+  it('replaces the record encoder and the grouping that kafkajs loads', () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    expect((require('kafkajs/src/protocol/recordBatch/record/v0') as { name: string }).name).toBe('record');
+    expect((require('kafkajs/src/producer/groupMessagesPerPartition') as { name: string }).name).toBe(
+      'groupMessagesPerPartition',
+    );
+    /* eslint-enable @typescript-eslint/no-require-imports */
   });
 
   it('writes a varint without a Buffer of its own', () => {

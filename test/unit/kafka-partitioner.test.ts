@@ -1,3 +1,5 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import '../../src/kafka/fixes';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { murmur2, murmur2Partitioner } from '../../src/kafka/partitioner';

@@ -24,7 +24,8 @@ describe('undici-lean', () => {
     expect(res.stderr).toBe('');
     const files = JSON.parse(res.stdout) as string[];
     expect(files).toContain('lib/dispatcher/agent.js');
-    expect(files).toContain('lib/api/api-request.js');
+    // Calls use the Agent's dispatch API (src/upstreams/pool-call.ts), not the request API and its streams.
+    expect(files).not.toContain('lib/api/api-request.js');
     expect(files).not.toContain('index.js');
     expect(files.filter((f) => f.startsWith('lib/web/'))).toEqual([]);
   });

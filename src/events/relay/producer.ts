@@ -1,3 +1,5 @@
+// Before kafkajs: see src/kafka/fixes.ts.
+import '../../kafka/fixes';
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createKafka } from '../../kafka/client';
 import { murmur2Partitioner } from '../../kafka/partitioner';

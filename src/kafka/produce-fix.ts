@@ -1,0 +1,133 @@
+/**
+ * Two costs of kafkajs 2.2.4's produce path that grow with the batch, paid on every access event
+ * (about 8 % of the gateway's CPU on the direct path and 6.5 KB of garbage per event, measured with
+ * batches of about a hundred events; docs/performance.md):
+ *
+ * - `groupMessagesPerPartition` copies a partition's list for every message (`[...current,
+ *   message]`): quadratic in the batch. Here each message is pushed once; same groups, same order.
+ * - a record (`recordBatch/record/v0`) is encoded through a new zero-filled 512-byte encoder for the
+ *   record and one more for each header, then copied. Here one encoder of the record's exact size
+ *   (from Node's buffer pool) takes the same bytes in one pass.
+ *
+ * Both modules are replaced in Node's module cache, so this file must load before the modules
+ * that capture them (`producer/sendMessages`, loaded with kafkajs' index, and
+ * `protocol/requests/produce/v3/request`, loaded at the first produce): src/kafka/fixes.ts is
+ * imported before `kafkajs` everywhere, and loading it late throws instead of doing nothing.
+ * A private internal of kafkajs (docs/adr/0008-private-internals.md), guarded by
+ * test/unit/kafka-encoder.test.ts, which compares every byte with kafkajs' own; kafkajs is pinned.
+ */
+interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+  writeVarInt(v: number): EncoderLike;
+  writeInt8(v: number): EncoderLike;
+  writeVarLong(v: number): EncoderLike;
+  writeVarIntBytes(v: Buffer | string | null | undefined): EncoderLike;
+  writeVarIntString(v: string): EncoderLike;
+}
+
+interface EncoderClass {
+  prototype: EncoderLike;
+  sizeOfVarInt(v: number): number;
+  sizeOfVarLong(v: number): number;
+  sizeOfVarIntBytes(v: Buffer | string | null | undefined): number;
+}
+
+type HeaderValue = Buffer | string | null;
+
+interface RecordInput {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key?: Buffer | string | null;
+  value?: Buffer | string | null;
+  headers?: Record<string, HeaderValue | HeaderValue[]>;
+}
+
+interface Message {
+  partition?: number;
+}
+
+type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: Message }) => number;
+
+const SMALL = 2 ** 30;
+const PATCHED = Symbol.for('durable-gateway.kafkajs-produce-fix');
+const registry = globalThis as { [PATCHED]?: true };
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+function replace(request: string, capturedBy: string, exports: unknown): void {
+  const resolved = require.resolve(request);
+  if (require.cache[require.resolve(capturedBy)])
+    throw new Error(`src/kafka/produce-fix.ts loaded after ${capturedBy}: import src/kafka/fixes before kafkajs`);
+  require(resolved);
+  require.cache[resolved]!.exports = exports;
+}
+
+if (!registry[PATCHED]) {
+  const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
+
+  const groupMessagesPerPartition = ({
+    topic,
+    partitionMetadata,
+    messages,
+    partitioner,
+  }: {
+    topic: string;
+    partitionMetadata: unknown[];
+    messages: Message[];
+    partitioner: Partitioner;
+  }): Record<number, Message[]> => {
+    const groups: Record<number, Message[]> = {};
+    if (partitionMetadata.length === 0) return groups;
+    for (const message of messages) {
+      const partition = partitioner({ topic, partitionMetadata, message });
+      (groups[partition] ??= []).push(message);
+    }
+    return groups;
+  };
+
+  const byteLength = (v: Buffer | string) => (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+  const record = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): EncoderLike => {
+    const pairs: [string, HeaderValue][] = [];
+    for (const name of Object.keys(headers)) {
+      const v = headers[name]!;
+      if (Array.isArray(v)) for (const each of v) pairs.push([name, each]);
+      else pairs.push([name, v]);
+    }
+    let headersSize = Encoder.sizeOfVarInt(pairs.length);
+    for (const [name, v] of pairs) {
+      const keySize = Buffer.byteLength(name);
+      headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
+      headersSize += v === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(byteLength(v)) + byteLength(v);
+    }
+    // A varlong below 2^30 in size has the bytes of the same varint, without kafkajs' Long arithmetic.
+    const smallDelta = timestampDelta > -SMALL && timestampDelta < SMALL;
+    const sizeOfBody =
+      1 +
+      (smallDelta ? Encoder.sizeOfVarInt(timestampDelta) : Encoder.sizeOfVarLong(timestampDelta)) +
+      Encoder.sizeOfVarInt(offsetDelta) +
+      Encoder.sizeOfVarIntBytes(key) +
+      Encoder.sizeOfVarIntBytes(value) +
+      headersSize;
+    const encoder = Object.create(Encoder.prototype) as EncoderLike;
+    encoder.buf = Buffer.allocUnsafe(Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody);
+    encoder.offset = 0;
+    encoder.writeVarInt(sizeOfBody).writeInt8(0);
+    if (smallDelta) encoder.writeVarInt(timestampDelta);
+    else encoder.writeVarLong(timestampDelta);
+    encoder.writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarInt(pairs.length);
+    for (const [name, v] of pairs) encoder.writeVarIntString(name).writeVarIntBytes(v);
+    return encoder;
+  };
+
+  replace(
+    'kafkajs/src/producer/groupMessagesPerPartition',
+    'kafkajs/src/producer/sendMessages',
+    groupMessagesPerPartition,
+  );
+  replace('kafkajs/src/protocol/recordBatch/record/v0', 'kafkajs/src/protocol/requests/produce/v3/request', record);
+  registry[PATCHED] = true;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export {};

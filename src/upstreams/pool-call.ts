@@ -1,0 +1,88 @@
+import type { Dispatcher } from 'undici';
+
+/** The answer of one upstream call: status, headers and the whole body. */
+export interface PoolAnswer<T = Buffer> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One call in flight on undici's dispatch API (`Dispatcher.dispatch(options, handler)`): the
+ * handler that buffers the answer, its deadline (see Deadlines) and its entry in the stall watch,
+ * in one object. undici's `request()` made a Readable stream for every body, a `RequestHandler`
+ * and an abort-signal listener per call, and every buffered read went through the stream; this is
+ * one object and one array of chunks.
+ *
+ * It settles once: with the answer when undici ends the response, with an error when undici
+ * reports one, or at once with `reason` when `abort` is called (the deadline, a stalled upstream)
+ * even while the request still waits in the pool for a connection (undici aborts it as soon as it
+ * reaches one).
+ */
+export class PoolCall implements Dispatcher.DispatchHandler {
+  readonly started = performance.now();
+  readonly expiresAt: number;
+  /** Why the gateway ended the call (deadline, stall); undefined while it runs or when undici ended it. */
+  reason: unknown = undefined;
+  private controller: Dispatcher.DispatchController | null = null;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private done = false;
+
+  constructor(
+    timeoutMs: number,
+    /** An idempotent call (GET, HEAD): safe to abort on a stall, it changes nothing upstream. */
+    readonly idempotent: boolean,
+    private readonly settle: (call: PoolCall, err: unknown, answer?: PoolAnswer) => void,
+  ) {
+    this.expiresAt = this.started + timeoutMs;
+  }
+
+  /** Ends the call now with `reason` (a deadline's TimeoutError, a stall). */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.reason = reason;
+    this.controller?.abort(reason as Error);
+    this.finish(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.reason !== undefined) controller.abort(this.reason as Error);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // 1xx informational answers come first and are not the answer.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks } = this;
+    const body = chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks);
+    this.finish(undefined, { status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.finish(err);
+  }
+
+  private finish(err: unknown, answer?: PoolAnswer): void {
+    if (this.done) return;
+    this.done = true;
+    this.chunks = [];
+    this.settle(this, err, answer);
+  }
+}

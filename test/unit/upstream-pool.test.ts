@@ -1,0 +1,118 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UpstreamPool } from '../../src/upstreams/upstream-pool';
+
+/**
+ * The pool on undici's dispatch API (src/upstreams/pool-call.ts): whole answers, one deadline per
+ * call even while it waits for a connection, and a pool that keeps working after aborted calls.
+ */
+async function listen(handler: (path: string, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => handler(req.url ?? '', res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+function pool(url: string, connections = 8): UpstreamPool {
+  return new UpstreamPool(
+    {
+      name: 'test',
+      title: 'Test upstream',
+      url,
+      agent: { connections, keepAliveTimeout: 5_000, connect: { timeout: 1_000 } },
+      breakerThreshold: 100,
+      breakerCooldownMs: 1_000,
+    },
+    { warn: () => undefined },
+  );
+}
+
+const get = (path: string, timeoutMs = 2_000) => ({ method: 'GET', path, headers: {}, timeoutMs });
+
+describe('UpstreamPool', () => {
+  let up: { server: Server; url: string };
+  const pending: ServerResponse[] = [];
+  beforeAll(async () => {
+    up = await listen((path, res) => {
+      if (path === '/hang') {
+        pending.push(res);
+        return;
+      }
+      if (path === '/hints') res.writeEarlyHints({ link: '</x.css>; rel=preload' });
+      res.writeHead(path === '/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-extra': 'yes' });
+      if (path === '/chunks') {
+        let n = 0;
+        const tick = setInterval(() => {
+          res.write(`${n ? ',' : '['}${n}`);
+          if (++n === 5) {
+            clearInterval(tick);
+            res.end(']');
+          }
+        }, 5);
+        return;
+      }
+      res.end(path === '/empty' ? undefined : '{"ok":true}');
+    });
+  });
+  afterAll(async () => {
+    for (const res of pending) res.destroy();
+    await close(up.server);
+  });
+
+  it('answers status, headers and the whole body, whatever its chunks', async () => {
+    const p = pool(up.url);
+    try {
+      const whole = await p.send(get('/chunks'));
+      expect(whole.status).toBe(200);
+      expect(whole.headers['x-extra']).toBe('yes');
+      expect(JSON.parse(whole.body.toString())).toEqual([0, 1, 2, 3, 4]);
+      const missing = await p.send(get('/missing'));
+      expect([missing.status, missing.body.toString()]).toEqual([404, '{"ok":true}']);
+      const empty = await p.send(get('/empty'));
+      expect([empty.status, empty.body.length]).toEqual([200, 0]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('takes the final answer after a 1xx informational one', async () => {
+    const p = pool(up.url);
+    try {
+      const res = await p.send(get('/hints'));
+      expect([res.status, res.headers['x-extra'], res.body.toString()]).toEqual([200, 'yes', '{"ok":true}']);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ends a call that waits for a connection at its own deadline, then serves the next', async () => {
+    const p = pool(up.url, 1);
+    try {
+      const first = p.send(get('/hang', 5_000)).catch((err: unknown) => err);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = performance.now();
+      // The one connection is busy with /hang: this call is queued and must still end at 200 ms.
+      await expect(p.send(get('/ok', 200))).rejects.toMatchObject({ code: 'upstream_timeout' });
+      expect(performance.now() - started).toBeLessThan(1_500);
+      pending.shift()?.end('{}');
+      expect(await first).toMatchObject({ status: 200 });
+      // The aborted call released nothing it did not hold: the pool answers again.
+      expect((await p.send(get('/ok'))).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('answers the readiness probe with the status alone', async () => {
+    const p = pool(up.url);
+    try {
+      await expect(p.probe('/missing', 1_000)).resolves.toBe(404);
+    } finally {
+      await p.close();
+    }
+  });
+});
