@@ -98,10 +98,12 @@ if (!registry[PATCHED]) {
     for (const [name, v] of pairs) {
       const keySize = Buffer.byteLength(name);
       headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
-      headersSize += v === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(byteLength(v)) + byteLength(v);
+      // kafkajs throws on a null header value (Buffer.byteLength(null)); so does this.
+      if (v === null) throw new TypeError(`kafka header "${name}" is null`);
+      headersSize += Encoder.sizeOfVarInt(byteLength(v)) + byteLength(v);
     }
     // A varlong below 2^30 in size has the bytes of the same varint, without kafkajs' Long arithmetic.
-    const smallDelta = timestampDelta > -SMALL && timestampDelta < SMALL;
+    const smallDelta = Number.isInteger(timestampDelta) && timestampDelta > -SMALL && timestampDelta < SMALL;
     const sizeOfBody =
       1 +
       (smallDelta ? Encoder.sizeOfVarInt(timestampDelta) : Encoder.sizeOfVarLong(timestampDelta)) +
@@ -110,7 +112,8 @@ if (!registry[PATCHED]) {
       Encoder.sizeOfVarIntBytes(value) +
       headersSize;
     const encoder = Object.create(Encoder.prototype) as EncoderLike;
-    encoder.buf = Buffer.allocUnsafe(Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody);
+    // 4 bytes to spare: the encoder asks for 5 before every varint, whatever its length.
+    encoder.buf = Buffer.allocUnsafe(Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody + 4);
     encoder.offset = 0;
     encoder.writeVarInt(sizeOfBody).writeInt8(0);
     if (smallDelta) encoder.writeVarInt(timestampDelta);

@@ -179,7 +179,8 @@ export class AuthServiceClient {
 
 /** JSON when the upstream says so and it parses, else the text (FastAPI's bare 500s are text). */
 function readJson(res: PoolAnswer): unknown {
-  const text = res.body.toString('utf8');
+  let text = res.body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as undici's text() dropped it
   const type = String(res.headers['content-type'] ?? '');
   if (!type.includes('json') || !text) return text;
   try {

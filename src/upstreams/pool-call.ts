@@ -41,6 +41,11 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     this.expiresAt = this.started + timeoutMs;
   }
 
+  /** Whether undici took the call to a connection (it may have sent something). */
+  get sent(): boolean {
+    return this.controller !== null;
+  }
+
   /** Ends the call now with `reason` (a deadline's TimeoutError, a stall). */
   abort(reason: unknown): void {
     if (this.done) return;

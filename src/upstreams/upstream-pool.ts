@@ -103,6 +103,19 @@ export class UpstreamPool {
     // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
     if (call.reason === STALLED) return this.circuitOpen();
     this.breaker.failure();
+    if (call.reason !== undefined && !call.sent) {
+      // Its deadline passed while it waited for one of the pool's connections: nothing was sent,
+      // and a retry would only queue behind the same calls (undici drops the dead entry when it
+      // reaches a connection), so it is a 503 the caller does not retry.
+      this.stall?.end(call, false);
+      this.logger.warn(
+        { upstream: this.options.name, method: req.method, path: req.path.split('?')[0] },
+        'upstream pool saturated',
+      );
+      return new HttpError('upstream_unavailable', `${this.options.title} is busy`, {
+        headers: { 'retry-after': '1' },
+      });
+    }
     // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
     const name = (err as { name?: unknown } | null)?.name;
     const timedOut =

@@ -63,6 +63,22 @@ describe('AuthServiceClient request target', () => {
   });
 });
 
+describe('AuthServiceClient answers', () => {
+  it('reads JSON that starts with a byte-order mark', async () => {
+    const bom = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('\ufeff{"ok":true}');
+    });
+    await new Promise<void>((resolve) => bom.listen(0, '127.0.0.1', resolve));
+    const auth = client(`http://127.0.0.1:${(bom.address() as AddressInfo).port}`);
+    try {
+      await expect(auth.call('GET', '/v1/client/validate')).resolves.toEqual({ status: 200, body: { ok: true } });
+    } finally {
+      await auth.close();
+      await new Promise((resolve) => bom.close(resolve));
+    }
+  });
+});
+
 describe('AuthServiceClient transport failures', () => {
   it('answers 503 with Retry-After when the auth service cannot be reached', async () => {
     const auth = client('http://127.0.0.1:9');

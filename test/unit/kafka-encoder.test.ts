@@ -37,6 +37,9 @@ const SAMPLE = `
   const partitioner = ({ message }) => Number(message.key.slice(1)) % 3;
   out.push(JSON.stringify(group({ topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner })));
   out.push(JSON.stringify(group({ topic: 't', partitionMetadata: [], messages, partitioner })));
+  const thrown = (fn) => { try { fn(); return 'ok'; } catch (e) { return e.name; } };
+  out.push(thrown(() => Record({ key: 'k', value: 'v', headers: { h: null } })));
+  out.push(thrown(() => Record({ timestampDelta: 1.5, key: 'k', value: 'v' })));
   return RecordBatch({ firstTimestamp: 1700000000000, maxTimestamp: 1700000000123, lastOffsetDelta: 42, records })
     .then((batch) => { out.push(batch.buffer.toString('hex')); return out; });
 `;
@@ -55,8 +58,9 @@ describe('kafkajs protocol encoder', () => {
     });
     expect(res.stderr).toBe('');
     const original = JSON.parse(res.stdout) as string[];
-    expect(original).toHaveLength(4);
-    expect(original[3]!.length).toBeGreaterThan(2 * 100_000);
+    expect(original).toHaveLength(6);
+    expect(original.slice(3, 5)).toEqual(['TypeError', 'RangeError']);
+    expect(original[5]!.length).toBeGreaterThan(2 * 100_000);
     expect(patched).toEqual(original);
   });
 

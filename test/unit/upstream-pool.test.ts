@@ -95,8 +95,10 @@ describe('UpstreamPool', () => {
       const first = p.send(get('/hang', 5_000)).catch((err: unknown) => err);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const started = performance.now();
-      // The one connection is busy with /hang: this call is queued and must still end at 200 ms.
-      await expect(p.send(get('/ok', 200))).rejects.toMatchObject({ code: 'upstream_timeout' });
+      // The one connection is busy with /hang: this call is queued and must still end at 200 ms,
+      // as a 503 its caller does not retry (nothing was sent; a retry would queue behind the same).
+      const queued = await p.send(get('/ok', 200)).catch((err: unknown) => err);
+      expect(queued).toMatchObject({ code: 'upstream_unavailable', transient: false });
       expect(performance.now() - started).toBeLessThan(1_500);
       pending.shift()?.end('{}');
       expect(await first).toMatchObject({ status: 200 });
