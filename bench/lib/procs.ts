@@ -121,25 +121,33 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-export function cpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (utime is [11], stime [12]); [] once it is gone. */
+function statFields(pid: number): string[] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return [];
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields.length ? (Number(fields[11]) + Number(fields[12])) / CLK_TCK : 0;
 }
 
 /** System CPU seconds (kernel time: syscalls, loopback network work) and the read/write syscall counts so far. */
 export function kernelUse(pid: number): { systemSeconds: number; reads: number; writes: number } {
+  const fields = statFields(pid);
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
     const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
-    return { systemSeconds: Number(fields[12]) / CLK_TCK, reads: count('syscr'), writes: count('syscw') };
+    return {
+      systemSeconds: fields.length ? Number(fields[12]) / CLK_TCK : 0,
+      reads: count('syscr'),
+      writes: count('syscw'),
+    };
   } catch {
     return { systemSeconds: 0, reads: 0, writes: 0 };
   }

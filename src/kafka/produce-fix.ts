@@ -85,8 +85,6 @@ if (!registry[PATCHED]) {
     return groups;
   };
 
-  const byteLength = (v: Buffer | string) => (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
-
   const record = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): EncoderLike => {
     const pairs: [string, HeaderValue][] = [];
     for (const name of Object.keys(headers)) {
@@ -100,7 +98,8 @@ if (!registry[PATCHED]) {
       headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
       // kafkajs throws on a null header value (Buffer.byteLength(null)); so does this.
       if (v === null) throw new TypeError(`kafka header "${name}" is null`);
-      headersSize += Encoder.sizeOfVarInt(byteLength(v)) + byteLength(v);
+      const valueSize = Buffer.byteLength(v);
+      headersSize += Encoder.sizeOfVarInt(valueSize) + valueSize;
     }
     // A varlong below 2^30 in size has the bytes of the same varint, without kafkajs' Long arithmetic.
     const smallDelta = Number.isInteger(timestampDelta) && timestampDelta > -SMALL && timestampDelta < SMALL;

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Deadlines } from './deadlines';
 
 /** The answer of one upstream call: status, headers and the whole body. */
 export interface PoolAnswer<T = Buffer> {
@@ -6,6 +7,9 @@ export interface PoolAnswer<T = Buffer> {
   headers: Record<string, string | string[] | undefined>;
   body: T;
 }
+
+/** How a call ends: with the answer, or with an error (`err` undefined on an answer). */
+export type PoolSettle = (call: PoolCall, err: unknown, answer?: PoolAnswer) => void;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -36,9 +40,12 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     timeoutMs: number,
     /** An idempotent call (GET, HEAD): safe to abort on a stall, it changes nothing upstream. */
     readonly idempotent: boolean,
-    private readonly settle: (call: PoolCall, err: unknown, answer?: PoolAnswer) => void,
+    /** The pool's deadlines: the call is in them from now until it settles. */
+    private readonly deadlines: Deadlines<PoolCall>,
+    private readonly settle: PoolSettle,
   ) {
     this.expiresAt = this.started + timeoutMs;
+    deadlines.add(this);
   }
 
   /** Whether undici took the call to a connection (it may have sent something). */
@@ -88,6 +95,7 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.chunks = [];
+    this.deadlines.end(this);
     this.settle(this, err, answer);
   }
 }

@@ -1,5 +1,6 @@
 /** What the watch holds: a call in flight (src/upstreams/pool-call.ts). */
 export interface WatchedCall {
+  /** When it began, on `performance.now()`'s clock (the watch's own). */
   readonly started: number;
   /** An idempotent call (GET), safe to abort: it changes nothing upstream. */
   readonly idempotent: boolean;
@@ -23,9 +24,8 @@ export class StallWatch {
     private readonly minStuck: number,
     /** Looks at the calls again (clients may send nothing new while the upstream is frozen). */
     private readonly check: () => void,
-    private readonly now: () => number = () => performance.now(),
   ) {
-    this.lastAnswerAt = this.now();
+    this.lastAnswerAt = performance.now();
   }
 
   /** Registers a call in flight. */
@@ -38,7 +38,7 @@ export class StallWatch {
   /** The call is over (`answered`: the upstream said something). */
   end(call: WatchedCall, answered: boolean): void {
     this.calls.delete(call);
-    if (answered) this.lastAnswerAt = this.now();
+    if (answered) this.lastAnswerAt = performance.now();
   }
 
   private tick(): void {
@@ -51,7 +51,7 @@ export class StallWatch {
   }
 
   stalled(): boolean {
-    const since = this.now() - this.stallMs;
+    const since = performance.now() - this.stallMs;
     if (this.lastAnswerAt > since) return false;
     let stuck = 0;
     for (const c of this.calls) if (c.started <= since && ++stuck >= this.minStuck) return true;

@@ -2,7 +2,7 @@ import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
-import { PoolCall, type PoolAnswer } from './pool-call';
+import { PoolCall, type PoolAnswer, type PoolSettle } from './pool-call';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors } from './undici-lean';
 
@@ -71,30 +71,39 @@ export class UpstreamPool {
     // Open circuit: fail at once, and do not retry (the breaker decides when to try again).
     if (!this.breaker.allow()) return Promise.reject(this.circuitOpen());
     return new Promise((resolve, reject) => {
-      const call = new PoolCall(req.timeoutMs, req.method === 'GET' || req.method === 'HEAD', (c, err, answer) => {
-        this.deadlines.end(c);
-        if (err === undefined) {
-          this.stall?.end(c, true);
-          if (answer!.status >= 500) this.breaker.failure();
-          else this.breaker.success();
-          resolve(answer!);
-        } else reject(this.failed(c, req, err));
+      this.start(req, true, (call, err, answer) => {
+        if (err !== undefined) {
+          reject(this.failed(call, req, err));
+          return;
+        }
+        this.stall?.end(call, true);
+        if (answer!.status >= 500) this.breaker.failure();
+        else this.breaker.success();
+        resolve(answer!);
       });
-      this.deadlines.add(call);
-      this.stall?.begin(call);
-      this.dispatcher.dispatch(
-        {
-          origin: this.origin,
-          path: this.basePath + req.path,
-          method: req.method,
-          headers: req.headers,
-          body: req.body,
-          headersTimeout: req.timeoutMs,
-          bodyTimeout: req.timeoutMs,
-        },
-        call,
-      );
     });
+  }
+
+  /**
+   * Hands one call to undici with its deadline (and, when `watched`, its stall-watch entry) taken
+   * first: undici may settle it synchronously (an invalid header, a closed pool).
+   */
+  private start(req: PoolRequest, watched: boolean, settle: PoolSettle): void {
+    const idempotent = req.method === 'GET' || req.method === 'HEAD';
+    const call = new PoolCall(req.timeoutMs, idempotent, this.deadlines, settle);
+    if (watched) this.stall?.begin(call);
+    this.dispatcher.dispatch(
+      {
+        origin: this.origin,
+        path: this.basePath + req.path,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      },
+      call,
+    );
   }
 
   /** A call that failed in transport (or was ended by its deadline or a stall): logged once, as an HttpError. */
@@ -103,19 +112,6 @@ export class UpstreamPool {
     // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
     if (call.reason === STALLED) return this.circuitOpen();
     this.breaker.failure();
-    if (call.reason !== undefined && !call.sent) {
-      // Its deadline passed while it waited for one of the pool's connections: nothing was sent,
-      // and a retry would only queue behind the same calls (undici drops the dead entry when it
-      // reaches a connection), so it is a 503 the caller does not retry.
-      this.stall?.end(call, false);
-      this.logger.warn(
-        { upstream: this.options.name, method: req.method, path: req.path.split('?')[0] },
-        'upstream pool saturated',
-      );
-      return new HttpError('upstream_unavailable', `${this.options.title} is busy`, {
-        headers: { 'retry-after': '1' },
-      });
-    }
     // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
     const name = (err as { name?: unknown } | null)?.name;
     const timedOut =
@@ -124,6 +120,16 @@ export class UpstreamPool {
       name === 'TimeoutError' ||
       name === 'AbortError';
     this.stall?.end(call, !timedOut);
+    if (call.reason !== undefined && !call.sent) {
+      // Its deadline passed while it waited for one of the pool's connections: nothing was sent,
+      // and a retry would only queue behind the same calls (undici drops the dead entry when it
+      // reaches a connection), so it is a 503 the caller does not retry.
+      this.logger.warn(
+        { upstream: this.options.name, method: req.method, path: req.path.split('?')[0] },
+        'upstream pool saturated',
+      );
+      return new HttpError('upstream_unavailable', `${title} is busy`, { headers: { 'retry-after': '1' } });
+    }
     this.logger.warn(
       {
         upstream: this.options.name,
@@ -159,22 +165,10 @@ export class UpstreamPool {
   /** Readiness (informational): the status of `path`, outside the breaker and without retries. */
   probe(path: string, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const call = new PoolCall(timeoutMs, true, (c, err, answer) => {
-        this.deadlines.end(c);
+      this.start({ method: 'GET', path, headers: {}, timeoutMs }, false, (_call, err, answer) => {
         if (err === undefined) resolve(answer!.status);
         else reject(err instanceof Error ? err : new Error('probe failed'));
       });
-      this.deadlines.add(call);
-      this.dispatcher.dispatch(
-        {
-          origin: this.origin,
-          path: this.basePath + path,
-          method: 'GET',
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        },
-        call,
-      );
     });
   }
 
