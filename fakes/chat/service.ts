@@ -67,14 +67,18 @@ export class ChatServiceFake {
   /** Next offset to commit per `topic:partition`, committed once a second (see start()). */
   private readonly consumed = new Map<string, { topic: string; partition: number; offset: string }>();
   private commitTimer?: NodeJS.Timeout;
+  private committing?: Promise<void>;
 
   constructor(private readonly options: ChatFakeOptions) {
     this.log = options.logger.child({ component: 'chat-fake' });
     // Retries through a broker outage (about 15 minutes) instead of crashing: a crashed kafkajs
     // consumer rejoins as a new member, and the broker holds the group until the old one expires.
+    // Once stopped, no broker to connect to: a commit or fetch still in that retry loop ends at once
+    // instead of keeping the process (a jest worker) alive, as the gateway's chat client does.
     this.kafka = createKafka(options.brokers, 'chat-service-fake', options.logger, {
       retry: { retries: 1_000, initialRetryTime: 100, maxRetryTime: 1_000 },
       socketFactory: this.sockets.factory,
+      brokers: () => (this.stopped ? [] : options.brokers),
     });
     this.switches = { ...DEFAULT_SWITCHES, ...options.switches };
   }
@@ -137,18 +141,25 @@ export class ChatServiceFake {
       },
     });
     await joined;
-    this.commitTimer = setInterval(() => void this.commitConsumed(), 1_000);
+    this.commitTimer = setInterval(() => void this.commitRound(), 1_000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.commitTimer);
+    // A round the timer started may still be running: the last one follows it.
+    await this.committing;
     await this.commitConsumed();
     await this.consumer?.disconnect();
     await Promise.allSettled([...this.tasks]);
     await this.producer?.disconnect();
     // After a broker restart kafkajs' disconnect() can miss the consumer's coordinator connection.
     this.sockets.endAll();
+  }
+
+  /** One timer round; `stop()` waits for it. */
+  private commitRound(): void {
+    this.committing ??= this.commitConsumed().finally(() => (this.committing = undefined));
   }
 
   private async commitConsumed(): Promise<void> {
