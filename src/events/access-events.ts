@@ -5,7 +5,7 @@ import { groupByTopic } from '../kafka/batching-producer';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
-import { buildEvent, newEventId, type RecordEventInput } from './outbox';
+import { buildEvent, type RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
 import { connectedProducer, discardProducer, eventProducer } from './relay/producer';
 
@@ -135,11 +135,8 @@ export class AccessEventPublisher {
     if (queued.built) return queued.built;
     const { input, at } = queued;
     try {
-      const { envelope, headers, topic } = buildEvent(this.options.config, {
-        ...input,
-        eventId: input.eventId ?? newEventId(at),
-        occurredAt: new Date(at),
-      });
+      // Its id's time part and occurred_at are when it was published.
+      const { envelope, headers, topic } = buildEvent(this.options.config, { ...input, occurredAt: new Date(at) });
       // Keyed like the outbox; an event without a subject (an invalid token) has no order to keep.
       const key = keyOf(input.eventType, input.data);
       return (queued.built = { topic, message: { key, value: JSON.stringify(envelope), headers } });

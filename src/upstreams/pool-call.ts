@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Admission } from './admission';
 import type { Deadlines } from './deadlines';
 
 /** The answer of one upstream call: status, headers and the whole body. */
@@ -13,6 +14,12 @@ export type PoolSettle = (call: PoolCall, err: unknown, answer?: PoolAnswer) => 
 
 const EMPTY = Buffer.alloc(0);
 
+/** The pool's side of its calls: their deadlines, and their places in its admission (see Admission). */
+export interface CallOwner {
+  readonly deadlines: Deadlines<PoolCall>;
+  readonly admission: Admission<PoolCall>;
+}
+
 /**
  * One call in flight on undici's dispatch API (`Dispatcher.dispatch(options, handler)`): the
  * handler that buffers the answer, its deadline (see Deadlines) and its entry in the stall watch,
@@ -23,13 +30,16 @@ const EMPTY = Buffer.alloc(0);
  * It settles once: with the answer when undici ends the response, with an error when undici
  * reports one, or at once with `reason` when `abort` is called (the deadline, a stalled upstream)
  * even while the request still waits in the pool for a connection (undici aborts it as soon as it
- * reaches one).
+ * reaches one). From creation to end it is in its pool's deadlines, and it gives its place in the
+ * pool's admission back when it ends.
  */
 export class PoolCall implements Dispatcher.DispatchHandler {
   readonly started = performance.now();
   readonly expiresAt: number;
   /** Why the gateway ended the call (deadline, stall); undefined while it runs or when undici ended it. */
   reason: unknown = undefined;
+  /** Handed to the dispatcher (see Admission); false while it waits for a place. */
+  admitted = false;
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
@@ -40,12 +50,18 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     timeoutMs: number,
     /** An idempotent call (GET, HEAD): safe to abort on a stall, it changes nothing upstream. */
     readonly idempotent: boolean,
-    /** The pool's deadlines: the call is in them from now until it settles. */
-    private readonly deadlines: Deadlines<PoolCall>,
+    /** What undici is given when the call is admitted. */
+    readonly options: Dispatcher.DispatchOptions,
+    private readonly owner: CallOwner,
     private readonly settle: PoolSettle,
   ) {
     this.expiresAt = this.started + timeoutMs;
-    deadlines.add(this);
+    owner.deadlines.add(this);
+  }
+
+  /** Whether it has settled. */
+  get ended(): boolean {
+    return this.done;
   }
 
   /** Whether undici took the call to a connection (it may have sent something). */
@@ -95,7 +111,8 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.chunks = [];
-    this.deadlines.end(this);
+    this.owner.deadlines.end(this);
+    this.owner.admission.leave(this);
     this.settle(this, err, answer);
   }
 }

@@ -1,8 +1,9 @@
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { Admission } from './admission';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
-import { PoolCall, type PoolAnswer, type PoolSettle } from './pool-call';
+import { PoolCall, type CallOwner, type PoolAnswer, type PoolSettle } from './pool-call';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors } from './undici-lean';
 
@@ -39,11 +40,13 @@ const STALLED = new Error('the upstream stalled: circuit opened');
  * pool, a circuit breaker and one deadline on every call. Every upstream status is an answer (the
  * caller decides); a transport failure is logged once and becomes a transient `HttpError`.
  */
-export class UpstreamPool {
+export class UpstreamPool implements CallOwner {
   readonly breaker: CircuitBreaker;
+  readonly deadlines = new Deadlines<PoolCall>();
+  /** Calls past the pool's connection count wait in it rather than in undici (see Admission). */
+  readonly admission: Admission<PoolCall>;
   private readonly stall?: StallWatch;
   private readonly dispatcher: InstanceType<typeof Agent>;
-  private readonly deadlines = new Deadlines<PoolCall>();
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
   private readonly basePath: string;
@@ -60,6 +63,9 @@ export class UpstreamPool {
       this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold, () => this.checkStall());
     }
     this.dispatcher = new Agent(options.agent);
+    const { connections, pipelining } = options.agent ?? {};
+    const limit = connections ? connections * Math.max(1, pipelining ?? 1) : Infinity;
+    this.admission = new Admission(limit, (call) => this.dispatcher.dispatch(call.options, call));
   }
 
   /**
@@ -85,25 +91,24 @@ export class UpstreamPool {
   }
 
   /**
-   * Hands one call to undici with its deadline (and, when `watched`, its stall-watch entry) taken
-   * first: undici may settle it synchronously (an invalid header, a closed pool).
+   * Starts one call: its deadline (and, when `watched`, its stall-watch entry) taken first, then
+   * handed to undici now or when a place is free (see Admission). undici may settle it
+   * synchronously (an invalid header, a closed pool).
    */
   private start(req: PoolRequest, watched: boolean, settle: PoolSettle): void {
     const idempotent = req.method === 'GET' || req.method === 'HEAD';
-    const call = new PoolCall(req.timeoutMs, idempotent, this.deadlines, settle);
+    const options = {
+      origin: this.origin,
+      path: this.basePath + req.path,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+    };
+    const call = new PoolCall(req.timeoutMs, idempotent, options, this, settle);
     if (watched) this.stall?.begin(call);
-    this.dispatcher.dispatch(
-      {
-        origin: this.origin,
-        path: this.basePath + req.path,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      },
-      call,
-    );
+    this.admission.enter(call);
   }
 
   /** A call that failed in transport (or was ended by its deadline or a stall): logged once, as an HttpError. */
@@ -122,8 +127,7 @@ export class UpstreamPool {
     this.stall?.end(call, !timedOut);
     if (call.reason !== undefined && !call.sent) {
       // Its deadline passed while it waited for one of the pool's connections: nothing was sent,
-      // and a retry would only queue behind the same calls (undici drops the dead entry when it
-      // reaches a connection), so it is a 503 the caller does not retry.
+      // and a retry would only queue behind the same calls, so it is a 503 the caller does not retry.
       this.logger.warn(
         { upstream: this.options.name, method: req.method, path: req.path.split('?')[0] },
         'upstream pool saturated',
@@ -172,8 +176,9 @@ export class UpstreamPool {
     });
   }
 
-  /** Waits for calls in flight, then closes the pool. */
+  /** Waits for calls in flight and waiting, then closes the pool. */
   async close(): Promise<void> {
+    this.admission.flush();
     await this.dispatcher.close();
   }
 }

@@ -4,10 +4,12 @@ import { UpstreamPool } from '../../src/upstreams/upstream-pool';
 
 /**
  * The pool on undici's dispatch API (src/upstreams/pool-call.ts): whole answers, one deadline per
- * call even while it waits for a connection, and a pool that keeps working after aborted calls.
+ * call even while it waits for a connection, at most one call per connection in undici (the rest
+ * wait in the pool's admission, in order), and no connection lost to a call that ended waiting.
  */
 async function listen(handler: (path: string, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => handler(req.url ?? '', res));
+  server.on('connection', () => (connectionsOpened += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -31,14 +33,23 @@ function pool(url: string, connections = 8): UpstreamPool {
   );
 }
 
+let connectionsOpened = 0;
 const get = (path: string, timeoutMs = 2_000) => ({ method: 'GET', path, headers: {}, timeoutMs });
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  const until = Date.now() + 3_000;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error('condition not met within 3 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('UpstreamPool', () => {
   let up: { server: Server; url: string };
   const pending: ServerResponse[] = [];
   beforeAll(async () => {
     up = await listen((path, res) => {
-      if (path === '/hang') {
+      if (path.startsWith('/hang')) {
         pending.push(res);
         return;
       }
@@ -102,8 +113,38 @@ describe('UpstreamPool', () => {
       expect(performance.now() - started).toBeLessThan(1_500);
       pending.shift()?.end('{}');
       expect(await first).toMatchObject({ status: 200 });
-      // The aborted call released nothing it did not hold: the pool answers again.
+      // The call that ended waiting never reached undici: the one connection serves on.
+      const opened = connectionsOpened;
       expect((await p.send(get('/ok'))).status).toBe(200);
+      expect(connectionsOpened).toBe(opened);
+      expect(p.admission.waiting).toBe(0);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('keeps calls past its connections waiting in order, each admitted as a place frees', async () => {
+    const p = pool(up.url, 2);
+    try {
+      const calls = [1, 2, 3, 4, 5].map((n) =>
+        p.send(get(`/hang?n=${n}`, 5_000)).then((res) => ({ n, body: res.body.toString() })),
+      );
+      await waitUntil(() => pending.length === 2);
+      expect(p.admission.waiting).toBe(3);
+      const order: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        await waitUntil(() => pending.length > 0);
+        // Never more than the two connections' worth of calls at the upstream.
+        expect(pending.length).toBeLessThanOrEqual(2);
+        const res = pending.shift()!;
+        order.push(Number(new URL(res.req.url!, 'http://x').searchParams.get('n')));
+        res.end('{}');
+      }
+      // The first two share the two connections in either order; the rest follow their queue.
+      expect([...order.slice(0, 2)].sort()).toEqual([1, 2]);
+      expect(order.slice(2)).toEqual([3, 4, 5]);
+      expect((await Promise.all(calls)).map((c) => c.n)).toEqual([1, 2, 3, 4, 5]);
+      expect(p.admission.waiting).toBe(0);
     } finally {
       await p.close();
     }
