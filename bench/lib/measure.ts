@@ -93,6 +93,15 @@ async function measured<T extends RunResult>(
   return r;
 }
 
+/** A gateway's garbage collection so far (prom-client's nodejs_gc_duration_seconds): pause ms in all, and pauses over 1 ms. */
+export async function gcOf(adminUrl: string): Promise<{ ms: number; over1ms: number }> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  const count = sum(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm);
+  const under1ms = sum(/^nodejs_gc_duration_seconds_bucket\{le="0\.001"[^}]*\} (\S+)$/gm);
+  return { ms: sum(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm) * 1000, over1ms: count - under1ms };
+}
+
 /** V8 heap of the (single) gateway right after a run, to tell live data from reserved memory. */
 async function heapOf(adminUrl: string): Promise<Record<string, number>> {
   try {
@@ -114,11 +123,12 @@ export const closedLoopAt =
   (at: LoadPoint): Promise<LoopResult> =>
     closedLoop(task, at.clients, at.sec * 1000);
 
-/** The figures an open-loop run keeps beside its latencies. */
-export const openLoopExtra = (r: OpenLoopResult) => ({
+/** The figures an open-loop run keeps beside its latencies (and the idle canary's, when the pacer ran it). */
+export const openLoopExtra = (r: OpenLoopResult & { idle?: PacedResult['idle'] }) => ({
   offered: r.offered,
   sendLagP50: r.lag.p50,
   sendLagP99: r.lag.p99,
+  ...(r.idle ? { idleLateP99: r.idle.p99, idleLateMax: r.idle.max } : {}),
 });
 
 let pacerProcess: Pacer | undefined;

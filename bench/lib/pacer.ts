@@ -1,10 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { CanaryFigures, CanaryRequest } from '../canary';
 import type { PacerReply, PacerRequest } from '../pacer';
 import type { OpenLoopResult } from './load';
 
-/** Figures of one open-loop run in the pacer process, with that process's CPU time. */
-export type PacedResult = OpenLoopResult & { cpuSec: number };
+/**
+ * Figures of one open-loop run in the pacer process, with that process's CPU time and how late an
+ * idle process's timer fired meanwhile (bench/canary.ts: the machine's delays, not the target's).
+ */
+export type PacedResult = OpenLoopResult & { cpuSec: number; idle: CanaryFigures };
 
 /**
  * The parent's side of bench/pacer.ts: a separate load-generator process for open loops, asked
@@ -13,16 +17,20 @@ export type PacedResult = OpenLoopResult & { cpuSec: number };
 export class Pacer {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly child: ChildProcess) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly canary: ChildProcess,
+  ) {}
 
   static start(): Pacer {
-    const child = fork(join(__dirname, '..', 'pacer.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Pacer(child);
+    const start = (script: string) =>
+      fork(join(__dirname, '..', script), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Pacer(start('pacer.js'), start('canary.js'));
   }
 
   /** GET `url` at `rate`/s for `sec` over `clients` keep-alive connections opened for the run. */
   http(url: string, headers: Record<string, string>, at: { clients: number; rate: number; sec: number }) {
-    return this.ask({ cmd: 'http', url, headers, ...at }) as Promise<PacedResult>;
+    return this.watched(() => this.ask({ cmd: 'http', url, headers, ...at }));
   }
 
   /** Connects the child's own ChatRequestReply (joins its reply group) for `chat` runs. */
@@ -37,23 +45,29 @@ export class Pacer {
 
   /** `chat_get_conversations` straight to Kafka at `rate`/s for `sec` (no HTTP, no gateway). */
   chat(at: { rate: number; sec: number }) {
-    return this.ask({ cmd: 'chat', ...at }) as Promise<PacedResult>;
+    return this.watched(() => this.ask({ cmd: 'chat', ...at }));
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.send({ cmd: 'exit' } satisfies PacerRequest);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await Promise.all([stopChild(this.child, { cmd: 'exit' }), stopChild(this.canary, { cmd: 'exit' })]);
+  }
+
+  /** One run with the canary watching the machine meanwhile (runs are one at a time: the harness awaits each). */
+  private async watched(run: () => Promise<unknown>): Promise<PacedResult> {
+    await exchange(this.canary, { cmd: 'start' });
+    try {
+      return { ...((await run()) as Omit<PacedResult, 'idle'>), idle: await exchange(this.canary, { cmd: 'stop' }) };
+    } catch (err) {
+      await exchange(this.canary, { cmd: 'stop' }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** One request at a time: the child runs one loop at once. */
-  private ask(msg: PacerRequest): Promise<PacedResult | undefined> {
+  private ask(msg: PacerRequest): Promise<Omit<PacedResult, 'idle'> | undefined> {
     const next = this.queue.then(
       () =>
-        new Promise<PacedResult | undefined>((resolve, reject) => {
+        new Promise<Omit<PacedResult, 'idle'> | undefined>((resolve, reject) => {
           const onExit = (code: number | null) => reject(new Error(`pacer exited (${code}) during ${msg.cmd}`));
           this.child.once('exit', onExit);
           this.child.once('message', (reply: PacerReply) => {
@@ -67,4 +81,27 @@ export class Pacer {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** One message to the canary and its one answer. */
+function exchange<T = CanaryFigures>(child: ChildProcess, msg: CanaryRequest): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`canary exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (reply: T) => {
+      child.off('exit', onExit);
+      resolve(reply);
+    });
+    child.send(msg);
+  });
+}
+
+/** Asks a child to exit, and kills it after 10 s. */
+async function stopChild(child: ChildProcess, msg: PacerRequest | CanaryRequest): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send(msg);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -36,6 +36,7 @@ export interface World extends BaseWorld {
   staticEnv: Record<string, string>;
   gatewayStatic: Proc;
   gatewayStaticUrl: string;
+  gatewayStaticAdminUrl: string;
   nginxStatic: Proc;
   nginxStaticUrl: string;
   /** A user of the auth fake and its token (valid for the whole run). */
@@ -52,7 +53,11 @@ export async function setUp(w: Partial<World>): Promise<World> {
   w.nginxUrl = `http://127.0.0.1:${port}`;
 
   await startStaticUpstream(w);
-  ({ proc: w.gatewayStatic, url: w.gatewayStaticUrl } = await startGateway(w.staticEnv!, 'gateway-static'));
+  ({
+    proc: w.gatewayStatic,
+    url: w.gatewayStaticUrl,
+    adminUrl: w.gatewayStaticAdminUrl,
+  } = await startGateway(w.staticEnv!, 'gateway-static'));
   // The table route answers through the table (200, timestamps normalised), or the run stops here.
   const sub = await json<{ started_at: string }>('GET', `${w.gatewayStaticUrl}${TABLE_ROUTE}`, undefined, w.user.token);
   if (sub.started_at.endsWith('Z')) throw new Error(`${TABLE_ROUTE} was not transformed: ${sub.started_at}`);
@@ -86,7 +91,10 @@ export async function startStaticUpstream(w: Partial<World>): Promise<void> {
   w.staticEnv = { ...w.env!, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
 }
 
-/** A gateway (or `processes` of them behind node:cluster) with the image's runtime settings, ready. */
+/**
+ * A gateway (or `processes` of them behind node:cluster) with the image's runtime settings, ready.
+ * BENCH_GATEWAY_NODE_ARGS: node flags of every gateway the harness starts (e.g. `--trace-gc`).
+ */
 export async function startGateway(
   env: Record<string, string>,
   name: string,
@@ -98,13 +106,19 @@ export async function startGateway(
   const script = opts.processes
     ? [join(DIST, 'bench/cluster.js'), String(opts.processes)]
     : [join(opts.dist ?? DIST, 'src/api/server.js')];
-  const proc = start(DIR, name, process.execPath, [...(opts.nodeArgs ?? []), ...script], {
-    ...env,
-    ...RUNTIME_ENV,
-    ...opts.env,
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-  });
+  const proc = start(
+    DIR,
+    name,
+    process.execPath,
+    [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? []), ...script],
+    {
+      ...env,
+      ...RUNTIME_ENV,
+      ...opts.env,
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
   let streak = 0;

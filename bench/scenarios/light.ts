@@ -1,5 +1,6 @@
 import type { Column, Markdown } from '../lib/markdown';
-import { compare, meGet, openLoopExtra, pacedGet, pick } from '../lib/measure';
+import { compare, gcOf, meGet, openLoopExtra, pacedGet, pick } from '../lib/measure';
+import type { PacedResult } from '../lib/pacer';
 import { OPEN_LOOP_SCHEDULE, pacedNotes } from '../lib/notes';
 import { P } from '../lib/params';
 import { TABLE_ROUTE, TABLE_UPSTREAM_PATH } from '../lib/route-table';
@@ -15,7 +16,8 @@ import type { World } from '../lib/world';
  * connection is free long before its next one, so latency is service time, not queueing; "added"
  * is the target minus the static upstream alone, within each round. The route table's row
  * (GET /v1/billing/subscription, issue 16) is compared with the static upstream answering its
- * upstream path alone.
+ * upstream path alone. Beside each run: how late an idle process's 1 ms timer fired meanwhile (the
+ * machine's delays, bench/canary.ts) and, for the gateway, its garbage collection during the run.
  */
 const TABLE = 'gateway, table route';
 const TABLE_UPSTREAM = 'upstream alone, billing path';
@@ -26,14 +28,26 @@ async function run(w: World) {
     load: pacedGet(`${url}${path}`, w.user.token),
     extra: openLoopExtra,
   });
+  // The gateway's GC during the run, from its /metrics before and after.
+  const gcWatched = (v: Variant<OpenLoopResult>): Variant<PacedResult & { gc: { ms: number; over1ms: number } }> => ({
+    ...v,
+    load: async (at) => {
+      const before = await gcOf(w.gatewayStaticAdminUrl);
+      const r = (await v.load(at)) as PacedResult;
+      const after = await gcOf(w.gatewayStaticAdminUrl);
+      return { ...r, gc: { ms: after.ms - before.ms, over1ms: after.over1ms - before.over1ms } };
+    },
+    extra: (r) => ({ ...openLoopExtra(r), gcMs: r.gc.ms, gcOver1ms: r.gc.over1ms }),
+    gatewayPids: () => [w.gatewayStatic.pid],
+  });
   await compare(w, {
     scenario: 'light',
     variants: [
       paced('upstream alone', w.upstreamUrl),
       paced('nginx', w.nginxStaticUrl),
-      { ...paced('gateway', w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid] },
+      gcWatched(paced('gateway', w.gatewayStaticUrl)),
       paced(TABLE_UPSTREAM, w.upstreamUrl, TABLE_UPSTREAM_PATH),
-      { ...paced(TABLE, w.gatewayStaticUrl, TABLE_ROUTE), gatewayPids: () => [w.gatewayStatic.pid] },
+      gcWatched(paced(TABLE, w.gatewayStaticUrl, TABLE_ROUTE)),
       // For comparison: autocannon's own pacing at the same rate and connections.
       {
         variant: 'gateway, autocannon overallRate',
@@ -72,6 +86,15 @@ function report(md: Markdown) {
       added('p50'),
       added('p99'),
       ['send lag p99 ms', ({ rs }) => extraFigure(rs, 'sendLagP99', 2)],
+      [
+        'idle process late p99 / max ms',
+        ({ rs }) => `${extraFigure(rs, 'idleLateP99', 2)} / ${extraFigure(rs, 'idleLateMax', 1)}`,
+      ],
+      [
+        'gateway GC ms (pauses > 1 ms)',
+        ({ name, rs }) =>
+          name.startsWith('gateway') ? `${extraFigure(rs, 'gcMs', 1)} (${extraFigure(rs, 'gcOver1ms', 0)})` : '–',
+      ],
       ...latencyColumns('autocannon overallRate ', autocannonRuns, ['p50', 'p99']),
       ['gateway CPU', ({ name, rs }) => (name.startsWith('gateway') ? cpuOf(rs, 'gateway') : '–')],
     ],
@@ -82,6 +105,9 @@ function report(md: Markdown) {
   md.line(notes.connections('every target'));
   md.line(notes.sendLag);
   md.line(notes.autocannon);
+  md.line(
+    '- idle process late: how late the 1 ms timer of a process that does nothing else fired during the run (bench/canary.ts): the delays any process on this machine saw then, whatever the target. gateway GC: its garbage-collection pauses during the run, in all, and how many lasted over 1 ms (its /metrics before and after).',
+  );
   md.line('- target: added p99 ≤ 3 ms (the gateway on /me, and the table route: issue 16).');
   md.line();
 }
