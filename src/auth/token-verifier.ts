@@ -68,6 +68,7 @@ function userFrom(payload: JWTPayload, token: string): AuthenticatedUser {
     roles,
     exp: Number(p.exp),
     token,
+    authorization: `Bearer ${token}`,
     tokenHash: tokenHash(token),
   };
 }
@@ -191,7 +192,16 @@ export class TokenVerifier {
       this.remember(key, { until: now + NEGATIVE_CACHE_MS });
       throw new TokenRejected(exp && exp * 1000 <= now ? 'expired' : 'invalid');
     }
-    const user: AuthenticatedUser = { sub, email: null, name: null, roles: [], exp, token, tokenHash: key };
+    const user: AuthenticatedUser = {
+      sub,
+      email: null,
+      name: null,
+      roles: [],
+      exp,
+      token,
+      authorization: `Bearer ${token}`,
+      tokenHash: key,
+    };
     this.remember(key, { until: Math.min(exp * 1000, now + VALIDATE_CACHE_MAX_MS), user });
     return user;
   }

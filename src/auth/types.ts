@@ -9,6 +9,11 @@ export interface AuthenticatedUser {
   exp: number;
   /** The raw access token, forwarded upstream; never logged, never put in events or workflows. */
   token: string;
+  /**
+   * `Bearer <token>`, built once per verification: the hot path forwards this one string on every
+   * call instead of concatenating (and undici then re-flattening) a new copy. A secret like `token`.
+   */
+  authorization: string;
   /** SHA-256 of the token (hex): the key of the logout denylist and of per-token caches, computed once per verification. */
   tokenHash: string;
 }

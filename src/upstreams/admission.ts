@@ -47,7 +47,7 @@ export class Admission<T extends Admissible> {
       const call = this.queue[this.head++]!;
       if (!call.ended) this.admit(call);
     }
-    this.queue = [];
+    this.queue.length = 0;
     this.head = 0;
   }
 
@@ -57,8 +57,10 @@ export class Admission<T extends Admissible> {
       if (!call.ended) this.admit(call);
     }
     if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
+      if (this.head > 0) {
+        this.queue.length = 0;
+        this.head = 0;
+      }
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

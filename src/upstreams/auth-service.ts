@@ -14,6 +14,8 @@ export interface CallOptions {
   body?: unknown;
   /** The caller's access token, forwarded as Bearer. */
   token?: string;
+  /** The caller's whole Authorization value (`AuthenticatedUser.authorization`), forwarded as is; over `token`. */
+  authorization?: string;
   /** Adds X-Internal-Key (internal /auth/* endpoints). */
   internal?: boolean;
   query?: Record<string, string>;
@@ -163,7 +165,8 @@ export class AuthServiceClient {
   private async once<T>(method: Method, path: string, opts: CallOptions): Promise<UpstreamResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.authorization) headers.authorization = opts.authorization;
+    else if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.internal) headers['x-internal-key'] = this.config.INTERNAL_SERVICE_KEY;
     const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
     const res = await this.pool.send({

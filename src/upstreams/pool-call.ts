@@ -40,6 +40,8 @@ export class PoolCall implements Dispatcher.DispatchHandler {
   reason: unknown = undefined;
   /** Handed to the dispatcher (see Admission); false while it waits for a place. */
   admitted = false;
+  /** Its index in the pool's deadlines (see Deadlines). */
+  deadlineSlot = -1;
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};

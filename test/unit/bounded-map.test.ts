@@ -13,6 +13,23 @@ describe('LruMap', () => {
     expect(map.size).toBe(3);
   });
 
+  it('moves an entry on a hit only once it has aged past half the map, and keeps it that long after', () => {
+    const map = new LruMap<string, number>(4);
+    for (const k of ['a', 'b', 'c', 'd']) map.set(k, 0);
+    // d is recent: a hit leaves it where it is. a has aged past half the map: a hit moves it.
+    expect([map.get('d'), map.get('a')]).toEqual([0, 0]);
+    map.set('e', 0); // evicts b, the least recently used
+    expect(map.get('b')).toBeUndefined();
+    // a was moved after d: c, then d, go before it.
+    map.set('f', 0);
+    map.set('g', 0);
+    expect([map.get('c'), map.get('d'), map.get('a')]).toEqual([undefined, undefined, 0]);
+    // A hit while recent does not move it, but it still outlives limit / 2 insertions.
+    map.set('h', 0);
+    map.set('i', 0);
+    expect(map.get('a')).toBe(0);
+  });
+
   it('updates in place without evicting', () => {
     const map = new LruMap<string, number>(2);
     map.set('a', 1);

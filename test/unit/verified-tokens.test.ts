@@ -8,6 +8,7 @@ const userOf = (sub: string, token: string): AuthenticatedUser => ({
   roles: [],
   exp: 2_000_000_000,
   token,
+  authorization: `Bearer ${token}`,
   tokenHash: `hash-of-${sub}`,
 });
 

@@ -30,7 +30,9 @@ const accountRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = request.user!;
-      const res = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], { token: user.token });
+      const res = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], {
+        authorization: user.authorization,
+      });
       await emitEvent(app, request, 'user_info_requested', { user_id: user.sub });
       return toUser(res.body);
     },
