@@ -6,7 +6,8 @@
  * entry has aged past half the map (`limit / 2` insertions or moves since its last one). A hit on a
  * recent entry, the common case, changes nothing: moving it on every hit (delete, then set) made
  * V8 rebuild the Map's table every few requests. The price: an entry hit while in the newer half
- * is kept for at least `limit / 2` more insertions, not `limit - 1`.
+ * is kept for at least `limit / 2` more insertions or moves, not `limit - 1`; a key hit at least
+ * once every `limit / 2` of them is never evicted, and the map never holds more than `limit`.
  */
 export class LruMap<K, V> {
   private readonly map = new Map<K, { value: V; at: number }>();

@@ -4,19 +4,26 @@ export interface Admissible {
   admitted: boolean;
   /** True once the call has settled (answered, failed, or ended by its deadline). */
   readonly ended: boolean;
+  /** Its deadline on `performance.now()`'s clock. */
+  readonly expiresAt: number;
 }
 
 /**
  * At most `limit` calls of one upstream pool in the dispatcher at once (its connection count); the
  * rest wait here, oldest first. undici queues calls past its connections itself, but a queued call
  * that is aborted (its deadline passed while it waited) still costs the pool a connection: undici
- * destroys the socket it reaches to abort a request it has not written. A call that ends while it
- * waits here is simply skipped when its turn comes, and no connection is lost.
+ * destroys the socket it reaches to abort a request it has not written. A call that ends, or whose
+ * deadline passes, while it waits here is skipped when its turn comes and never reaches undici.
+ *
+ * A freed place is handed on in a microtask, not inside `leave()`: calls end in batches (a deadline
+ * timer aborting every late call, a stalled upstream's GETs aborted together), and a waiting call
+ * admitted in the middle of a batch would be handed to undici only to be aborted by the same batch.
  */
 export class Admission<T extends Admissible> {
   private active = 0;
   private queue: T[] = [];
   private head = 0;
+  private pumping = false;
 
   constructor(
     private readonly limit: number,
@@ -28,33 +35,36 @@ export class Admission<T extends Admissible> {
     return this.queue.length - this.head;
   }
 
-  /** Dispatches `call` now, or queues it while `limit` calls are in the dispatcher. */
+  /** Dispatches `call` now, or queues it behind the calls already waiting. */
   enter(call: T): void {
-    if (this.active < this.limit) this.admit(call);
+    if (this.active < this.limit && this.waiting === 0) this.admit(call);
     else this.queue.push(call);
   }
 
-  /** `call` has ended: its place goes to the oldest waiting call that has not ended meanwhile. */
+  /** `call` has ended: its place goes to the oldest waiting call still worth sending. */
   leave(call: T): void {
     if (!call.admitted) return; // it ended while waiting; skipped when its turn comes
     this.active -= 1;
-    this.next();
+    if (this.waiting > 0 && !this.pumping) {
+      this.pumping = true;
+      queueMicrotask(() => {
+        this.pumping = false;
+        this.next(false);
+      });
+    }
   }
 
   /** Dispatches every waiting call now, past the limit (on close: the dispatcher then waits for them all). */
   flush(): void {
-    while (this.head < this.queue.length) {
-      const call = this.queue[this.head++]!;
-      if (!call.ended) this.admit(call);
-    }
-    this.queue.length = 0;
-    this.head = 0;
+    this.next(true);
   }
 
-  private next(): void {
-    while (this.active < this.limit && this.head < this.queue.length) {
+  private next(all: boolean): void {
+    const now = performance.now();
+    while ((all || this.active < this.limit) && this.head < this.queue.length) {
       const call = this.queue[this.head++]!;
-      if (!call.ended) this.admit(call);
+      // Past its deadline: the pool's deadlines end it; sending it now would only cost a socket.
+      if (!call.ended && call.expiresAt > now) this.admit(call);
     }
     if (this.head === this.queue.length) {
       if (this.head > 0) {

@@ -64,6 +64,7 @@ export class Deadlines<T extends Expiring = Expiring> {
         call.abort(new DOMException('timed out', 'TimeoutError'));
       } else if (call.expiresAt < next) next = call.expiresAt;
     }
-    if (next !== Infinity) this.arm(next);
+    // A call added by an abort's callback meanwhile may have armed the timer for itself already.
+    if (next < this.armedFor) this.arm(next);
   }
 }

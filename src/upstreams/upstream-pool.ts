@@ -63,8 +63,8 @@ export class UpstreamPool implements CallOwner {
       this.stall = new StallWatch(options.breakerStallMs, options.breakerThreshold, () => this.checkStall());
     }
     this.dispatcher = new Agent(options.agent);
-    const { connections, pipelining } = options.agent ?? {};
-    const limit = connections ? connections * Math.max(1, pipelining ?? 1) : Infinity;
+    // One call per connection: undici does not pipeline a non-idempotent request anyway.
+    const limit = options.agent?.connections || Infinity;
     this.admission = new Admission(limit, (call) => this.dispatcher.dispatch(call.options, call));
   }
 

@@ -30,6 +30,14 @@ describe('LruMap', () => {
     expect(map.get('a')).toBe(0);
   });
 
+  it('leaves an entry where it is on a hit while it is recent', () => {
+    const map = new LruMap<string, number>(4);
+    for (const k of ['a', 'b', 'c', 'd']) map.set(k, 0);
+    expect(map.get('c')).toBe(0); // recent: not moved (a strict LRU would move it after d)
+    for (const k of ['e', 'f', 'g']) map.set(k, 0); // evicts a, b, then c, the oldest by insertion
+    expect([map.get('c'), map.get('d')]).toEqual([undefined, 0]);
+  });
+
   it('updates in place without evicting', () => {
     const map = new LruMap<string, number>(2);
     map.set('a', 1);

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UpstreamPool } from '../../src/upstreams/upstream-pool';
@@ -19,7 +20,11 @@ async function close(server: Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
-function pool(url: string, connections = 8): UpstreamPool {
+function pool(
+  url: string,
+  connections = 8,
+  stall?: { breakerThreshold: number; breakerStallMs: number },
+): UpstreamPool {
   return new UpstreamPool(
     {
       name: 'test',
@@ -28,6 +33,7 @@ function pool(url: string, connections = 8): UpstreamPool {
       agent: { connections, keepAliveTimeout: 5_000, connect: { timeout: 1_000 } },
       breakerThreshold: 100,
       breakerCooldownMs: 1_000,
+      ...stall,
     },
     { warn: () => undefined },
   );
@@ -146,6 +152,30 @@ describe('UpstreamPool', () => {
       expect((await Promise.all(calls)).map((c) => c.n)).toEqual([1, 2, 3, 4, 5]);
       expect(p.admission.waiting).toBe(0);
     } finally {
+      await p.close();
+    }
+  });
+
+  it('sends no waiting call to the upstream when a stall ends the running ones with it', async () => {
+    // One connection, a frozen upstream: the stall check ends the running GET and the waiting one
+    // together. Freeing the running one's place must not hand the waiting one to undici first,
+    // only for the same check to abort it there.
+    const p = pool(up.url, 1, { breakerThreshold: 1, breakerStallMs: 200 });
+    const handedToUndici: string[] = [];
+    const onCreate = (msg: unknown) => handedToUndici.push((msg as { request: { path: string } }).request.path);
+    diagnostics.subscribe('undici:request:create', onCreate);
+    try {
+      const running = p.send(get('/hang', 5_000)).catch((err: unknown) => err);
+      await waitUntil(() => pending.length === 1);
+      const waiting = p.send(get('/ok', 5_000)).catch((err: unknown) => err);
+      expect(await running).toMatchObject({ code: 'upstream_unavailable' });
+      expect(await waiting).toMatchObject({ code: 'upstream_unavailable' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(handedToUndici).toEqual(['/hang']);
+      expect(p.admission.waiting).toBe(0);
+    } finally {
+      diagnostics.unsubscribe('undici:request:create', onCreate);
+      pending.shift()?.destroy();
       await p.close();
     }
   });
