@@ -65,28 +65,24 @@ export class Pacer {
 
   /** One request at a time: the child runs one loop at once. */
   private ask(msg: PacerRequest): Promise<Omit<PacedResult, 'idle'> | undefined> {
-    const next = this.queue.then(
-      () =>
-        new Promise<Omit<PacedResult, 'idle'> | undefined>((resolve, reject) => {
-          const onExit = (code: number | null) => reject(new Error(`pacer exited (${code}) during ${msg.cmd}`));
-          this.child.once('exit', onExit);
-          this.child.once('message', (reply: PacerReply) => {
-            this.child.off('exit', onExit);
-            if (reply.ok) resolve(reply.result);
-            else reject(new Error(`pacer ${msg.cmd}: ${reply.error}`));
-          });
-          this.child.send(msg);
-        }),
-    );
+    const next = this.queue.then(async () => {
+      const reply = await exchange<PacerReply>(this.child, msg, 'pacer');
+      if (!reply.ok) throw new Error(`pacer ${msg.cmd}: ${reply.error}`);
+      return reply.result;
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }
 }
 
-/** One message to the canary and its one answer. */
-function exchange<T = CanaryFigures>(child: ChildProcess, msg: CanaryRequest): Promise<T> {
+/** One message to a child (the pacer, the canary) and its one answer. */
+function exchange<T = CanaryFigures>(
+  child: ChildProcess,
+  msg: PacerRequest | CanaryRequest,
+  name = 'canary',
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`canary exited (${code})`));
+    const onExit = (code: number | null) => reject(new Error(`${name} exited (${code}) during ${msg.cmd}`));
     child.once('exit', onExit);
     child.once('message', (reply: T) => {
       child.off('exit', onExit);

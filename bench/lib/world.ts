@@ -91,6 +91,9 @@ export async function startStaticUpstream(w: Partial<World>): Promise<void> {
   w.staticEnv = { ...w.env!, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
 }
 
+/** Node flags from an environment variable, space-separated. */
+const nodeFlags = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+
 /**
  * A gateway (or `processes` of them behind node:cluster) with the image's runtime settings, ready.
  * BENCH_GATEWAY_NODE_ARGS: node flags of every gateway the harness starts (e.g. `--trace-gc`).
@@ -110,7 +113,7 @@ export async function startGateway(
     DIR,
     name,
     process.execPath,
-    [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? []), ...script],
+    [...nodeFlags('BENCH_GATEWAY_NODE_ARGS'), ...(opts.nodeArgs ?? []), ...script],
     {
       ...env,
       ...RUNTIME_ENV,
@@ -134,7 +137,7 @@ export async function startGateway(
 export async function startFloor(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
   // BENCH_FLOOR_NODE_ARGS: node flags of the floor (e.g. `--cpu-prof`, to compare a profile with the gateway's).
-  const nodeArgs = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = nodeFlags('BENCH_FLOOR_NODE_ARGS');
   const proc = start(DIR, 'floor', process.execPath, [...nodeArgs, join(DIST, 'bench/floor.js')], {
     ...env,
     ...RUNTIME_ENV,

@@ -145,11 +145,12 @@ export function buildEvent<T extends EventType>(
   if (typeof input.requestId !== 'string' || input.requestId === '') {
     throw new InvalidEventError(`${eventType}: request id is required`);
   }
-  // An id made here is a UUID already; one given is checked.
-  const eventId = input.eventId ?? newEventId(input.occurredAt?.getTime());
-  if (input.eventId !== undefined && !UUID.test(eventId)) {
-    throw new InvalidEventError(`${eventType}: event id "${eventId}" is not a UUID`);
+  // An id made here is a UUID in lower case already; one given is checked and lower-cased.
+  const given = input.eventId;
+  if (given !== undefined && !UUID.test(given)) {
+    throw new InvalidEventError(`${eventType}: event id "${given}" is not a UUID`);
   }
+  const eventId = given === undefined ? newEventId(input.occurredAt?.getTime()) : given.toLowerCase();
 
   const key = keyOf(eventType, data);
   // Only token_validated may lack a subject (invalid token): its row is then keyed by its own id,
@@ -158,7 +159,7 @@ export function buildEvent<T extends EventType>(
     throw new InvalidEventError(`${eventType}: data.${EVENT_CATALOG[eventType].key} is required`);
   }
   const envelope: EventEnvelope<T> = {
-    event_id: input.eventId === undefined ? eventId : eventId.toLowerCase(),
+    event_id: eventId,
     event_type: eventType,
     version: 1,
     occurred_at: (input.occurredAt ?? new Date()).toISOString(),
