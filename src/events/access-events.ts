@@ -2,6 +2,7 @@ import type { Message } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import { groupByTopic } from '../kafka/batching-producer';
+import { Fifo } from '../lib/fifo';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { keyOf, type AccessEventType } from './catalog';
@@ -56,9 +57,8 @@ export class AccessEventPublisher {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly drainTimeoutMs: number;
-  /** Queued events from `head` on (in order); the array is compacted as the head advances. */
-  private items: Queued[] = [];
-  private head = 0;
+  /** Queued events, oldest first (a Fifo lets go of each as soon as it is taken). */
+  private readonly items = new Fifo<Queued>();
   private inFlight: Queued[] = [];
   /** The oldest in-flight events a full buffer has given up on: dropped if their request fails. */
   private doomed = 0;
@@ -108,7 +108,7 @@ export class AccessEventPublisher {
 
   /** Events held: queued, or in flight and not yet given up. */
   get pending(): number {
-    return this.items.length - this.head + this.inFlight.length - this.doomed;
+    return this.items.size + this.inFlight.length - this.doomed;
   }
 
   /** Queues one access event; never waits and never throws. */
@@ -121,9 +121,8 @@ export class AccessEventPublisher {
       // The oldest goes: first the in-flight batch's (lost only if its request fails), then the queue's.
       if (this.doomed < this.inFlight.length) this.doomed += 1;
       else {
-        this.head += 1;
+        this.items.shift();
         this.drop('buffer_full', 1);
-        this.compact();
       }
     }
     this.items.push({ input, at: Date.now() });
@@ -174,13 +173,6 @@ export class AccessEventPublisher {
     this.metrics.dropped.inc({ reason }, n);
   }
 
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-  }
-
   private schedule(delay: number): void {
     if (this.timer || this.sending || this.closed) return;
     this.timer = setTimeout(() => {
@@ -196,18 +188,15 @@ export class AccessEventPublisher {
   /** Sends full batches back to back; stops after a partial batch or a failure. */
   private async drainLoop(): Promise<void> {
     for (;;) {
-      const full = this.items.length - this.head >= this.maxBatch;
+      const full = this.items.size >= this.maxBatch;
       await this.sendOnce();
       if (this.failures > 0 || !full || this.closed) return;
     }
   }
 
   private async sendOnce(): Promise<void> {
-    const n = Math.min(this.maxBatch, this.items.length - this.head);
-    if (n === 0) return;
-    this.inFlight = this.items.slice(this.head, this.head + n).filter((q) => this.built(q) !== null);
-    this.head += n;
-    this.compact();
+    if (this.items.size === 0) return;
+    this.inFlight = this.items.take(this.maxBatch).filter((q) => this.built(q) !== null);
     if (this.inFlight.length === 0) return;
     try {
       const producer = await this.producerReady();
@@ -237,8 +226,7 @@ export class AccessEventPublisher {
     if (this.failures === 1) this.log.warn({ err: String(err) }, 'access events cannot reach Kafka; buffering');
     // Back to the front, in order, but for those a full buffer gave up on meanwhile.
     if (this.doomed > 0) this.drop('buffer_full', this.doomed);
-    this.items = this.inFlight.slice(this.doomed).concat(this.items.slice(this.head));
-    this.head = 0;
+    this.items.putBack(this.inFlight.slice(this.doomed));
     const producer = this.producer;
     this.producer = null;
     if (producer)

@@ -1,3 +1,5 @@
+import { Fifo } from '../lib/fifo';
+
 /** What Admission holds: a call that knows whether it has ended. */
 export interface Admissible {
   /** Set by Admission when the call goes to the dispatcher. */
@@ -20,9 +22,8 @@ export interface Admissible {
  * admitted in the middle of a batch would be handed to undici only to be aborted by the same batch.
  */
 export class Admission<T extends Admissible> {
-  private active = 0;
-  private queue: T[] = [];
-  private head = 0;
+  private running = 0;
+  private readonly queue = new Fifo<T>();
   private pumping = false;
 
   constructor(
@@ -30,21 +31,26 @@ export class Admission<T extends Admissible> {
     private readonly dispatch: (call: T) => void,
   ) {}
 
+  /** Calls dispatched and not yet ended. */
+  get active(): number {
+    return this.running;
+  }
+
   /** Calls waiting for a place (ended ones not yet skipped included). */
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.queue.size;
   }
 
   /** Dispatches `call` now, or queues it behind the calls already waiting. */
   enter(call: T): void {
-    if (this.active < this.limit && this.waiting === 0) this.admit(call);
+    if (this.running < this.limit && this.waiting === 0) this.admit(call);
     else this.queue.push(call);
   }
 
   /** `call` has ended: its place goes to the oldest waiting call still worth sending. */
   leave(call: T): void {
     if (!call.admitted) return; // it ended while waiting; skipped when its turn comes
-    this.active -= 1;
+    this.running -= 1;
     if (this.waiting > 0 && !this.pumping) {
       this.pumping = true;
       queueMicrotask(() => {
@@ -61,24 +67,15 @@ export class Admission<T extends Admissible> {
 
   private next(all: boolean): void {
     const now = performance.now();
-    while ((all || this.active < this.limit) && this.head < this.queue.length) {
-      const call = this.queue[this.head++]!;
+    while ((all || this.running < this.limit) && this.queue.size > 0) {
+      const call = this.queue.shift()!;
       // Past its deadline: the pool's deadlines end it; sending it now would only cost a socket.
       if (!call.ended && call.expiresAt > now) this.admit(call);
-    }
-    if (this.head === this.queue.length) {
-      if (this.head > 0) {
-        this.queue.length = 0;
-        this.head = 0;
-      }
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
   }
 
   private admit(call: T): void {
-    this.active += 1;
+    this.running += 1;
     call.admitted = true;
     this.dispatch(call);
   }

@@ -4,6 +4,7 @@ import { Admission } from './admission';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
 import { PoolCall, type CallOwner, type PoolAnswer, type PoolSettle } from './pool-call';
+import { trackPool, type MeasuredPool } from './pool-metrics';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors } from './undici-lean';
 
@@ -40,7 +41,7 @@ const STALLED = new Error('the upstream stalled: circuit opened');
  * pool, a circuit breaker and one deadline on every call. Every upstream status is an answer (the
  * caller decides); a transport failure is logged once and becomes a transient `HttpError`.
  */
-export class UpstreamPool implements CallOwner {
+export class UpstreamPool implements CallOwner, MeasuredPool {
   readonly breaker: CircuitBreaker;
   readonly deadlines = new Deadlines<PoolCall>();
   /** Calls past the pool's connection count wait in it rather than in undici (see Admission). */
@@ -50,6 +51,7 @@ export class UpstreamPool implements CallOwner {
   /** The base URL split once: undici's `request(url)` parsed the URL string on every call. */
   private readonly origin: string;
   private readonly basePath: string;
+  private readonly untrack: () => void;
 
   constructor(
     private readonly options: UpstreamPoolOptions,
@@ -66,6 +68,19 @@ export class UpstreamPool implements CallOwner {
     // One call per connection: undici does not pipeline a non-idempotent request anyway.
     const limit = options.agent?.connections || Infinity;
     this.admission = new Admission(limit, (call) => this.dispatcher.dispatch(call.options, call));
+    this.untrack = trackPool(this);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get inFlight(): number {
+    return this.admission.active;
+  }
+
+  get waiting(): number {
+    return this.admission.waiting;
   }
 
   /**
@@ -180,5 +195,6 @@ export class UpstreamPool implements CallOwner {
   async close(): Promise<void> {
     this.admission.flush();
     await this.dispatcher.close();
+    this.untrack();
   }
 }

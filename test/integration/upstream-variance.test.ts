@@ -168,6 +168,9 @@ describe('liberal with upstreams: nulls, unknown fields and digit-string ids cha
     const count = (text: string) =>
       Number(/gateway_upstream_replies_refused_total\{upstream="auth",operation="me"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(count(after.body) - count(before.body)).toBe(1);
+    // The auth service's pool, idle again: nothing on a connection, nothing waiting.
+    expect(after.body).toMatch(/^gateway_upstream_pool_in_flight\{upstream="auth-service"\} 0$/m);
+    expect(after.body).toMatch(/^gateway_upstream_pool_waiting\{upstream="auth-service"\} 0$/m);
     const refusals = log.lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => line.request_id === res.headers['x-request-id'] && line.field !== undefined);

@@ -4,7 +4,7 @@ import '../../src/kafka/fixes';
 
 /**
  * src/kafka/encoder-fix.ts replaces three methods of kafkajs' protocol encoder and
- * src/kafka/produce-fix.ts its record encoder and its grouping of messages per partition
+ * src/kafka/produce-fix.ts its record encoder, its grouping of messages per partition and its CRC-32C
  * (docs/adr/0008-private-internals.md): every byte must stay what kafkajs itself writes. The same
  * sample (varints at their edges, a record batch of keyed and keyless records with headers, values
  * from empty to beyond the 4 KiB of Node's buffer pool, timestamp deltas around 2^30 and beyond
@@ -70,6 +70,16 @@ describe('kafkajs protocol encoder', () => {
     expect((require('kafkajs/src/producer/groupMessagesPerPartition') as { name: string }).name).toBe(
       'groupMessagesPerPartition',
     );
+    expect((require('kafkajs/src/protocol/recordBatch/crc32C') as { name: string }).name).toBe('crc32C');
+    // The CRC-32C check value (RFC 3720) and kafkajs' own loop on a batch-sized input.
+    const crc = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+    const byteAtATime = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as (b: Buffer) => number;
+    expect(crc(Buffer.from('123456789')).toString(16)).toBe('e3069283');
+    for (const size of [0, 1, 7, 8, 9, 63, 4096, 100_003]) {
+      const buf = Buffer.alloc(size, 0);
+      for (let i = 0; i < size; i++) buf[i] = (i * 7919 + size) & 0xff;
+      expect(crc(buf)).toBe(byteAtATime(buf));
+    }
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
 

@@ -1,6 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { upstreamPoolGauges } from '../../src/upstreams/pool-metrics';
 import { UpstreamPool } from '../../src/upstreams/upstream-pool';
 
 /**
@@ -40,6 +42,13 @@ function pool(
 }
 
 let connectionsOpened = 0;
+
+/** The pool gauges' sample lines, as /metrics shows them. */
+async function poolMetrics(): Promise<string[]> {
+  const registry = new Registry();
+  for (const gauge of upstreamPoolGauges) registry.registerMetric(gauge);
+  return (await registry.metrics()).split('\n').filter((line) => line.startsWith('gateway_upstream_pool_'));
+}
 const get = (path: string, timeoutMs = 2_000) => ({ method: 'GET', path, headers: {}, timeoutMs });
 
 async function waitUntil(ok: () => boolean): Promise<void> {
@@ -137,6 +146,11 @@ describe('UpstreamPool', () => {
       );
       await waitUntil(() => pending.length === 2);
       expect(p.admission.waiting).toBe(3);
+      // What an operator sees: both connections busy, three calls waiting.
+      expect(await poolMetrics()).toEqual([
+        'gateway_upstream_pool_in_flight{upstream="test"} 2',
+        'gateway_upstream_pool_waiting{upstream="test"} 3',
+      ]);
       const order: number[] = [];
       for (let i = 0; i < 5; i += 1) {
         await waitUntil(() => pending.length > 0);
@@ -151,9 +165,15 @@ describe('UpstreamPool', () => {
       expect(order.slice(2)).toEqual([3, 4, 5]);
       expect((await Promise.all(calls)).map((c) => c.n)).toEqual([1, 2, 3, 4, 5]);
       expect(p.admission.waiting).toBe(0);
+      expect(await poolMetrics()).toEqual([
+        'gateway_upstream_pool_in_flight{upstream="test"} 0',
+        'gateway_upstream_pool_waiting{upstream="test"} 0',
+      ]);
     } finally {
       await p.close();
     }
+    // A closed pool is no longer reported.
+    expect(await poolMetrics()).toEqual([]);
   });
 
   it('sends no waiting call to the upstream when a stall ends the running ones with it', async () => {

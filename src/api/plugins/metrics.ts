@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { upstreamPoolGauges } from '../../upstreams/pool-metrics';
 import { upstreamRepliesRefused } from '../../upstreams/replies';
 
 declare module 'fastify' {
@@ -28,6 +29,7 @@ export default fp(
       registers: [registry],
     });
     registry.registerMetric(upstreamRepliesRefused);
+    for (const gauge of upstreamPoolGauges) registry.registerMetric(gauge);
     app.decorate('metrics', registry);
 
     app.requestSteps.onResponse.push((request: FastifyRequest, reply: FastifyReply) => {
