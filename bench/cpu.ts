@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
 import { wrkGet, wrkVersion } from './lib/wrk';
 import { DIR, RUN_ID, say } from './lib/params';
-import { cpuSeconds, kernelUse, peakRssMb, rssMb, type Proc } from './lib/procs';
+import { cpuSeconds, kernelUse, peakRssMb, rssMb, v8WorkerSeconds, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
 import { fmt, median } from './lib/stats';
 import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
@@ -54,6 +54,8 @@ interface Run {
   usPerRequest: number;
   /** Of usPerRequest, the kernel's share (system time). */
   sysUsPerRequest: number;
+  /** Of usPerRequest, V8's worker threads' share (concurrent marking, parallel scavenging). */
+  v8UsPerRequest: number;
   /** read and write syscalls per answered request. */
   readsPerRequest: number;
   writesPerRequest: number;
@@ -85,15 +87,18 @@ const load = (url: string, token: string, amount: number) =>
 async function measure(t: Target, token: string, round: number): Promise<Run> {
   const cpu0 = cpuSeconds(t.proc.pid);
   const k0 = kernelUse(t.proc.pid);
+  const v0 = v8WorkerSeconds(t.proc.pid);
   const r = await load(t.url, token, REQUESTS);
   const cpu = cpuSeconds(t.proc.pid) - cpu0;
   const k1 = kernelUse(t.proc.pid);
+  const v8 = v8WorkerSeconds(t.proc.pid) - v0;
   const per = (x: number) => x / Math.max(1, r.ok);
   const run = {
     round,
     name: t.name,
     usPerRequest: per(cpu * 1e6),
     sysUsPerRequest: per((k1.systemSeconds - k0.systemSeconds) * 1e6),
+    v8UsPerRequest: per(v8 * 1e6),
     readsPerRequest: per(k1.reads - k0.reads),
     writesPerRequest: per(k1.writes - k0.writes),
     rps: r.rps,
@@ -102,7 +107,8 @@ async function measure(t: Target, token: string, round: number): Promise<Run> {
   // Peak RSS since start (VmHWM, not reset): the warm-up and every earlier round included.
   const rss = `RSS ${fmt(rssMb(t.proc.pid), 0)} MB, peak ${fmt(peakRssMb(t.proc.pid), 0)} MB`;
   say(
-    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request (${fmt(run.sysUsPerRequest, 1)} system), ` +
+    `r${round} ${t.name}: ${fmt(run.usPerRequest, 1)} µs CPU per request (${fmt(run.sysUsPerRequest, 1)} system, ` +
+      `${fmt(run.v8UsPerRequest, 1)} V8 worker threads), ` +
       `${fmt(run.readsPerRequest, 2)} reads + ${fmt(run.writesPerRequest, 2)} writes, ${fmt(r.rps, 0)} req/s, ${r.failed} failed, ${rss}`,
   );
   return run;
@@ -118,14 +124,15 @@ async function idleCores(proc: Proc, ms = 6_000): Promise<number> {
 
 function report(runs: Run[], names: string[]) {
   const lines = [
-    '| process | µs CPU per request (median) | each round | of which system | syscalls: reads + writes | req/s (median) |',
-    '|---|---|---|---|---|---|',
+    '| process | µs CPU per request (median) | each round | of which system | of which V8 worker threads | syscalls: reads + writes | req/s (median) |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const name of names) {
     const mine = runs.filter((r) => r.name === name);
     const us = mine.map((r) => r.usPerRequest);
     lines.push(
       `| ${name} | ${fmt(median(us), 1)} | ${us.map((u) => fmt(u, 1)).join(', ')} | ${fmt(median(mine.map((r) => r.sysUsPerRequest)), 1)} | ` +
+        `${fmt(median(mine.map((r) => r.v8UsPerRequest)), 1)} | ` +
         `${fmt(median(mine.map((r) => r.readsPerRequest)), 2)} + ${fmt(median(mine.map((r) => r.writesPerRequest)), 2)} | ${fmt(median(mine.map((r) => r.rps)), 0)} |`,
     );
   }
@@ -137,7 +144,7 @@ function report(runs: Run[], names: string[]) {
       return of(name!) / of(reference!);
     });
     lines.push(
-      `| ${name} / ${reference} | ${fmt(median(ratios), 2)}× | ${ratios.map((x) => fmt(x, 2)).join(', ')} | | | |`,
+      `| ${name} / ${reference} | ${fmt(median(ratios), 2)}× | ${ratios.map((x) => fmt(x, 2)).join(', ')} | | | | |`,
     );
   }
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -135,6 +135,32 @@ function statFields(pid: number): string[] {
 export function cpuSeconds(pid: number): number {
   const fields = statFields(pid);
   return fields.length ? (Number(fields[11]) + Number(fields[12])) / CLK_TCK : 0;
+}
+
+/**
+ * CPU seconds so far of the process's V8 worker threads (concurrent marking, parallel scavenging,
+ * background compilation): beside the main thread's, what garbage collection costs. Threads are
+ * read from /proc/<pid>/task by name ("V8Worker").
+ */
+export function v8WorkerSeconds(pid: number): number {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let ticks = 0;
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('V8')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ticks / CLK_TCK;
 }
 
 /** System CPU seconds (kernel time: syscalls, loopback network work) and the read/write syscall counts so far. */
