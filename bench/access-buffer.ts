@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const EVENTS = Number(arg('events', '50000'));
-const BUILD = resolve(arg('build', join(__dirname, '../..')));
+const BUILD = resolve(arg('build', join(__dirname, '..')));
 
 interface Publisher {
   publish(input: object): void;
