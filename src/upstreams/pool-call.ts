@@ -42,6 +42,8 @@ export class PoolCall implements Dispatcher.DispatchHandler {
   admitted = false;
   /** Its index in the pool's deadlines (see Deadlines). */
   deadlineSlot = -1;
+  /** Its index in the pool's stall watch (see StallWatch). */
+  stallSlot = -1;
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
