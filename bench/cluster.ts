@@ -1,6 +1,6 @@
 /**
- * Several gateway processes on one port: `node dist/bench/cluster.js N` forks N copies of
- * dist/src/api/server.js with node:cluster (the primary accepts connections and hands them out
+ * Several gateway processes on one port: `node dist/bench/cluster.js N [script]` forks N copies of
+ * dist/src/api/server.js (or `script`, e.g. the floor, for the same comparison) with node:cluster (the primary accepts connections and hands them out
  * round-robin, SCHED_RR, the default on Linux). Fastify's `reusePort` is not exposed by the
  * gateway's server.ts, so this is the load balancer of the multi-process runs. SIGTERM stops all.
  */
@@ -9,10 +9,10 @@ import { resolve } from 'node:path';
 
 const count = Number(process.argv[2] ?? '2');
 if (!Number.isInteger(count) || count < 1 || count > 16) {
-  process.stderr.write('usage: node dist/bench/cluster.js <processes 1..16>\n');
+  process.stderr.write('usage: node dist/bench/cluster.js <processes 1..16> [script]\n');
   process.exit(2);
 }
-cluster.setupPrimary({ exec: resolve(__dirname, '../src/api/server.js') });
+cluster.setupPrimary({ exec: resolve(process.argv[3] ?? resolve(__dirname, '../src/api/server.js')) });
 for (let i = 0; i < count; i += 1) cluster.fork();
 
 let stopping = false;

@@ -134,16 +134,29 @@ export async function startGateway(
 }
 
 /** The floor proxy (bench/floor.ts) with the gateway's runtime settings, in front of `env.AUTH_SERVICE_URL`, ready. */
-export async function startFloor(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
+export async function startFloor(
+  env: Record<string, string>,
+  /** `processes`: that many floors behind node:cluster (bench/cluster.ts), as the gateway's scale rows. */
+  opts: { processes?: number } = {},
+): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
   // BENCH_FLOOR_NODE_ARGS: node flags of the floor (e.g. `--cpu-prof`, to compare a profile with the gateway's).
   const nodeArgs = nodeFlags('BENCH_FLOOR_NODE_ARGS');
-  const proc = start(DIR, 'floor', process.execPath, [...nodeArgs, join(DIST, 'bench/floor.js')], {
+  const floor = join(DIST, 'bench/floor.js');
+  const script = opts.processes ? [join(DIST, 'bench/cluster.js'), String(opts.processes), floor] : [floor];
+  const name = opts.processes ? `floor-x${opts.processes}` : 'floor';
+  const proc = start(DIR, name, process.execPath, [...nodeArgs, ...script], {
     ...env,
     ...RUNTIME_ENV,
     PORT: String(port),
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(proc, 'the floor proxy', () => httpOk(`${url}/health`));
+  // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
+  let streak = 0;
+  const want = (opts.processes ?? 1) * 4;
+  await waitFor(proc, 'the floor proxy', async () => {
+    streak = (await httpOk(`${url}/health`).catch(() => false)) ? streak + 1 : 0;
+    return streak >= want;
+  });
   return { proc, url };
 }

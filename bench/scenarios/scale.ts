@@ -5,37 +5,61 @@ import { childrenOf, stop } from '../lib/procs';
 import { cpuOf, cpuPerRequest, figure, peakRss, roundRatio, withRuns, type Runs } from '../lib/results';
 import type { Scenario } from '../lib/scenario';
 import { fmt } from '../lib/stats';
-import { startGateway, type World } from '../lib/world';
+import { startFloor, startGateway, type World } from '../lib/world';
 
 /**
  * Several gateway processes behind node:cluster (bench/cluster.ts) against the static upstream,
  * beside one process in the same rounds: CPU per request should stay within 10 % of one
- * process's (nothing shared that serialises them).
+ * process's (nothing shared that serialises them). The floor runs the same way in the same
+ * rounds, so the cost the machine adds to any Node proxy split over processes (wrk, the upstream
+ * and N event loops on 2 cores) is told apart from what the gateway's processes share.
  */
 async function run(w: World) {
-  for (const processes of P.scale) {
-    const { proc, url } = await startGateway(w.staticEnv, `gateway-x${processes}`, { processes });
-    try {
-      await compare(w, {
-        scenario: 'scale',
-        variants: [
-          {
-            variant: `gateway, beside x${processes}`,
-            load: meGet(w.gatewayStaticUrl, w.user.token),
-            gatewayPids: () => [w.gatewayStatic.pid],
-          },
-          {
-            variant: `gateway x${processes}`,
-            load: meGet(url, w.user.token),
-            gatewayPids: () => [proc.pid, ...childrenOf(proc.pid)],
-          },
-        ],
-        points: [{ clients: P.directConc, sec: P.directSec }],
-        warm: { clients: P.directConc, sec: P.warmSec },
-      });
-    } finally {
-      await stop(proc);
-    }
+  const floor = await startFloor(w.staticEnv);
+  try {
+    for (const processes of P.scale) await runCount(w, floor, processes);
+  } finally {
+    await stop(floor.proc);
+  }
+}
+
+async function runCount(w: World, floor: Awaited<ReturnType<typeof startFloor>>, processes: number) {
+  const { proc, url } = await startGateway(w.staticEnv, `gateway-x${processes}`, { processes });
+  const floors = await startFloor(w.staticEnv, { processes }).catch(async (err: unknown) => {
+    await stop(proc);
+    throw err;
+  });
+  try {
+    await compare(w, {
+      scenario: 'scale',
+      variants: [
+        {
+          variant: `gateway, beside x${processes}`,
+          load: meGet(w.gatewayStaticUrl, w.user.token),
+          gatewayPids: () => [w.gatewayStatic.pid],
+        },
+        {
+          variant: `gateway x${processes}`,
+          load: meGet(url, w.user.token),
+          gatewayPids: () => [proc.pid, ...childrenOf(proc.pid)],
+        },
+        {
+          variant: `floor, beside x${processes}`,
+          load: meGet(floor.url, w.user.token),
+          gatewayPids: () => [floor.proc.pid],
+        },
+        {
+          variant: `floor x${processes}`,
+          load: meGet(floors.url, w.user.token),
+          gatewayPids: () => [floors.proc.pid, ...childrenOf(floors.proc.pid)],
+        },
+      ],
+      points: [{ clients: P.directConc, sec: P.directSec }],
+      warm: { clients: P.directConc, sec: P.warmSec },
+    });
+  } finally {
+    await stop(proc);
+    await stop(floors.proc);
   }
 }
 
@@ -46,25 +70,31 @@ function report(md: Markdown) {
   md.line();
   const perReq = (r: { cpu: Record<string, number>; rps: number }) => (r.cpu.gateway ?? NaN) / r.rps;
   type Row = Runs & { one: Runs['rs'] };
-  const rows: Row[] = P.scale.flatMap((n) => {
-    const one = pick('scale', `gateway, beside x${n}`);
-    return withRuns([`gateway, beside x${n}`, `gateway x${n}`], (v) => pick('scale', v)).map((r) => ({ ...r, one }));
-  });
+  const rowsOf = (kind: 'gateway' | 'floor', n: number): Row[] => {
+    const one = pick('scale', `${kind}, beside x${n}`);
+    return withRuns([`${kind}, beside x${n}`, `${kind} x${n}`], (v) => pick('scale', v)).map((r) => ({ ...r, one }));
+  };
+  const rows = P.scale.flatMap((n) => [...rowsOf('gateway', n), ...rowsOf('floor', n)]);
+  const ratio = ({ rs, one }: Row) => roundRatio(rs, one, perReq);
   md.table<Row>(
     [
-      ['gateway processes', ({ name }) => name],
+      ['processes', ({ name }) => name],
       ['req/s', ({ rs }) => figure(rs, 'rps', 0)],
-      ['gateway CPU (all processes)', ({ rs }) => cpuOf(rs, 'gateway')],
-      ['gateway CPU per request µs', ({ rs }) => cpuPerRequest(rs, 'gateway')],
-      [
-        'CPU per request / one process',
-        ({ name, rs, one }) => (name.startsWith('gateway, beside') ? '–' : `${fmt(roundRatio(rs, one, perReq), 2)}×`),
-      ],
+      ['CPU (all processes)', ({ rs }) => cpuOf(rs, 'gateway')],
+      ['CPU per request µs', ({ rs }) => cpuPerRequest(rs, 'gateway')],
+      ['CPU per request / one process', (r) => (r.name.includes(', beside') ? '–' : `${fmt(ratio(r), 2)}×`)],
       ['peak RSS MB (largest process)', ({ rs }) => peakRss(rs)],
     ],
     rows,
   );
   md.line();
+  for (const n of P.scale) {
+    const [gw, fl] = [rowsOf('gateway', n)[1], rowsOf('floor', n)[1]];
+    if (!gw || !fl) continue;
+    md.line(
+      `- x${n}: the gateway's CPU per request grows ${fmt(ratio(gw), 2)}× and the floor's ${fmt(ratio(fl), 2)}× over one process (what the machine adds to any proxy split over processes); gateway ÷ floor: ${fmt(ratio(gw) / ratio(fl), 2)}×`,
+    );
+  }
   md.line("- target: CPU per request within 10 % of one process's.");
   md.line();
 }
