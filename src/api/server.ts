@@ -1,3 +1,5 @@
+// First: V8 settings that must hold before the other modules allocate anything.
+import './v8-flags';
 import { getHeapStatistics } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../config';

@@ -1,0 +1,16 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * V8 settings of the API process, set before any of its modules load (server.ts imports this
+ * first). NODE_OPTIONS accepts only a few V8 flags, and these hold for every way the gateway is
+ * started (the image, scripts/dev.sh, the benchmarks, the tests).
+ *
+ * `--no-allocation-site-pretenuring`: V8 watches how many objects of each allocation site survive
+ * a young-generation collection and, above a threshold, allocates that site's objects straight in
+ * the old generation. Under the direct load some processes took that decision for sites whose
+ * objects live about one collection (a request in flight), and settled for good in a mode that
+ * promoted about 0.8 MB per young collection instead of 0.1–0.2 MB: the old objects kept their
+ * young children alive, and full collections ran twice as often. Which processes did was chance
+ * (about one in five); none did without pretenuring, and all promoted less (docs/performance.md).
+ */
+setFlagsFromString('--no-allocation-site-pretenuring');
