@@ -127,6 +127,11 @@ export class TokenDenylist {
     try {
       await client.connect();
       await listenForRevocations(client);
+      // close() ran meanwhile: it had no listener to end, so this session must not outlive it.
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.listener = client;
       // Load after LISTEN, so a revocation between the two is seen by one of them.
       revocations = await loadRevocations(client);

@@ -1,6 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Client } from 'pg';
-import { LISTENER_APPLICATION_NAME } from '../../src/auth/denylist';
+import { LISTENER_APPLICATION_NAME, TokenDenylist } from '../../src/auth/denylist';
+import { initOrm } from '../../src/db/orm';
+import { createLogger } from '../../src/logger';
 import { startAuthStack, call, type AuthStack } from '../support/auth-gateway';
 import type { RunningGateway } from '../support/gateway';
 import { testConfig, waitFor } from '../support/stack';
@@ -92,6 +94,25 @@ describe('denylist LISTEN connection', () => {
       250,
     );
   }
+
+  it('leaves no LISTEN session behind when closed while it is still connecting', async () => {
+    const config = testConfig();
+    const orm = await initOrm(config);
+    try {
+      const before = await listeners();
+      for (let i = 0; i < 5; i += 1) {
+        const denylist = new TokenDenylist(config.DATABASE_URL, orm.em, createLogger('silent'));
+        const started = denylist.start();
+        await denylist.close(); // before its LISTEN session is up
+        await started;
+      }
+      // A session that close() missed would still be open; give a late one time to appear.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await listeners()).filter((pid) => !before.includes(pid))).toEqual([]);
+    } finally {
+      await orm.close(true);
+    }
+  });
 
   it('reconnects after its backend is terminated, and logouts keep reaching every replica', async () => {
     const before = await waitFor('both LISTEN sessions', async () => {
