@@ -1,8 +1,9 @@
 /**
  * Several gateway processes on one port: `node dist/bench/cluster.js N [script]` forks N copies of
- * dist/src/api/server.js (or `script`, e.g. the floor, for the same comparison) with node:cluster (the primary accepts connections and hands them out
- * round-robin, SCHED_RR, the default on Linux). Fastify's `reusePort` is not exposed by the
- * gateway's server.ts, so this is the load balancer of the multi-process runs. SIGTERM stops all.
+ * dist/src/api/server.js (or of `script`, e.g. the floor, for the same comparison) with
+ * node:cluster (the primary accepts connections and hands them out round-robin, SCHED_RR, the
+ * default on Linux). Fastify's `reusePort` is not exposed by the gateway's server.ts, so this is
+ * the load balancer of the multi-process runs. SIGTERM stops all.
  */
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';

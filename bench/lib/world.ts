@@ -95,6 +95,18 @@ export async function startStaticUpstream(w: Partial<World>): Promise<void> {
 const nodeFlags = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
 
 /**
+ * Waits until `health` answers 200; behind node:cluster (`processes`), until it has answered 200
+ * four times per process in a row, so that every process of the cluster is ready.
+ */
+async function waitForEvery(proc: Proc, what: string, health: string, processes = 1): Promise<void> {
+  let streak = 0;
+  await waitFor(proc, what, async () => {
+    streak = (await httpOk(health).catch(() => false)) ? streak + 1 : 0;
+    return streak >= processes * 4;
+  });
+}
+
+/**
  * A gateway (or `processes` of them behind node:cluster) with the image's runtime settings, ready.
  * BENCH_GATEWAY_NODE_ARGS: node flags of every gateway the harness starts (e.g. `--trace-gc`).
  */
@@ -123,13 +135,7 @@ export async function startGateway(
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
-  let streak = 0;
-  const want = (opts.processes ?? 1) * 4;
-  await waitFor(proc, `${name} /health/ready`, async () => {
-    streak = (await httpOk(`${url}/health/ready`).catch(() => false)) ? streak + 1 : 0;
-    return streak >= want;
-  });
+  await waitForEvery(proc, `${name} /health/ready`, `${url}/health/ready`, opts.processes);
   return { proc, url, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
@@ -151,12 +157,6 @@ export async function startFloor(
     PORT: String(port),
   });
   const url = `http://127.0.0.1:${port}`;
-  // Every process of a cluster must be ready: ask until a run of answers in a row is 200.
-  let streak = 0;
-  const want = (opts.processes ?? 1) * 4;
-  await waitFor(proc, 'the floor proxy', async () => {
-    streak = (await httpOk(`${url}/health`).catch(() => false)) ? streak + 1 : 0;
-    return streak >= want;
-  });
+  await waitForEvery(proc, 'the floor proxy', `${url}/health`, opts.processes);
   return { proc, url };
 }
