@@ -1,3 +1,5 @@
+import { swapRemove } from '../lib/swap-remove';
+
 /** What Deadlines holds: a call with a deadline that it ends with `abort(reason)`. */
 export interface Expiring {
   readonly expiresAt: number;
@@ -29,11 +31,8 @@ export class Deadlines<T extends Expiring = Expiring> {
   end(call: T): void {
     const slot = call.deadlineSlot;
     if (slot < 0 || this.live[slot] !== call) return;
-    const last = this.live.pop()!;
-    if (last !== call) {
-      this.live[slot] = last;
-      last.deadlineSlot = slot;
-    }
+    const moved = swapRemove(this.live, slot);
+    if (moved !== undefined) moved.deadlineSlot = slot;
     call.deadlineSlot = -1;
   }
 

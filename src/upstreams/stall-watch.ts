@@ -1,3 +1,5 @@
+import { swapRemove } from '../lib/swap-remove';
+
 /** What the watch holds: a call in flight (src/upstreams/pool-call.ts). */
 export interface WatchedCall {
   /** When it began, on `performance.now()`'s clock (the watch's own). */
@@ -60,11 +62,8 @@ export class StallWatch {
   private remove(call: WatchedCall): void {
     const slot = call.stallSlot;
     if (slot < 0 || this.calls[slot] !== call) return;
-    const last = this.calls.pop()!;
-    if (last !== call) {
-      this.calls[slot] = last;
-      last.stallSlot = slot;
-    }
+    const moved = swapRemove(this.calls, slot);
+    if (moved !== undefined) moved.stallSlot = slot;
     call.stallSlot = -1;
   }
 
