@@ -9,8 +9,8 @@ import { setFlagsFromString } from 'node:v8';
  * a young-generation collection and, above a threshold, allocates that site's objects straight in
  * the old generation. Under the direct load some processes took that decision for sites whose
  * objects live about one collection (a request in flight), and settled for good in a mode that
- * promoted about 0.8 MB per young collection instead of 0.1–0.2 MB: the old objects kept their
- * young children alive, and full collections ran twice as often. Which processes did was chance
- * (about one in five); none did without pretenuring, and all promoted less (docs/performance.md).
+ * promoted about 0.8 MB per young collection instead of 0.08–0.2 MB: the old objects kept their
+ * young children alive, and full collections ran two to three times as often. Which processes did
+ * was chance (7 of 31 traced); none of 16 did without pretenuring (docs/adr/0012).
  */
 setFlagsFromString('--no-allocation-site-pretenuring');
