@@ -153,6 +153,18 @@ describe('upload, stream and per-user limits', () => {
     expect(accepted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
   });
 
+  it('Expect: 100-continue on a GET (no body to read) → the final answer, never a 100', async () => {
+    const { token } = await s.signUp();
+    const me = await rawExchange(
+      port,
+      `GET /v1/client/me HTTP/1.1\r\nHost: gateway\r\nExpect: 100-continue\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      /\r\n\r\n[\s\S]*\}/,
+    );
+    expect(me).toMatch(/^HTTP\/1\.1 200 /);
+    expect(me).not.toContain('100 Continue');
+    expect(me).toContain('"email"');
+  });
+
   it('the public settings are cached: many anonymous requests within CHAT_SETTINGS_CACHE_MS → one chat request', async () => {
     const before = s.fake.requests('chat_get_settings').length;
     const answers = await Promise.all(Array.from({ length: 20 }, () => call(s.gw.url, 'GET', '/api/chat/settings/')));
