@@ -4,5 +4,7 @@
  * modules that kafkajs captures when it loads.
  */
 import './produce-fix';
+// After produce-fix: the produce request it keeps for compressed batches captures the record encoder.
+import './produce-request-fix';
 import './encoder-fix';
 import './request-queue-fix';

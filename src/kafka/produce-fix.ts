@@ -19,6 +19,7 @@
  * test/unit/kafka-encoder.test.ts, which compares every byte with kafkajs' own; kafkajs is pinned.
  */
 import { crc32c } from './crc32c';
+import { replaceModule } from './replace-module';
 
 interface EncoderLike {
   buf: Buffer;
@@ -58,14 +59,6 @@ const PATCHED = Symbol.for('durable-gateway.kafkajs-produce-fix');
 const registry = globalThis as { [PATCHED]?: true };
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-function replace(request: string, capturedBy: string, exports: unknown): void {
-  const resolved = require.resolve(request);
-  if (require.cache[require.resolve(capturedBy)])
-    throw new Error(`src/kafka/produce-fix.ts loaded after ${capturedBy}: import src/kafka/fixes before kafkajs`);
-  require(resolved);
-  require.cache[resolved]!.exports = exports;
-}
-
 if (!registry[PATCHED]) {
   const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
 
@@ -126,13 +119,17 @@ if (!registry[PATCHED]) {
     return encoder;
   };
 
-  replace(
+  replaceModule(
     'kafkajs/src/producer/groupMessagesPerPartition',
     'kafkajs/src/producer/sendMessages',
     groupMessagesPerPartition,
   );
-  replace('kafkajs/src/protocol/recordBatch/record/v0', 'kafkajs/src/protocol/requests/produce/v3/request', record);
-  replace(
+  replaceModule(
+    'kafkajs/src/protocol/recordBatch/record/v0',
+    'kafkajs/src/protocol/requests/produce/v3/request',
+    record,
+  );
+  replaceModule(
     'kafkajs/src/protocol/recordBatch/crc32C',
     'kafkajs/src/protocol/recordBatch/v0',
     function crc32C(buffer: Buffer) {

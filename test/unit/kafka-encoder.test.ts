@@ -46,6 +46,51 @@ const SAMPLE = `
 
 type Sample = (require: NodeJS.Require) => Promise<string[]>;
 
+// Whole produce requests, framed as the connection sends them: several topics and partitions,
+// keyed and keyless records with headers, numeric, string and missing timestamps (Date.now fixed),
+// an empty partition, idempotent and transactional producers, a gzip batch (kafkajs' own path), and
+// the frame of another request.
+const REQUESTS = `
+  const Encoder = require('kafkajs/src/protocol/encoder');
+  const Long = require('kafkajs/src/utils/long');
+  const frame = require('kafkajs/src/protocol/request');
+  const v3 = require('kafkajs/src/protocol/requests/produce/v3/request');
+  const v7 = require('kafkajs/src/protocol/requests/produce/v7/request');
+  const realNow = Date.now;
+  Date.now = () => 1700000000777;
+  const messages = (n, stamp) => Array.from({ length: n }, (_, i) => ({
+    key: i % 4 === 0 ? null : i % 4 === 1 ? Buffer.from('kb' + i) : 'key-' + i,
+    value: i % 5 === 0 ? Buffer.alloc(i * 37, i) : JSON.stringify({ i, text: 'é'.repeat(i * 9) }),
+    headers: { event_id: 'e' + i, event_type: 'user_info_requested', multi: ['a', 'b' + i] },
+    timestamp: stamp(i),
+  }));
+  const topicData = [
+    { topic: 'auth-events', partitions: [
+      { partition: 0, firstSequence: 7, messages: messages(30, (i) => 1700000000000 + ((i * 7919) % 500)) },
+      { partition: 2, firstSequence: 0, messages: messages(12, (i) => (i % 3 === 0 ? undefined : 1700000000100 + i)) },
+    ] },
+    { topic: 'user-events', partitions: [
+      { partition: 1, messages: messages(9, (i) => String(1700000000200 + i)) },
+      { partition: 3, messages: [] },
+    ] },
+  ];
+  const requests = [
+    v3({ acks: -1, timeout: 30000, producerId: Long.fromInt(5), producerEpoch: 3, topicData }),
+    v7({ acks: 1, timeout: 1000, transactionalId: 'tx-é', producerId: Long.fromValue('9007199254740993'), producerEpoch: 1, topicData }),
+    v3({ acks: 0, timeout: 5, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: messages(3, () => null) }] }] }),
+    v3({ acks: -1, timeout: 30000, compression: 1, topicData }),
+    { apiKey: 3, apiVersion: 1, encode: async () => new Encoder().writeArray(['auth-events', 'user-events']) },
+  ];
+  const out = [];
+  try {
+    for (const [i, request] of requests.entries())
+      out.push((await frame({ correlationId: 1000 + i, clientId: 'gateway-' + 'é'.repeat(i), request })).buffer.toString('hex'));
+  } finally {
+    Date.now = realNow;
+  }
+  return out;
+`;
+
 describe('kafkajs protocol encoder', () => {
   it('writes exactly the bytes of the unpatched kafkajs', async () => {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -62,6 +107,27 @@ describe('kafkajs protocol encoder', () => {
     expect(original.slice(3, 5)).toEqual(['TypeError', 'RangeError']);
     expect(original[5]!.length).toBeGreaterThan(2 * 100_000);
     expect(patched).toEqual(original);
+  });
+
+  it('writes whole produce requests and request frames exactly as the unpatched kafkajs', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const patched = await (new Function('require', `return (async () => { ${REQUESTS} })();`) as Sample)(require);
+    const script = `(async () => { ${REQUESTS} })().then((out) => process.stdout.write(JSON.stringify(out)));`;
+    const res = spawnSync(process.execPath, ['-e', script], {
+      cwd: join(__dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.stderr).toBe('');
+    const original = JSON.parse(res.stdout) as string[];
+    expect(original).toHaveLength(5);
+    expect(original[0]!.length).toBeGreaterThan(2 * 10_000);
+    expect(patched).toEqual(original);
+    // The produce request and the frame this process encodes with are the gateway's, not kafkajs'.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    expect((require('kafkajs/src/protocol/requests/produce/v3/request') as { name: string }).name).toBe('produceV3');
+    expect((require('kafkajs/src/protocol/request') as { name: string }).name).toBe('frame');
+    /* eslint-enable @typescript-eslint/no-require-imports */
   });
 
   it('replaces the record encoder and the grouping that kafkajs loads', () => {
