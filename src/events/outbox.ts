@@ -111,16 +111,17 @@ function assertNoSecrets(eventType: EventType, value: unknown, path: string): vo
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  for (const [name, child] of Object.entries(value)) {
-    const field = `${path}.${name}`;
+  // Field paths are built only to name a refused field or to descend: this runs on every access event.
+  for (const name of Object.keys(value)) {
     const inviteToken = name === 'invite_token';
     if (inviteToken && !(eventType === 'user_invited' && path === 'data')) {
-      throw new InvalidEventError(`${eventType}: ${field} may not carry an invite token`);
+      throw new InvalidEventError(`${eventType}: ${path}.${name} may not carry an invite token`);
     }
     if (!inviteToken && SECRET_FIELD.test(name)) {
-      throw new InvalidEventError(`${eventType}: ${field} looks like a secret and may not be published`);
+      throw new InvalidEventError(`${eventType}: ${path}.${name} looks like a secret and may not be published`);
     }
-    assertNoSecrets(eventType, child, field);
+    const child = (value as Record<string, unknown>)[name];
+    if (child !== null && typeof child === 'object') assertNoSecrets(eventType, child, `${path}.${name}`);
   }
 }
 

@@ -61,11 +61,22 @@ function readNumber(schema: TSchema, value: unknown, path: string): ReadResult {
   return { ok: true, value: n };
 }
 
+/** A schema's properties as [name, schema] pairs, listed once per schema: a reply is read on every request. */
+const propertyLists = new WeakMap<TSchema, [string, TSchema][]>();
+function propertiesOf(schema: TSchema): [string, TSchema][] {
+  let list = propertyLists.get(schema);
+  if (list === undefined) {
+    list = Object.entries(schema.properties as Record<string, TSchema>);
+    propertyLists.set(schema, list);
+  }
+  return list;
+}
+
 function readObject(schema: TSchema, value: unknown, path: string, discriminated: boolean): ReadResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(path, 'must be object');
   const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [key, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
+  for (const [key, property] of propertiesOf(schema)) {
     const field = source[key];
     if ((field === undefined || field === null) && property[OptionalKind] === 'Optional') continue;
     const result = read(property, field, join(path, key), discriminated);
