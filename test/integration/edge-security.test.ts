@@ -27,9 +27,15 @@ describe('CORS and CSRF', () => {
     const res = await call(s.gw.url, 'GET', '/health/live', { headers: { origin: EVIL } });
     expect(res.status).toBe(200);
     expect(corsHeaders(res)).toEqual([]);
+    expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
     const ok = await call(s.gw.url, 'GET', '/health/live', { headers: { origin: APP } });
     expect(ok.headers['access-control-allow-origin']).toBe(APP);
     expect(ok.headers['access-control-allow-credentials']).toBe('true');
+    expect(ok.headers['access-control-expose-headers']).toBe('X-Request-Id, X-Total-Count, Location, Retry-After');
+    // The answer depends on Origin, with or without one: shared caches must key on it.
+    const none = await call(s.gw.url, 'GET', '/health/live');
+    for (const r of [res, ok, none]) expect(r.headers.vary).toMatch(/\bOrigin\b/);
+    expect(Object.keys(none.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });
 
   it('answers preflights in the error format when they are refused', async () => {
@@ -52,6 +58,9 @@ describe('CORS and CSRF', () => {
     });
     expect(good.status).toBe(204);
     expect(good.headers['access-control-allow-origin']).toBe(APP);
+    expect(good.headers['access-control-allow-credentials']).toBe('true');
+    expect(good.headers['access-control-allow-headers']).toBe('content-type');
+    expect(good.headers['access-control-max-age']).toBe('600');
   });
 
   const update = (headers: Record<string, string>) =>

@@ -22,12 +22,15 @@ export default fp<{ origins: string[] }>(
       if (!allowed.has(origin)) throw new HttpError('forbidden', 'Origin not allowed');
     });
 
+    // An origin function that answers false stops @fastify/cors before it writes any header (it
+    // still adds `Vary: Origin`); an allowed origin is reflected. Static options, where a delegator
+    // had every request's options copied over the defaults again.
     await app.register(cors, {
-      delegator: (req, cb) => {
-        const origin = req.headers.origin;
-        if (typeof origin !== 'string' || !allowed.has(origin)) return cb(null, { origin: false });
-        cb(null, { origin, credentials: true, maxAge: 600, exposedHeaders: EXPOSED_HEADERS, strictPreflight: false });
-      },
+      origin: (origin, cb) => cb(null, typeof origin === 'string' && allowed.has(origin) ? origin : false),
+      credentials: true,
+      maxAge: 600,
+      exposedHeaders: EXPOSED_HEADERS,
+      strictPreflight: false,
     });
   },
   { name: 'cors-policy', dependencies: ['errors', 'request-hooks'] },
