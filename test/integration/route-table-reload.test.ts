@@ -1,7 +1,9 @@
 import { createServer, get as httpGet, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { captureLog } from '../support/log-capture';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { waitFor } from '../support/stack';
@@ -101,6 +103,14 @@ describe('route table reload without a restart', () => {
     const big = await call(s.gw.url, 'POST', '/v1/upload/1', { body: { text: 'more than sixteen bytes' } });
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('payload_too_large');
+    // Chunked, with no length declared: the body is counted as it arrives.
+    const chunked = await request(`${s.gw.url}/v1/upload/1`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: Readable.from(['more than ', 'sixteen ', 'bytes']),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect(((await chunked.body.json()) as { code: string }).code).toBe('payload_too_large');
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push(await call(s.gw.url, 'GET', '/v1/limited/1'));
     expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
