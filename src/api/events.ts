@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isAccessEvent, type AccessEventType, type EventData, type EventType } from '../events/catalog';
-import type { RecordEventInput } from '../events/outbox';
 import { OutboxFullError, type OutboxReservation } from '../events/outbox-writer';
 import { HttpError } from '../errors';
 
@@ -51,6 +50,24 @@ async function committedWithin(written: Promise<boolean>, ms: number): Promise<b
  * request answers with its event held in the writer's buffer, retried until written; the window
  * that leaves (a crash during the outage) is docs/adr/0010.
  */
+/**
+ * Hands an access event (a read: events.md, Delivery) to the process's batching Kafka producer.
+ * Synchronous: a read never waits for it, and a route on the read path need not await a promise.
+ */
+export function recordAccess<T extends AccessEventType>(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  eventType: T,
+  data: EventData[T],
+): void {
+  app.deps.accessEvents.publish({
+    eventType,
+    data,
+    requestId: request.id,
+    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
+  });
+}
+
 export async function emitEvent<T extends EventType>(
   app: FastifyInstance,
   request: FastifyRequest,
@@ -59,6 +76,10 @@ export async function emitEvent<T extends EventType>(
   /** `eventId`: for a request a client may retry (see `deterministicEventId`). */
   options: { eventId?: string } = {},
 ): Promise<void> {
+  if (isAccessEvent(eventType)) {
+    recordAccess<AccessEventType>(app, request, eventType, data);
+    return;
+  }
   const input = {
     eventType,
     data,
@@ -66,10 +87,6 @@ export async function emitEvent<T extends EventType>(
     requestId: request.id,
     actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
   };
-  if (isAccessEvent(eventType)) {
-    app.deps.accessEvents.publish(input as RecordEventInput<AccessEventType>);
-    return;
-  }
   // A route without a reservation (not marked stateEvent) takes one now: it may still be refused.
   reserveStateEvent(app, request);
   const reservation = reservations.get(request)!;

@@ -4,7 +4,7 @@ import { HttpError } from '../../errors';
 import { reshapeAuthError } from '../../upstreams/auth-service';
 import type { MeResponse } from '../../auth/types';
 import { userFromMe } from '../../auth/user';
-import { emitEvent } from '../events';
+import { emitEvent, recordAccess } from '../events';
 import { User, Uuid, withErrors } from '../schemas';
 
 export function toUser(me: MeResponse): Static<typeof User> {
@@ -33,7 +33,7 @@ const accountRoutes: FastifyPluginAsync = async (app) => {
       const res = await authService.expect<MeResponse>('GET', '/v1/client/me', [200], {
         authorization: user.authorization,
       });
-      await emitEvent(app, request, 'user_info_requested', { user_id: user.sub });
+      recordAccess(app, request, 'user_info_requested', { user_id: user.sub });
       return toUser(res.body);
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
 import { reshapeAuthError } from '../../upstreams/auth-service';
-import { emitEvent } from '../events';
+import { emitEvent, recordAccess } from '../events';
 import { orgMembership } from '../membership';
 import { Member, Uuid, withErrors } from '../schemas';
 
@@ -72,7 +72,7 @@ const orgRoutes: FastifyPluginAsync = async (app) => {
         [200],
         { token: request.user!.token },
       );
-      await emitEvent(app, request, 'members_listed', { org_id: request.params.id });
+      recordAccess(app, request, 'members_listed', { org_id: request.params.id });
       return res.body;
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { emitEvent } from '../../events';
+import { recordAccess } from '../../events';
 import { Member, Uuid, withErrors } from '../../schemas';
 
 const IdParams = Type.Object({ id: Uuid });
@@ -24,7 +24,7 @@ interface Lookup {
   summary: string;
   response: TSchema;
   /** The access event the lookup emits, if any. */
-  emit?: (app: FastifyInstance, request: FastifyRequest, id: string) => Promise<void>;
+  emit?: (app: FastifyInstance, request: FastifyRequest, id: string) => void;
 }
 
 const LOOKUPS: Lookup[] = [
@@ -32,20 +32,20 @@ const LOOKUPS: Lookup[] = [
     path: '/auth/user/:id',
     summary: 'A user by id',
     response: InternalUser,
-    emit: (app, request, id) => emitEvent(app, request, 'user_detail_requested', { user_id: id }),
+    emit: (app, request, id) => recordAccess(app, request, 'user_detail_requested', { user_id: id }),
   },
   {
     path: '/auth/user/:id/orgs',
     summary: "A user's organisations",
     response: Type.Array(InternalMembership),
-    emit: (app, request, id) => emitEvent(app, request, 'user_orgs_requested', { user_id: id }),
+    emit: (app, request, id) => recordAccess(app, request, 'user_orgs_requested', { user_id: id }),
   },
   { path: '/auth/org/:id', summary: 'An organisation by id', response: InternalOrg },
   {
     path: '/auth/org/:id/members',
     summary: 'Members of an organisation',
     response: Type.Array(Member),
-    emit: (app, request, id) => emitEvent(app, request, 'members_listed', { org_id: id }),
+    emit: (app, request, id) => recordAccess(app, request, 'members_listed', { org_id: id }),
   },
 ];
 
@@ -69,7 +69,7 @@ const internalLookupRoutes: FastifyPluginAsync = async (app) => {
       async (request) => {
         const { id } = request.params;
         const res = await authService.expect('GET', lookup.path.replace(':id', id), [200], { internal: true });
-        await lookup.emit?.(app, request, id);
+        lookup.emit?.(app, request, id);
         return res.body;
       },
     );

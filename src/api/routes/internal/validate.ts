@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '../../../errors';
-import { emitEvent } from '../../events';
+import { recordAccess } from '../../events';
 import { withErrors } from '../../schemas';
 
 const ValidateQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 16_384 })) });
@@ -40,11 +40,11 @@ const validateRoutes: FastifyPluginAsync = async (app) => {
       if (!token) throw new HttpError('bad_request', 'A token is required (Authorization: Bearer or ?token=)');
       const result = await tokenVerifier.check(token);
       if (!result.valid) {
-        await emitEvent(app, request, 'token_validated', { user_id: null, valid: false, reason: result.reason });
+        recordAccess(app, request, 'token_validated', { user_id: null, valid: false, reason: result.reason });
         return { valid: false as const, reason: result.reason };
       }
       const u = result.user;
-      await emitEvent(app, request, 'token_validated', { user_id: u.sub, valid: true });
+      recordAccess(app, request, 'token_validated', { user_id: u.sub, valid: true });
       return { valid: true as const, sub: u.sub, email: u.email, exp: u.exp, roles: u.roles };
     },
   );
