@@ -61,7 +61,8 @@ describe('route table reload without a restart', () => {
       entry('old-route', '/v1/old/{id}', 'one') +
         entry('kept-route', '/v1/kept/{id}', 'one') +
         entry('limited-route', '/v1/limited/{id}', 'one', '\n    rate_limit_per_minute: 2') +
-        entry('upload-route', '/v1/upload/{id}', 'one', '\n    body_limit: 16').replace('[GET]', '[POST]'),
+        entry('upload-route', '/v1/upload/{id}', 'one', '\n    body_limit: 16').replace('[GET]', '[POST]') +
+        entry('internal-route', '/v1/internal-echo/{id}', 'one').replace('auth: none', 'auth: internal'),
     );
     s = await startAuthStack({ ROUTES_FILE: file, LOG_LEVEL: 'info' }, undefined, log.stream);
   });
@@ -116,6 +117,19 @@ describe('route table reload without a restart', () => {
     expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
     expect(statuses[2]!.body.code).toBe('rate_limited');
     expect(Number(statuses[2]!.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('an internal table route needs the X-Internal-Key: none or a wrong one → 401', async () => {
+    for (const headers of [{}, { 'x-internal-key': 'client-guess' }] as Record<string, string>[]) {
+      const refused = await call(s.gw.url, 'GET', '/v1/internal-echo/7', { headers });
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe('unauthorized');
+    }
+    const ok = await call(s.gw.url, 'GET', '/v1/internal-echo/7', {
+      headers: { 'x-internal-key': s.gw.app.config.INTERNAL_SERVICE_KEY },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ upstream: 'one', url: '/echo/7' });
   });
 
   it('SIGHUP adds a route and removes another; requests in flight finish on the old table', async () => {

@@ -47,23 +47,37 @@ const dispatcher: FastifyPluginAsync = async (app) => {
 
   app.decorateRequest('tableMatch', undefined);
 
-  // Matching, authentication and rate limits before the body is read (401 comes first).
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
+  // Matching, authentication and rate limits before the body is read (401 comes first). A callback
+  // hook, not an async one: only a route with user auth waits, the others answer no promise.
+  app.addHook('onRequest', (request, reply, done) => {
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
     const { match, release } = live.acquire(request.method, path);
-    if (!match) return;
+    if (!match) return done();
     reply.raw.once('close', release);
     request.tableMatch = match;
-    const { route } = match;
-    if (route.auth === 'user') await app.authenticate(request, reply);
-    if (route.auth === 'internal') {
+    const admit = () => {
+      try {
+        checkAccess(request, match);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
+    };
+    if (match.route.auth === 'user') app.authenticate(request, reply).then(admit, done);
+    else admit();
+  });
+
+  /** The internal key of an internal route, then the route's rate limit; throws the refusal. */
+  function checkAccess(request: FastifyRequest, match: RouteMatch) {
+    if (match.route.auth === 'internal') {
       const key = request.headers['x-internal-key'];
       if (typeof key !== 'string' || !constantTimeEqual(key, app.config.INTERNAL_SERVICE_KEY)) {
         throw new HttpError('unauthorized', 'Missing or invalid X-Internal-Key');
       }
     }
-    if (route.rate_limit_per_minute > 0) checkRateLimit(request, match);
-  });
+    if (match.route.rate_limit_per_minute > 0) checkRateLimit(request, match);
+  }
 
   app.addHook('preParsing', async (request, _reply, payload) => {
     // A path the table does not know is answered 404/405: read no more than the usual limit.
