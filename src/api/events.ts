@@ -43,14 +43,6 @@ async function committedWithin(written: Promise<boolean>, ms: number): Promise<b
 }
 
 /**
- * Records a domain event of a direct route (events.md, Delivery). Access events (reads) go to the
- * process's batching Kafka producer and are never waited for: no database or broker on the read
- * path. State events are written to the outbox through the request's reservation and awaited
- * (group commit, a few ms) for at most OUTBOX_WRITE_WAIT_MS. While PostgreSQL is slow or away the
- * request answers with its event held in the writer's buffer, retried until written; the window
- * that leaves (a crash during the outage) is docs/adr/0010.
- */
-/**
  * Hands an access event (a read: events.md, Delivery) to the process's batching Kafka producer.
  * Synchronous: a read never waits for it, and a route on the read path need not await a promise.
  */
@@ -68,6 +60,14 @@ export function recordAccess<T extends AccessEventType>(
   });
 }
 
+/**
+ * Records a domain event of a direct route (events.md, Delivery). Access events (reads) go to the
+ * process's batching Kafka producer and are never waited for: no database or broker on the read
+ * path. State events are written to the outbox through the request's reservation and awaited
+ * (group commit, a few ms) for at most OUTBOX_WRITE_WAIT_MS. While PostgreSQL is slow or away the
+ * request answers with its event held in the writer's buffer, retried until written; the window
+ * that leaves (a crash during the outage) is docs/adr/0010.
+ */
 export async function emitEvent<T extends EventType>(
   app: FastifyInstance,
   request: FastifyRequest,
