@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isAccessEvent, type AccessEventType, type EventData, type EventType } from '../events/catalog';
+import { type AccessEventType, type EventData, type EventType } from '../events/catalog';
 import { OutboxFullError, type OutboxReservation } from '../events/outbox-writer';
 import { HttpError } from '../errors';
 
@@ -52,23 +52,22 @@ export function recordAccess<T extends AccessEventType>(
   eventType: T,
   data: EventData[T],
 ): void {
-  app.deps.accessEvents.publish({
-    eventType,
-    data,
-    requestId: request.id,
-    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
-  });
+  app.deps.accessEvents.publish({ eventType, data, requestId: request.id, actor: actorOf(request) });
+}
+
+/** An event's actor: the authenticated user, if any, and the client's address. */
+function actorOf(request: FastifyRequest) {
+  return { user_id: request.user?.sub ?? null, ip: request.ip ?? null };
 }
 
 /**
- * Records a domain event of a direct route (events.md, Delivery). Access events (reads) go to the
- * process's batching Kafka producer and are never waited for: no database or broker on the read
- * path. State events are written to the outbox through the request's reservation and awaited
+ * Records a state event of a direct route (events.md, Delivery; access events go through
+ * `recordAccess`): written to the outbox through the request's reservation and awaited
  * (group commit, a few ms) for at most OUTBOX_WRITE_WAIT_MS. While PostgreSQL is slow or away the
  * request answers with its event held in the writer's buffer, retried until written; the window
  * that leaves (a crash during the outage) is docs/adr/0010.
  */
-export async function emitEvent<T extends EventType>(
+export async function emitEvent<T extends Exclude<EventType, AccessEventType>>(
   app: FastifyInstance,
   request: FastifyRequest,
   eventType: T,
@@ -76,16 +75,12 @@ export async function emitEvent<T extends EventType>(
   /** `eventId`: for a request a client may retry (see `deterministicEventId`). */
   options: { eventId?: string } = {},
 ): Promise<void> {
-  if (isAccessEvent(eventType)) {
-    recordAccess<AccessEventType>(app, request, eventType, data);
-    return;
-  }
   const input = {
     eventType,
     data,
     ...(options.eventId ? { eventId: options.eventId } : {}),
     requestId: request.id,
-    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
+    actor: actorOf(request),
   };
   // A route without a reservation (not marked stateEvent) takes one now: it may still be refused.
   reserveStateEvent(app, request);
