@@ -80,12 +80,6 @@ export const ACCESS_EVENT_TYPES = [
 
 export type AccessEventType = (typeof ACCESS_EVENT_TYPES)[number];
 
-const ACCESS_EVENTS: ReadonlySet<EventType> = new Set(ACCESS_EVENT_TYPES);
-
-export function isAccessEvent(eventType: EventType): eventType is AccessEventType {
-  return ACCESS_EVENTS.has(eventType);
-}
-
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(EVENT_CATALOG, value);
 }
