@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin';
 import type { preParsingHookHandler } from 'fastify';
 
-/** Methods Fastify never reads a body for (its `bodyless` set): nothing to continue. */
-const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+/** Methods Fastify never reads a body for (its `bodyless` set): nothing to continue, count or limit. */
+export const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'TRACE']);
 
 // Synchronous: an async hook costs a promise on every request.
 const sendContinue: preParsingHookHandler = (request, reply, payload, done) => {
@@ -28,7 +28,7 @@ export default fp(
     app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (methods.every((method) => BODYLESS.has(method))) return;
+      if (methods.every((method) => BODYLESS_METHODS.has(method))) return;
       const own =
         route.preParsing === undefined ? [] : Array.isArray(route.preParsing) ? route.preParsing : [route.preParsing];
       route.preParsing = [...own, sendContinue];

@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { BODYLESS_METHODS } from '../plugins/expect-continue';
 import { HttpError } from '../../errors';
 import { forward } from '../../route-table/forward';
 import type { RouteMatch } from '../../route-table/table';
@@ -84,8 +85,8 @@ const dispatcher: FastifyPluginAsync = async (app) => {
     const limit = request.tableMatch?.route.body_limit ?? app.config.BODY_LIMIT_BYTES;
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > limit) throw bodyTooLarge();
-    // Fastify reads no body for a GET: a counting stream on every table read would only cost.
-    if (request.method === 'GET') return payload;
+    // Fastify reads no body for a GET or HEAD: a counting stream on every table read would only cost.
+    if (BODYLESS_METHODS.has(request.method)) return payload;
     return payload.pipe(limited(limit));
   });
 
