@@ -20,23 +20,7 @@
  */
 import { crc32c } from './crc32c';
 import { replaceModule } from './replace-module';
-
-interface EncoderLike {
-  buf: Buffer;
-  offset: number;
-  writeVarInt(v: number): EncoderLike;
-  writeInt8(v: number): EncoderLike;
-  writeVarLong(v: number): EncoderLike;
-  writeVarIntBytes(v: Buffer | string | null | undefined): EncoderLike;
-  writeVarIntString(v: string): EncoderLike;
-}
-
-interface EncoderClass {
-  prototype: EncoderLike;
-  sizeOfVarInt(v: number): number;
-  sizeOfVarLong(v: number): number;
-  sizeOfVarIntBytes(v: Buffer | string | null | undefined): number;
-}
+import { Encoder, sizedEncoder, type KafkaEncoder } from './sized-encoder';
 
 type HeaderValue = Buffer | string | null;
 
@@ -58,10 +42,7 @@ const SMALL = 2 ** 30;
 const PATCHED = Symbol.for('durable-gateway.kafkajs-produce-fix');
 const registry = globalThis as { [PATCHED]?: true };
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 if (!registry[PATCHED]) {
-  const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
-
   const groupMessagesPerPartition = ({
     topic,
     partitionMetadata,
@@ -82,7 +63,7 @@ if (!registry[PATCHED]) {
     return groups;
   };
 
-  const record = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): EncoderLike => {
+  const record = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): KafkaEncoder => {
     const pairs: [string, HeaderValue][] = [];
     for (const name of Object.keys(headers)) {
       const v = headers[name]!;
@@ -107,10 +88,7 @@ if (!registry[PATCHED]) {
       Encoder.sizeOfVarIntBytes(key) +
       Encoder.sizeOfVarIntBytes(value) +
       headersSize;
-    const encoder = Object.create(Encoder.prototype) as EncoderLike;
-    // 4 bytes to spare: the encoder asks for 5 before every varint, whatever its length.
-    encoder.buf = Buffer.allocUnsafe(Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody + 4);
-    encoder.offset = 0;
+    const encoder = sizedEncoder(Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody);
     encoder.writeVarInt(sizeOfBody).writeInt8(0);
     if (smallDelta) encoder.writeVarInt(timestampDelta);
     else encoder.writeVarLong(timestampDelta);
@@ -138,6 +116,5 @@ if (!registry[PATCHED]) {
   );
   registry[PATCHED] = true;
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 export {};

@@ -18,22 +18,7 @@
  */
 import { crc32c } from './crc32c';
 import { replaceModule } from './replace-module';
-
-interface EncoderLike {
-  buf: Buffer;
-  offset: number;
-  writeInt8(v: number): EncoderLike;
-  writeInt16(v: number): EncoderLike;
-  writeInt32(v: number): EncoderLike;
-  writeUInt32(v: number): EncoderLike;
-  writeInt64(v: unknown): EncoderLike;
-  writeString(v: string | null): EncoderLike;
-  writeBufferInternal(v: Buffer): void;
-}
-
-interface EncoderClass {
-  prototype: EncoderLike;
-}
+import { sizedEncoder, type KafkaEncoder } from './sized-encoder';
 
 interface ProduceMessage {
   key?: Buffer | string | null;
@@ -64,27 +49,17 @@ type RecordEncoder = (input: {
   key?: ProduceMessage['key'];
   value?: ProduceMessage['value'];
   headers?: unknown;
-}) => EncoderLike;
+}) => KafkaEncoder;
 
-type ProtocolRequest = { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<EncoderLike> };
+type ProtocolRequest = { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkaEncoder> };
 
 const PATCHED = Symbol.for('durable-gateway.kafkajs-produce-request-fix');
 const registry = globalThis as { [PATCHED]?: true };
-
-/** A kafkajs encoder over a buffer of exactly `size` bytes: its writes never grow it. */
-function sized(Encoder: EncoderClass, size: number): EncoderLike {
-  const encoder = Object.create(Encoder.prototype) as EncoderLike;
-  // 4 bytes to spare, as the record encoder: kafkajs asks for room before some writes.
-  encoder.buf = Buffer.allocUnsafe(size + 4);
-  encoder.offset = 0;
-  return encoder;
-}
 
 const stringSize = (value: string | null | undefined) => 2 + (value == null ? 0 : Buffer.byteLength(value, 'utf8'));
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 if (!registry[PATCHED]) {
-  const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
   const Long = require('kafkajs/src/utils/long') as { fromInt(v: number): unknown };
   const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as RecordEncoder;
   const { Types } = require('kafkajs/src/protocol/message/compression') as { Types: { None: number } };
@@ -114,11 +89,10 @@ if (!registry[PATCHED]) {
       recordsSize += record.offset;
       return record;
     });
-    // attributes … firstSequence (2+4+8+8+8+2+4), the record count, the records.
-    const bodySize = 36 + 4 + recordsSize;
-    // firstOffset, batch length, partitionLeaderEpoch, magic, CRC, body.
-    const batchSize = 8 + 4 + 4 + 1 + 4 + bodySize;
-    return { partition, firstSequence, firstTimestamp, maxTimestamp, records, bodySize, batchSize };
+    // firstOffset, batch length, partitionLeaderEpoch, magic, CRC; then the body: attributes …
+    // firstSequence (2+4+8+8+8+2+4), the record count, the records.
+    const batchSize = 8 + 4 + 4 + 1 + 4 + (36 + 4 + recordsSize);
+    return { partition, firstSequence, firstTimestamp, maxTimestamp, records, batchSize };
   };
 
   const produceV3 = (request: ProduceRequest) => {
@@ -134,7 +108,7 @@ if (!registry[PATCHED]) {
         for (const b of batches) size += 4 + 4 + b.batchSize;
         return { topic, batches };
       });
-      const out = sized(Encoder, size);
+      const out = sizedEncoder(size);
       out.writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeInt32(topics.length);
       for (const { topic, batches } of topics) {
         out.writeString(topic).writeInt32(batches.length);
@@ -175,7 +149,7 @@ if (!registry[PATCHED]) {
   }) => {
     const payload = await encode();
     const size = 2 + 2 + 4 + stringSize(clientId) + payload.offset;
-    const out = sized(Encoder, 4 + size);
+    const out = sizedEncoder(4 + size);
     out.writeInt32(size).writeInt16(apiKey).writeInt16(apiVersion).writeInt32(correlationId).writeString(clientId);
     out.writeBufferInternal(payload.buf.subarray(0, payload.offset));
     return out;
