@@ -1,6 +1,7 @@
 import { Counter, Histogram, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
-type Label = 'method' | 'route' | 'status';
+const LABELS = ['method', 'route', 'status'] as const;
+type Label = (typeof LABELS)[number];
 type Labels = Record<Label, string>;
 
 const TOTAL = 'gateway_http_requests_total';
@@ -68,7 +69,7 @@ export class HttpRequestMetrics {
 
 class CellCounter extends Counter<Label> {
   constructor(private readonly owner: HttpRequestMetrics) {
-    super({ name: TOTAL, help: TOTAL_HELP, labelNames: ['method', 'route', 'status'], registers: [] });
+    super({ name: TOTAL, help: TOTAL_HELP, labelNames: LABELS, registers: [] });
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValue<Label>>> {
@@ -100,7 +101,7 @@ class CellHistogram extends Histogram<Label> {
     super({
       name: DURATION,
       help: DURATION_HELP,
-      labelNames: ['method', 'route', 'status'],
+      labelNames: LABELS,
       buckets: BUCKETS,
       registers: [],
     });
