@@ -5,8 +5,9 @@ import { groupByTopic } from '../kafka/batching-producer';
 import { Fifo } from '../lib/fifo';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
-import { keyOf, type AccessEventType } from './catalog';
-import { buildEvent, type RecordEventInput } from './outbox';
+import { accessMessage } from './access-message';
+import type { AccessEventType } from './catalog';
+import type { RecordEventInput } from './outbox';
 import { isRecordRejected, type RelayProducer } from './relay';
 import { connectedProducer, discardProducer, eventProducer } from './relay/producer';
 
@@ -135,10 +136,7 @@ export class AccessEventPublisher {
     const { input, at } = queued;
     try {
       // Its id's time part and occurred_at are when it was published.
-      const { envelope, headers, topic } = buildEvent(this.options.config, { ...input, occurredAt: new Date(at) });
-      // Keyed like the outbox; an event without a subject (an invalid token) has no order to keep.
-      const key = keyOf(input.eventType, input.data);
-      return (queued.built = { topic, message: { key, value: JSON.stringify(envelope), headers } });
+      return (queued.built = accessMessage(this.options.config, input, at));
     } catch (err) {
       this.drop('invalid', 1);
       this.log.error({ err, event_type: input.eventType }, 'access event not published: invalid');

@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { insertOutboxEvent } from '../db/outbox-store';
 import { sha256Bytes } from '../lib/hash';
+import { isoTime } from '../lib/iso-time';
 import {
   EVENT_CATALOG,
   isEventType,
@@ -125,11 +126,16 @@ function assertNoSecrets(eventType: EventType, value: unknown, path: string): vo
   }
 }
 
-/** The envelope, headers, topic and key of one event, validated. */
-export function buildEvent<T extends EventType>(
+/**
+ * Validates one event (type, data against its schema and free of secrets, request id, a given
+ * event id) and gives its id (new, from `at`, unless given), topic and subject key (null only for a
+ * token_validated of an invalid token).
+ */
+export function checkedEvent<T extends EventType>(
   config: EventTopics,
   input: RecordEventInput<T>,
-): { envelope: EventEnvelope<T>; headers: EventHeaders; topic: string; key: string } {
+  at: number,
+): { eventId: string; topic: string; subject: string | null } {
   const { eventType, data } = input;
   if (!isEventType(eventType)) throw new InvalidEventError(`unknown event type "${String(eventType)}"`);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -151,30 +157,36 @@ export function buildEvent<T extends EventType>(
   if (given !== undefined && !UUID.test(given)) {
     throw new InvalidEventError(`${eventType}: event id "${given}" is not a UUID`);
   }
-  const eventId = given === undefined ? newEventId(input.occurredAt?.getTime()) : given.toLowerCase();
-
-  const key = keyOf(eventType, data);
-  // Only token_validated may lack a subject (invalid token): its row is then keyed by its own id,
-  // which the relay publishes as no key.
-  if (key === null && eventType !== 'token_validated') {
+  const subject = keyOf(eventType, data);
+  // Only token_validated may lack a subject (invalid token).
+  if (subject === null && eventType !== 'token_validated') {
     throw new InvalidEventError(`${eventType}: data.${EVENT_CATALOG[eventType].key} is required`);
   }
+  const eventId = given === undefined ? newEventId(at) : given.toLowerCase();
+  return { eventId, topic: topicOf(config, eventType), subject };
+}
+
+/** The envelope, headers, topic and key of one event, validated. */
+export function buildEvent<T extends EventType>(
+  config: EventTopics,
+  input: RecordEventInput<T>,
+): { envelope: EventEnvelope<T>; headers: EventHeaders; topic: string; key: string } {
+  const at = input.occurredAt?.getTime() ?? Date.now();
+  const { eventId, topic, subject } = checkedEvent(config, input, at);
+  const { eventType } = input;
   const envelope: EventEnvelope<T> = {
     event_id: eventId,
     event_type: eventType,
     version: 1,
-    occurred_at: (input.occurredAt ?? new Date()).toISOString(),
+    occurred_at: isoTime(at),
     source: 'api-gateway',
     request_id: input.requestId,
     actor: { user_id: input.actor?.user_id ?? null, ip: input.actor?.ip ?? null },
-    data,
+    data: input.data,
   };
-  const headers: EventHeaders = {
-    event_id: envelope.event_id,
-    event_type: eventType,
-    request_id: input.requestId,
-  };
-  return { envelope, headers, topic: topicOf(config, eventType), key: key ?? envelope.event_id };
+  const headers: EventHeaders = { event_id: eventId, event_type: eventType, request_id: input.requestId };
+  // An event without a subject is keyed by its own id in the outbox, which the relay publishes as no key.
+  return { envelope, headers, topic, key: subject ?? eventId };
 }
 
 /**

@@ -5,7 +5,8 @@
  * times over into fresh buffers, 128–256 KB each for a batch of a few hundred access events (about
  * 1.5 % of the gateway's busy time in the copies alone on the direct path, and a fresh mapping per
  * buffer). Here an uncompressed produce request is sized first and written into one buffer, each
- * field through kafkajs' own encoder methods and the CRC-32C over the batch body in place; the frame
+ * field through kafkajs' own encoder methods, each record in place (record-writer.ts: every string
+ * measured once) and the CRC-32C over the batch body in place; the frame
  * (size, api key and version, correlation id, client id) of every request is written ahead of its
  * payload with one copy. A compressed produce request is encoded by kafkajs' own code.
  *
@@ -18,12 +19,13 @@
  */
 import { crc32c } from './crc32c';
 import { replaceModule } from './replace-module';
+import { RecordLengths, sizeRecord, writeRecord, type RecordFields } from './record-writer';
 import { sizedEncoder, type KafkaEncoder } from './sized-encoder';
 
 interface ProduceMessage {
   key?: Buffer | string | null;
   value?: Buffer | string | null;
-  headers?: unknown;
+  headers?: RecordFields['headers'];
   timestamp?: number | string | null;
 }
 
@@ -43,14 +45,6 @@ interface ProduceRequest {
   topicData: { topic: string; partitions: PartitionData[] }[];
 }
 
-type RecordEncoder = (input: {
-  offsetDelta: number;
-  timestampDelta: number;
-  key?: ProduceMessage['key'];
-  value?: ProduceMessage['value'];
-  headers?: unknown;
-}) => KafkaEncoder;
-
 type ProtocolRequest = { apiKey: number; apiVersion: number; apiName: string; encode: () => Promise<KafkaEncoder> };
 
 const PATCHED = Symbol.for('durable-gateway.kafkajs-produce-request-fix');
@@ -61,14 +55,13 @@ const stringSize = (value: string | null | undefined) => 2 + (value == null ? 0 
 /* eslint-disable @typescript-eslint/no-require-imports */
 if (!registry[PATCHED]) {
   const Long = require('kafkajs/src/utils/long') as { fromInt(v: number): unknown };
-  const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as RecordEncoder;
   const { Types } = require('kafkajs/src/protocol/message/compression') as { Types: { None: number } };
   const kafkajsProduceV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (
     request: ProduceRequest,
   ) => ProtocolRequest & { expectResponse: () => boolean };
 
   /** One partition's records and batch header fields, as kafkajs' `partitionsEncoder` derives them. */
-  const partitionBatch = ({ partition, firstSequence = 0, messages }: PartitionData) => {
+  const partitionBatch = ({ partition, firstSequence = 0, messages }: PartitionData, lengths: RecordLengths) => {
     const dateNow = Date.now();
     const messageTimestamps = messages
       .map((m) => m.timestamp)
@@ -78,15 +71,15 @@ if (!registry[PATCHED]) {
     const firstTimestamp = timestamps[0] as number;
     const maxTimestamp = timestamps[timestamps.length - 1] as number;
     let recordsSize = 0;
-    const records = messages.map((message, i) => {
-      const record = Record({
+    const records = messages.map((message, i): RecordFields => {
+      const record = {
         key: message.key,
         value: message.value,
         headers: message.headers,
         offsetDelta: i,
         timestampDelta: ((message.timestamp as number) || dateNow) - firstTimestamp,
-      });
-      recordsSize += record.offset;
+      };
+      recordsSize += sizeRecord(record, lengths);
       return record;
     });
     // firstOffset, batch length, partitionLeaderEpoch, magic, CRC; then the body: attributes …
@@ -102,8 +95,10 @@ if (!registry[PATCHED]) {
     const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0 } = request;
     const encode = () => {
       let size = stringSize(transactionalId) + 2 + 4 + 4;
+      // Every record's string lengths, measured once while sizing and read back while writing.
+      const lengths = new RecordLengths();
       const topics = request.topicData.map(({ topic, partitions }) => {
-        const batches = partitions.map(partitionBatch);
+        const batches = partitions.map((p) => partitionBatch(p, lengths));
         size += stringSize(topic) + 4;
         for (const b of batches) size += 4 + 4 + b.batchSize;
         return { topic, batches };
@@ -128,7 +123,7 @@ if (!registry[PATCHED]) {
             .writeInt16(producerEpoch)
             .writeInt32(b.firstSequence)
             .writeInt32(b.records.length);
-          for (const record of b.records) out.writeBufferInternal(record.buf.subarray(0, record.offset));
+          for (const record of b.records) writeRecord(out, record, lengths);
           out.buf.writeUInt32BE(crc32c(out.buf.subarray(bodyAt, out.offset)), crcAt);
         }
       }
