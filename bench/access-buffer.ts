@@ -1,11 +1,12 @@
 /**
  * What buffered access events cost in memory while Kafka is away: one AccessEventPublisher pointed
- * at a port where nothing listens, N `user_info_requested` events published (the buffer's size),
+ * at a port where nothing listens, N `user_info_requested` events published (the buffer's size), each
+ * with a request id made as the build makes them,
  * then V8's heap and the ArrayBuffers outside it, after a full collection, against the same process
  * before. Runs the gateway build in `dist` (or `--build=DIR`, another build's output, e.g. a copy
  * made from main) with `node --expose-gc`:
  *
- *   node --expose-gc dist/bench/bench/access-buffer.js [--events=50000] [--build=dist/base]
+ *   node --expose-gc dist/bench/access-buffer.js [--events=50000] [--build=dist/base]
  */
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -48,13 +49,21 @@ async function main(): Promise<void> {
     logger: silent,
     drainTimeoutMs: 0,
   });
+  // Request ids as the build makes them (src/lib/uuid.ts; builds before it used crypto.randomUUID).
+  let requestId: () => string = randomUUID;
+  try {
+    /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+    requestId = (require(join(BUILD, 'src/lib/uuid')) as { randomUuid: () => string }).randomUuid;
+  } catch {
+    // an older build
+  }
   const before = collect();
   const users = Array.from({ length: 100 }, () => randomUUID());
   for (let i = 0; i < EVENTS; i++) {
     publisher.publish({
       eventType: 'user_info_requested',
       data: { user_id: users[i % users.length] },
-      requestId: randomUUID(),
+      requestId: requestId(),
       actor: { user_id: users[i % users.length], ip: '203.0.113.7' },
     });
   }

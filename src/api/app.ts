@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -38,6 +37,7 @@ import loadShedding from './plugins/load-shedding';
 import { cutUpdateWaitsShort } from '../temporal/update-with-start';
 import { cutOperationWaitsShort } from '../temporal/operations';
 import { requestChildLogger } from './request-logger';
+import { randomUuid } from '../lib/uuid';
 
 export { requestChildLogger };
 
@@ -133,7 +133,7 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
     loggerInstance: logger,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUuid();
     },
     // One access-log line per request, written by an onResponse hook with the query string redacted.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type FieldError } from '../errors';
+import { randomUuid } from '../lib/uuid';
 
 /** Retry-After of a 503 whose path did not say (a dependency outage: a few seconds, not at once). */
 export const DEFAULT_RETRY_AFTER_SEC = '5';
@@ -59,7 +59,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code = clientErrorCode(err);
   const status = ERROR_STATUS[code];
-  const requestId = randomUUID();
+  const requestId = randomUuid();
   const body = JSON.stringify({
     detail: CLIENT_ERROR_DETAIL[code] ?? 'Bad request',
     code,

@@ -15,6 +15,7 @@ import { PendingCalls } from './pending';
 import { readReplyEnvelope, replyOutcome } from './replies';
 import type { ReplyEnvelope, RequestMetadata } from './schemas';
 import { ChatStream } from './stream';
+import { randomUuid } from '../lib/uuid';
 
 /**
  * Consumer tuning for latency. The reply topic is low-volume, so a fetch should return as soon as
@@ -143,7 +144,7 @@ export class ChatRequestReply {
     payload: PayloadOf<O>,
     options: ChatCallOptions = {},
   ): Promise<ReplyOf<O>> {
-    const requestId = options.requestId ?? randomUUID();
+    const requestId = options.requestId ?? randomUuid();
     const timeoutMs = options.timeoutMs ?? this.defaultTimeout(operation);
     const deadline = Date.now() + timeoutMs;
     if (this.closing) return Promise.reject(chatUnavailable('The gateway is shutting down'));
@@ -160,7 +161,7 @@ export class ChatRequestReply {
    * with `chat_cancel`.
    */
   stream<O extends ChatOperation>(operation: O, payload: PayloadOf<O>, options: ChatStreamOptions = {}): ChatStream {
-    const requestId = options.requestId ?? randomUUID();
+    const requestId = options.requestId ?? randomUuid();
     const started = Date.now();
     const stream: ChatStream = new ChatStream(requestId, {
       idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
@@ -203,7 +204,7 @@ export class ChatRequestReply {
   /** Sends without waiting for a reply (chat_cancel). */
   async publish<O extends ChatOperation>(operation: O, payload: PayloadOf<O>, options: ChatCallOptions = {}) {
     const timeoutMs = options.timeoutMs ?? this.config.CHAT_REQUEST_TIMEOUT_MS;
-    await this.send(operation, payload, options.requestId ?? randomUUID(), Date.now() + timeoutMs, options);
+    await this.send(operation, payload, options.requestId ?? randomUuid(), Date.now() + timeoutMs, options);
   }
 
   /** Fails every pending call with 503 and ends every stream, then disconnects. */
@@ -236,7 +237,7 @@ export class ChatRequestReply {
     if (options.userContext) body.user_context = options.userContext;
     if (options.requestMetadata) body.request_metadata = options.requestMetadata;
     const envelope = {
-      message_id: randomUUID(),
+      message_id: randomUuid(),
       request_id: requestId,
       operation,
       timestamp: new Date().toISOString(),

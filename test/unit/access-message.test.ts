@@ -50,7 +50,7 @@ describe('an access event as a Kafka message', () => {
       expect(message.headers).toEqual(built.headers);
       expect(topic).toBe(built.topic);
       // Keyed by its subject; an invalid token's event has none (the outbox keys it by its id).
-      expect(message.key).toBe(input.data.user_id === null ? null : built.key);
+      expect(message.key).toBe((input.data as { user_id?: string | null }).user_id === null ? null : built.key);
     }
   });
 
