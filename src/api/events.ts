@@ -52,7 +52,7 @@ export function recordAccess<T extends AccessEventType>(
   eventType: T,
   data: EventData[T],
 ): void {
-  app.deps.accessEvents.publish({ eventType, data, requestId: request.id, actor: actorOf(request) });
+  app.deps.accessEvents.publish(eventType, data, request.id, request.user?.sub ?? null, request.ip ?? null);
 }
 
 /** An event's actor: the authenticated user, if any, and the client's address. */

@@ -5,18 +5,17 @@ import { groupByTopic } from '../kafka/batching-producer';
 import { Fifo } from '../lib/fifo';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
-import { accessMessage } from './access-message';
-import type { AccessEventType } from './catalog';
-import type { RecordEventInput } from './outbox';
+import { accessMessage, type AccessEventFields } from './access-message';
+import type { AccessEventType, EventData } from './catalog';
 import { isRecordRejected, type RelayProducer } from './relay';
 import { connectedProducer, discardProducer, eventProducer } from './relay/producer';
 
-interface Queued {
-  input: RecordEventInput<AccessEventType>;
+/** One event waiting for Kafka: a single object per event (50,000 of them while Kafka is away). */
+interface Queued extends AccessEventFields {
   /** When it was published (ms since the epoch): its `occurred_at` and the time part of its id. */
   at: number;
   /** The Kafka message, built by the sender the first time the event goes out. */
-  built?: { topic: string; message: Message };
+  built: { topic: string; message: Message } | undefined;
 }
 
 export type AccessDropReason = 'buffer_full' | 'rejected' | 'invalid' | 'shutdown';
@@ -113,7 +112,13 @@ export class AccessEventPublisher {
   }
 
   /** Queues one access event; never waits and never throws. */
-  publish<T extends AccessEventType>(input: RecordEventInput<T>): void {
+  publish<T extends AccessEventType>(
+    eventType: T,
+    data: EventData[T],
+    requestId: string,
+    userId: string | null,
+    ip: string | null,
+  ): void {
     if (this.closed) {
       this.drop('shutdown', 1);
       return;
@@ -126,20 +131,19 @@ export class AccessEventPublisher {
         this.drop('buffer_full', 1);
       }
     }
-    this.items.push({ input, at: Date.now() });
+    this.items.push({ eventType, data, requestId, userId, ip, at: Date.now(), built: undefined });
     this.schedule(this.lingerMs);
   }
 
   /** The event's Kafka message, built once; null (counted and logged) for an event that may not be sent. */
   private built(queued: Queued): Queued['built'] | null {
     if (queued.built) return queued.built;
-    const { input, at } = queued;
     try {
       // Its id's time part and occurred_at are when it was published.
-      return (queued.built = accessMessage(this.options.config, input, at));
+      return (queued.built = accessMessage(this.options.config, queued, queued.at));
     } catch (err) {
       this.drop('invalid', 1);
-      this.log.error({ err, event_type: input.eventType }, 'access event not published: invalid');
+      this.log.error({ err, event_type: queued.eventType }, 'access event not published: invalid');
       return null;
     }
   }

@@ -1,7 +1,17 @@
 import type { Message } from 'kafkajs';
 import { isoTime } from '../lib/iso-time';
-import type { AccessEventType, EventTopics } from './catalog';
-import { checkedEvent, type RecordEventInput } from './outbox';
+import type { AccessEventType, EventData, EventTopics } from './catalog';
+import { checkedEvent } from './outbox';
+
+/** An access event's own fields (its actor flat: the user, if any, and the client's address). */
+export interface AccessEventFields<T extends AccessEventType = AccessEventType> {
+  eventType: T;
+  data: EventData[T];
+  requestId: string;
+  userId: string | null;
+  ip: string | null;
+  eventId?: string;
+}
 
 const text = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
 
@@ -16,15 +26,15 @@ const text = (value: string | null | undefined) => (value == null ? 'null' : JSO
  */
 export function accessMessage(
   config: EventTopics,
-  input: RecordEventInput<AccessEventType>,
+  input: AccessEventFields,
   at: number,
 ): { topic: string; message: Message } {
   const { eventId, topic, subject } = checkedEvent(config, input, at);
-  const { eventType, requestId, actor } = input;
+  const { eventType, requestId } = input;
   const value =
     `{"event_id":"${eventId}","event_type":"${eventType}","version":1,"occurred_at":"${isoTime(at)}",` +
     `"source":"api-gateway","request_id":${JSON.stringify(requestId)},` +
-    `"actor":{"user_id":${text(actor?.user_id)},"ip":${text(actor?.ip)}},"data":${JSON.stringify(input.data)}}`;
+    `"actor":{"user_id":${text(input.userId)},"ip":${text(input.ip)}},"data":${JSON.stringify(input.data)}}`;
   const headers = { event_id: eventId, event_type: eventType, request_id: requestId };
   return { topic, message: { key: subject, value, headers } };
 }

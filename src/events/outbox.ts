@@ -119,7 +119,7 @@ function assertNoSecrets(eventType: EventType, value: unknown, path: string): vo
  */
 export function checkedEvent<T extends EventType>(
   config: EventTopics,
-  input: RecordEventInput<T>,
+  input: Pick<RecordEventInput<T>, 'eventType' | 'data' | 'requestId' | 'eventId'>,
   at: number,
 ): { eventId: string; topic: string; subject: string | null } {
   const { eventType, data } = input;

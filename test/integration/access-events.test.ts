@@ -12,7 +12,13 @@ jest.setTimeout(300_000);
 interface Received {
   key: string | null;
   headers: Record<string, string>;
-  envelope: { event_id: string; event_type: string; request_id: string; data: Record<string, unknown> };
+  envelope: {
+    event_id: string;
+    event_type: string;
+    occurred_at: string;
+    request_id: string;
+    data: Record<string, unknown>;
+  };
 }
 
 /** Collects every message of the given topics from the beginning, until `stop()`. */
@@ -119,14 +125,23 @@ describe('access events', () => {
         event_type: 'user_info_requested',
         version: 1,
         source: 'api-gateway',
-        actor: { user_id: user.sub },
+        actor: { user_id: user.sub, ip: expect.stringMatching(/127\.0\.0\.1$/) as unknown },
         data: { user_id: user.sub },
       });
+      // occurred_at and the time part of the event id (UUIDv7) are the same millisecond.
+      const occurredAt = e.envelope.occurred_at;
+      expect(new Date(occurredAt).toISOString()).toBe(occurredAt);
+      const idTime = parseInt(e.envelope.event_id.replace(/-/g, '').slice(0, 12), 16);
+      expect(idTime).toBe(Date.parse(occurredAt));
     }
     const [validated] = events.ofRequests([invalidId]);
     expect(validated).toMatchObject({
       key: null,
-      envelope: { event_type: 'token_validated', data: { user_id: null, valid: false } },
+      envelope: {
+        event_type: 'token_validated',
+        actor: { user_id: null, ip: expect.stringMatching(/127\.0\.0\.1$/) as unknown },
+        data: { user_id: null, valid: false },
+      },
     });
     expect(await metric(s.gw.adminUrl, 'gateway_access_events_sent_total')).toBeGreaterThanOrEqual(4);
   });

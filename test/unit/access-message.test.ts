@@ -1,4 +1,4 @@
-import { accessMessage } from '../../src/events/access-message';
+import { accessMessage, type AccessEventFields } from '../../src/events/access-message';
 import type { AccessEventType } from '../../src/events/catalog';
 import { InvalidEventError, buildEvent, type RecordEventInput } from '../../src/events/outbox';
 import { isoTime } from '../../src/lib/iso-time';
@@ -9,6 +9,16 @@ const config = testConfig();
 // Request ids, user ids and reasons a caller may send: quotes, backslashes, control characters,
 // non-ASCII, a lone surrogate, and the longest ordinary ones.
 const TEXTS = ['r-1', 'a"b\\c', 'tab\there\nnewline\u0000', 'é€😀', '\ud800 lone', '</script>', 'x'.repeat(300)];
+
+/** The publisher's flat fields of an event as buildEvent takes it. */
+const flat = (input: RecordEventInput<AccessEventType>): AccessEventFields => ({
+  eventType: input.eventType,
+  data: input.data,
+  requestId: input.requestId,
+  userId: input.actor?.user_id ?? null,
+  ip: input.actor?.ip ?? null,
+  ...(input.eventId === undefined ? {} : { eventId: input.eventId }),
+});
 
 function inputs(): RecordEventInput<AccessEventType>[] {
   const out: RecordEventInput<AccessEventType>[] = [];
@@ -41,7 +51,7 @@ describe('an access event as a Kafka message', () => {
     const all = inputs();
     expect(all.length).toBe(TEXTS.length * 18);
     for (const input of all) {
-      const { topic, message } = accessMessage(config, input, at);
+      const { topic, message } = accessMessage(config, flat(input), at);
       const value = message.value as string;
       const eventId = (JSON.parse(value) as { event_id: string }).event_id;
       // The same event id on both sides, then the whole text must match.
@@ -62,13 +72,13 @@ describe('an access event as a Kafka message', () => {
       requestId: 'r-1',
       actor: { user_id: 'u-1', ip: null },
     };
-    const a = JSON.parse(accessMessage(config, input, at).message.value as string) as Record<string, unknown>;
-    const b = JSON.parse(accessMessage(config, input, at).message.value as string) as Record<string, unknown>;
+    const a = JSON.parse(accessMessage(config, flat(input), at).message.value as string) as Record<string, unknown>;
+    const b = JSON.parse(accessMessage(config, flat(input), at).message.value as string) as Record<string, unknown>;
     expect(a.event_id).not.toBe(b.event_id);
     expect(String(a.event_id).replace(/-/g, '').slice(0, 12)).toBe(at.toString(16).padStart(12, '0'));
     expect(a.occurred_at).toBe('2026-12-07T04:30:00.007Z');
     const given = '0192F0C2-8A1B-7C3D-9E4F-0123456789AB';
-    const c = accessMessage(config, { ...input, eventId: given }, at).message;
+    const c = accessMessage(config, flat({ ...input, eventId: given }), at).message;
     expect(c.headers).toMatchObject({ event_id: given.toLowerCase() });
   });
 
@@ -84,7 +94,7 @@ describe('an access event as a Kafka message', () => {
     ] as unknown as RecordEventInput<AccessEventType>[];
     for (const input of bad) {
       expect(() => buildEvent(config, input)).toThrow(InvalidEventError);
-      expect(() => accessMessage(config, input, Date.now())).toThrow(InvalidEventError);
+      expect(() => accessMessage(config, flat(input), Date.now())).toThrow(InvalidEventError);
     }
   });
 });
