@@ -27,6 +27,32 @@ const HOP_BY_HOP = new Set([
  */
 const CLIENT_NEVER = new Set(['x-user-data', 'x-internal-key', 'cookie', 'accept-encoding']);
 
+type Route = RouteMatch['route'];
+
+/** What a route's header rules come to, worked out once per route (a reload makes new routes). */
+interface RouteHeaders {
+  /** strip_headers, and authorization unless forward_authorization, lower-cased. */
+  dropped: Set<string>;
+  /** set_headers with lower-cased names. */
+  set: [string, string][];
+  /** The answer's headers passed to the client: content-type and response_headers, lower-cased. */
+  passed: string[];
+}
+
+const routeHeaders = new WeakMap<Route, RouteHeaders>();
+
+function headersOf(route: Route): RouteHeaders {
+  let shape = routeHeaders.get(route);
+  if (!shape) {
+    const dropped = new Set(route.strip_headers.map((h) => h.toLowerCase()));
+    if (!route.forward_authorization) dropped.add('authorization');
+    const set = Object.entries(route.set_headers).map(([name, value]): [string, string] => [name.toLowerCase(), value]);
+    const passed = ['content-type', ...route.response_headers.map((h) => h.toLowerCase())];
+    routeHeaders.set(route, (shape = { dropped, set, passed }));
+  }
+  return shape;
+}
+
 /** The headers an upstream receives for a request matched to `route`. */
 export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
@@ -34,17 +60,22 @@ export function upstreamHeaders(
   requestId: string,
   userData: string | undefined,
 ): Record<string, string> {
-  const { route } = match;
-  const dropped = new Set(route.strip_headers.map((h) => h.toLowerCase()));
+  const { dropped, set } = headersOf(match.route);
   // Names a client lists in Connection are hop-by-hop too.
-  for (const name of String(incoming.connection ?? '').split(',')) dropped.add(name.trim().toLowerCase());
-  if (!route.forward_authorization) dropped.add('authorization');
+  const listed =
+    incoming.connection === undefined
+      ? []
+      : String(incoming.connection)
+          .split(',')
+          .map((n) => n.trim().toLowerCase());
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name of Object.keys(incoming)) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || CLIENT_NEVER.has(name) || dropped.has(name)) continue;
+    if (listed.length > 0 && listed.includes(name)) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  for (const [name, value] of Object.entries(route.set_headers)) out[name.toLowerCase()] = value;
+  for (const [name, value] of set) out[name] = value;
   out['x-request-id'] = requestId;
   if (userData !== undefined) out['x-user-data'] = userData;
   return out;
@@ -62,7 +93,9 @@ export async function forward(
   userData: string | undefined,
 ): Promise<FastifyReply> {
   const { route, upstream, params } = match;
-  const path = route.upstream_path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
+  const path = route.upstream_path.includes('{')
+    ? route.upstream_path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''))
+    : route.upstream_path;
   const q = request.url.indexOf('?');
   const body = request.body;
   const res = await upstream.send({
@@ -75,7 +108,7 @@ export async function forward(
   });
   if (res.status >= 400) throw reshapeUpstreamError(upstream.name, res.status, parseJson(res.body));
 
-  for (const name of ['content-type', ...route.response_headers.map((h) => h.toLowerCase())]) {
+  for (const name of headersOf(route).passed) {
     const value = res.headers[name];
     if (value !== undefined && !isForbiddenResponseHeader(name)) void reply.header(name, value);
   }

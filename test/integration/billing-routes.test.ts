@@ -82,6 +82,29 @@ describe('billing through the route table', () => {
     expectIdentity(u.sub, u.token, u.org.org_id);
   });
 
+  it("X-User-Data is each caller's own, made once per /me answer, and follows a switch of org", async () => {
+    const a = await user('pro1500');
+    const b = await user('pro1500');
+    for (const u of [a, b, a, b]) {
+      const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
+      expect(res.status).toBe(200);
+      const last = billing.calls.at(-1)!;
+      expect([last.userData!.sub, last.userData!.jwt]).toEqual([u.sub, u.token]);
+    }
+    // A second org for a, then a switch to it: the next header carries it (the cached one is dropped).
+    const second = s.fake.createOrg(a.sub, `Второй ${uniqueSuffix()}`);
+    const switched = await call(s.gw.url, 'PATCH', '/v1/client/switch-org', {
+      token: a.token,
+      body: { org_id: second.org_id },
+    });
+    expect(switched.status).toBe(200);
+    const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: a.token });
+    expect(res.status).toBe(200);
+    const after = billing.calls.at(-1)!.userData!;
+    expect(after.user_data).toMatchObject({ active_org_id: second.org_id });
+    expect((after.user_data as { orgs: unknown[] }).orgs).toHaveLength(2);
+  });
+
   it('GET /v1/billing/subscription without a subscription: 404 in the error format', async () => {
     const u = await user();
     const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });

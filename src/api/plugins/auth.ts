@@ -7,6 +7,7 @@ import type { AuthenticatedUser, MeResponse, UserContext } from '../../auth/type
 import { LruMap } from '../../lib/bounded-map';
 import { HttpError } from '../../errors';
 import { refuseCrossSiteCookie } from './cors';
+import { userDataHeader } from '../../upstreams/user-data';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,6 +22,8 @@ declare module 'fastify' {
     userProfile: (request: FastifyRequest) => Promise<MeResponse>;
     /** Drops the cached /me answer of a token (after switch-org, update). */
     forgetUserContext: (token: string) => void;
+    /** The caller's `X-User-Data` header (billing-service.md), made once per cached /me answer. */
+    userDataHeader: (request: FastifyRequest) => Promise<string>;
   }
   interface FastifyRequest {
     user?: AuthenticatedUser;
@@ -65,7 +68,8 @@ export default fp(
   async (app) => {
     const { tokenVerifier, authService } = app.deps;
     const ttl = app.config.USER_CONTEXT_CACHE_TTL_MS;
-    const meCache = new LruMap<string, { until: number; me: Promise<MeResponse> }>(10_000);
+    // Keyed by the verified token's hash: an entry, and the header made from it, is that token's own.
+    const meCache = new LruMap<string, { until: number; me: Promise<MeResponse>; userData?: Promise<string> }>(10_000);
 
     await app.register(cookie);
     app.decorateRequest('user', undefined);
@@ -93,7 +97,8 @@ export default fp(
       meCache.delete(tokenHash(token));
     });
 
-    app.decorate('userProfile', async (request: FastifyRequest): Promise<MeResponse> => {
+    /** The caller's /me cache entry, fetched again once its time is up. */
+    function meEntry(request: FastifyRequest) {
       const user = request.user;
       if (!user) throw new HttpError('unauthorized', 'Not authenticated');
       const key = user.tokenHash;
@@ -104,7 +109,18 @@ export default fp(
         meCache.set(key, entry);
         entry.me.catch(() => meCache.delete(key));
       }
-      return entry.me;
+      return entry;
+    }
+
+    app.decorate('userProfile', async (request: FastifyRequest): Promise<MeResponse> => meEntry(request).me);
+
+    // The header carries the token and the /me answer: made once per entry, not on every request
+    // (a JSON text of about 1 KB, escaped to ASCII).
+    app.decorate('userDataHeader', async (request: FastifyRequest): Promise<string> => {
+      const entry = meEntry(request);
+      const token = request.user!.token;
+      entry.userData ??= entry.me.then((me) => userDataHeader(token, me));
+      return entry.userData;
     });
 
     app.decorate('userContext', async (request: FastifyRequest): Promise<UserContext> => {

@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import { HttpError } from '../../errors';
 import { normaliseTimestamp } from '../../route-table/transforms';
 import { BillingClient } from '../../upstreams/billing';
-import { userDataHeader } from '../../upstreams/user-data';
 import { withErrors } from '../schemas';
 
 const Balance = Type.Object({
@@ -32,8 +31,7 @@ function numberAt(request: FastifyRequest, value: unknown, field: string): numbe
  */
 const billingRoutes: FastifyPluginAsync = async (app) => {
   const billing = new BillingClient(() => app.routeTable.upstream('billing'), app.config.INTERNAL_SERVICE_KEY);
-  const userData = async (request: FastifyRequest) =>
-    userDataHeader(request.user!.token, await app.userProfile(request));
+  const userData = (request: FastifyRequest) => app.userDataHeader(request);
 
   app.addHook('onRequest', async (request, reply) => app.authenticate(request, reply));
 

@@ -5,7 +5,6 @@ import { HttpError } from '../../errors';
 import { forward } from '../../route-table/forward';
 import type { RouteMatch } from '../../route-table/table';
 import { constantTimeEqual } from '../../lib/constant-time';
-import { userDataHeader } from '../../upstreams/user-data';
 import { WindowCounter } from '../../route-table/window-counter';
 
 declare module 'fastify' {
@@ -116,7 +115,7 @@ const dispatcher: FastifyPluginAsync = async (app) => {
       if (!match) return reply.callNotFound();
       let userData: string | undefined;
       if (match.route.user_context === 'x-user-data') {
-        userData = userDataHeader(request.user!.token, await app.userProfile(request));
+        userData = await app.userDataHeader(request);
       }
       return forward(request, reply, match, userData);
     },
