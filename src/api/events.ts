@@ -55,11 +55,6 @@ export function recordAccess<T extends AccessEventType>(
   app.deps.accessEvents.publish(eventType, data, request.id, request.user?.sub ?? null, request.ip ?? null);
 }
 
-/** An event's actor: the authenticated user, if any, and the client's address. */
-function actorOf(request: FastifyRequest) {
-  return { user_id: request.user?.sub ?? null, ip: request.ip ?? null };
-}
-
 /**
  * Records a state event of a direct route (events.md, Delivery; access events go through
  * `recordAccess`): written to the outbox through the request's reservation and awaited
@@ -80,7 +75,7 @@ export async function emitEvent<T extends Exclude<EventType, AccessEventType>>(
     data,
     ...(options.eventId ? { eventId: options.eventId } : {}),
     requestId: request.id,
-    actor: actorOf(request),
+    actor: { user_id: request.user?.sub ?? null, ip: request.ip ?? null },
   };
   // A route without a reservation (not marked stateEvent) takes one now: it may still be refused.
   reserveStateEvent(app, request);

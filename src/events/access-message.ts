@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
 import { isoTime } from '../lib/iso-time';
-import type { AccessEventType, EventData, EventTopics } from './catalog';
+import type { AccessEventType, EventData, EventHeaders, EventTopics } from './catalog';
 import { checkedEvent } from './outbox';
 
 /** An access event's own fields (its actor flat: the user, if any, and the client's address). */
@@ -35,6 +35,6 @@ export function accessMessage(
     `{"event_id":"${eventId}","event_type":"${eventType}","version":1,"occurred_at":"${isoTime(at)}",` +
     `"source":"api-gateway","request_id":${JSON.stringify(requestId)},` +
     `"actor":{"user_id":${text(input.userId)},"ip":${text(input.ip)}},"data":${JSON.stringify(input.data)}}`;
-  const headers = { event_id: eventId, event_type: eventType, request_id: requestId };
+  const headers: EventHeaders = { event_id: eventId, event_type: eventType, request_id: requestId };
   return { topic, message: { key: subject, value, headers } };
 }

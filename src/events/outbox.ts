@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { insertOutboxEvent } from '../db/outbox-store';
 import { sha256Bytes } from '../lib/hash';
 import { isoTime } from '../lib/iso-time';
-import { randomInto, uuidText } from '../lib/uuid';
+import { timeOrderedUuid, versionedUuid } from '../lib/uuid';
 import {
   EVENT_CATALOG,
   isEventType,
@@ -58,13 +58,8 @@ const EVENT_ID_NAMESPACE = 'durable-api-gateway/events/v1';
  */
 export function deterministicEventId(workflowId: string, step: string | number): string {
   const hash = sha256Bytes(`${EVENT_ID_NAMESPACE}\0${workflowId}\0${String(step)}`);
-  const b = hash.subarray(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  return uuidText(b);
+  return versionedUuid(hash.subarray(0, 16), 8);
 }
-
-const uuidBytes = Buffer.alloc(16);
 
 /**
  * A random, time-ordered event id (UUID version 7, RFC 9562): 48 bits of Unix milliseconds, then
@@ -72,12 +67,7 @@ const uuidBytes = Buffer.alloc(16);
  * of on a random page, which keeps that index's inserts cheap and its pages in cache under load.
  */
 export function newEventId(now = Date.now()): string {
-  const b = uuidBytes;
-  randomInto(b, 6, 10);
-  b.writeUIntBE(now, 0, 6);
-  b[6] = (b[6]! & 0x0f) | 0x70;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  return uuidText(b);
+  return timeOrderedUuid(now);
 }
 
 /**

@@ -21,7 +21,11 @@ export interface RecordFields {
   headers?: Record<string, HeaderValue | HeaderValue[]>;
 }
 
-/** Byte lengths noted by `sizeRecord`, read back in order by `writeRecord`. */
+/**
+ * What `sizeRecord` works out and `writeRecord` writes, in order: per record its body size, the
+ * byte length of its key and value (when not null), its header count, then each header's name and
+ * value lengths.
+ */
 export class RecordLengths {
   readonly list: number[] = [];
   at = 0;

@@ -14,8 +14,6 @@ export interface KafkaEncoder {
   writeString(v: string | null): KafkaEncoder;
   writeVarInt(v: number): KafkaEncoder;
   writeVarLong(v: number): KafkaEncoder;
-  writeVarIntBytes(v: Buffer | string | null | undefined): KafkaEncoder;
-  writeVarIntString(v: string): KafkaEncoder;
   writeBufferInternal(v: Buffer): void;
 }
 
@@ -23,7 +21,6 @@ export interface KafkaEncoderClass {
   prototype: KafkaEncoder;
   sizeOfVarInt(v: number): number;
   sizeOfVarLong(v: number): number;
-  sizeOfVarIntBytes(v: Buffer | string | null | undefined): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

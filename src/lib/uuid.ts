@@ -22,12 +22,22 @@ export function uuidText(bytes: Uint8Array, offset = 0): string {
   return scratch.toString('latin1', 0, 36);
 }
 
+/**
+ * The text of the 16 bytes at `bytes` stamped with UUID `version` and the RFC 9562 variant (the
+ * bytes are changed in place): 4 random, 7 time-ordered, 8 name-based (SHA-256).
+ */
+export function versionedUuid(bytes: Uint8Array, version: 4 | 7 | 8): string {
+  bytes[6] = (bytes[6]! & 0x0f) | (version << 4);
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  return uuidText(bytes);
+}
+
 /** Random bytes drawn 4 KiB at a time: one `randomFillSync` per few hundred ids, not one per id. */
 const entropy = Buffer.alloc(4096);
 let entropyOffset = entropy.length;
 
 /** Copies `n` (at most 16) random bytes from the pool into `target` at `offset`. */
-export function randomInto(target: Uint8Array, offset: number, n: number): void {
+function randomInto(target: Uint8Array, offset: number, n: number): void {
   if (entropyOffset + n > entropy.length) {
     randomFillSync(entropy);
     entropyOffset = 0;
@@ -36,12 +46,17 @@ export function randomInto(target: Uint8Array, offset: number, n: number): void 
   entropyOffset += n;
 }
 
-const v4 = Buffer.alloc(16);
+const idBytes = Buffer.alloc(16);
 
 /** A random UUID (version 4, RFC 9562), as `crypto.randomUUID()` makes, from the same CSPRNG. */
 export function randomUuid(): string {
-  randomInto(v4, 0, 16);
-  v4[6] = (v4[6]! & 0x0f) | 0x40;
-  v4[8] = (v4[8]! & 0x3f) | 0x80;
-  return uuidText(v4);
+  randomInto(idBytes, 0, 16);
+  return versionedUuid(idBytes, 4);
+}
+
+/** A time-ordered UUID (version 7, RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. */
+export function timeOrderedUuid(now: number): string {
+  randomInto(idBytes, 6, 10);
+  idBytes.writeUIntBE(now, 0, 6);
+  return versionedUuid(idBytes, 7);
 }

@@ -31,7 +31,6 @@ function numberAt(request: FastifyRequest, value: unknown, field: string): numbe
  */
 const billingRoutes: FastifyPluginAsync = async (app) => {
   const billing = new BillingClient(() => app.routeTable.upstream('billing'), app.config.INTERNAL_SERVICE_KEY);
-  const userData = (request: FastifyRequest) => app.userDataHeader(request);
 
   app.addHook('onRequest', async (request, reply) => app.authenticate(request, reply));
 
@@ -46,7 +45,7 @@ const billingRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const answer = await billing.balance(await userData(request));
+      const answer = await billing.balance(await app.userDataHeader(request));
       return {
         user_id: request.user!.sub,
         balance_units: numberAt(request, answer?.balance, 'balance'),
@@ -66,7 +65,7 @@ const billingRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const sub = await billing.subscription(await userData(request));
+      const sub = await billing.subscription(await app.userDataHeader(request));
       const next = typeof sub?.next_debit === 'string' ? normaliseTimestamp(sub.next_debit) : null;
       return {
         next_billing_date: next,
