@@ -10,17 +10,11 @@
  */
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { buildPublisher } from './lib/access-publisher';
+import { arg } from './lib/args';
 
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const EVENTS = Number(arg('events', '50000'));
 const BUILD = resolve(arg('build', join(__dirname, '..')));
-
-interface Publisher {
-  publish(...args: unknown[]): void;
-  pending: number;
-  close(): Promise<void>;
-}
 
 function collect(): NodeJS.MemoryUsage {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -31,43 +25,17 @@ function collect(): NodeJS.MemoryUsage {
 }
 
 async function main(): Promise<void> {
-  /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-  const { AccessEventPublisher } = require(join(BUILD, 'src/events/access-events')) as {
-    AccessEventPublisher: new (options: object) => Publisher;
-  };
-  const silent = { child: () => silent, warn: () => undefined, info: () => undefined, error: () => undefined };
-  const publisher = new AccessEventPublisher({
-    config: {
-      KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1',
-      KAFKA_CLIENT_ID: 'access-buffer-bench',
-      KAFKA_AUTH_EVENTS_TOPIC: 'auth-events',
-      KAFKA_USER_EVENTS_TOPIC: 'user-events',
-      KAFKA_ORGANIZATION_EVENTS_TOPIC: 'organization-events',
-      ACCESS_EVENTS_BUFFER: EVENTS,
-      ACCESS_EVENTS_LINGER_MS: 1_000_000,
-    },
-    logger: silent,
+  // Nothing listens on port 1: every event stays in the buffer.
+  const publisher = buildPublisher(BUILD, {
+    bootstrap: ['127.0.0.1:1'],
+    clientId: 'access-buffer-bench',
+    buffer: EVENTS,
+    lingerMs: 1_000_000,
     drainTimeoutMs: 0,
   });
-  // Request ids as the build makes them (src/lib/uuid.ts; builds before it used crypto.randomUUID).
-  let requestId: () => string = randomUUID;
-  try {
-    /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-    requestId = (require(join(BUILD, 'src/lib/uuid')) as { randomUuid: () => string }).randomUuid;
-  } catch {
-    // an older build
-  }
   const before = collect();
   const users = Array.from({ length: 100 }, () => randomUUID());
-  const eventType = 'user_info_requested';
-  for (let i = 0; i < EVENTS; i++) {
-    const user = users[i % users.length]!;
-    const data = { user_id: user };
-    // Builds before the flat queue took one input object with an actor.
-    if (publisher.publish.length === 1)
-      publisher.publish({ eventType, data, requestId: requestId(), actor: { user_id: user, ip: '203.0.113.7' } });
-    else publisher.publish(eventType, data, requestId(), user, '203.0.113.7');
-  }
+  for (let i = 0; i < EVENTS; i++) publisher.read(users[i % users.length]!, publisher.requestId(), '203.0.113.7');
   const after = collect();
   const perEvent = (key: 'heapUsed' | 'arrayBuffers') => Math.round((after[key] - before[key]) / EVENTS);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);

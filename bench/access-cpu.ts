@@ -12,9 +12,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { buildPublisher } from './lib/access-publisher';
+import { arg } from './lib/args';
 
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const RATE = Number(arg('rate', '10000'));
 const SEC = Number(arg('sec', '8'));
 const ROUNDS = Number(arg('rounds', '0'));
@@ -22,34 +22,16 @@ const MODE = arg('mode', 'publish');
 const THIS_BUILD = resolve(join(__dirname, '..'));
 const BUILD = resolve(arg('build', THIS_BUILD));
 
-interface Publisher {
-  publish(...args: unknown[]): void;
-  pending: number;
-  close(): Promise<void>;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One measurement in this process: CPU µs per event, after warm-up. */
 async function measureHere(): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  require(join(BUILD, 'src/kafka/fixes'));
-  const { AccessEventPublisher } = require(join(BUILD, 'src/events/access-events')) as {
-    AccessEventPublisher: new (options: object) => Publisher;
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const quiet = { child: () => quiet, debug: () => undefined, info: () => undefined, warn: console.error };
-  const publisher = new AccessEventPublisher({
-    config: {
-      KAFKA_BOOTSTRAP_SERVERS: (process.env.KAFKA_BOOTSTRAP_SERVERS ?? '127.0.0.1:19092').split(','),
-      KAFKA_CLIENT_ID: 'access-cpu-bench',
-      KAFKA_AUTH_EVENTS_TOPIC: 'auth-events',
-      KAFKA_USER_EVENTS_TOPIC: 'user-events',
-      KAFKA_ORGANIZATION_EVENTS_TOPIC: 'organization-events',
-      ACCESS_EVENTS_BUFFER: 50_000,
-      ACCESS_EVENTS_LINGER_MS: 20,
-    },
-    logger: { ...quiet, error: console.error },
+  const publisher = buildPublisher(BUILD, {
+    bootstrap: (process.env.KAFKA_BOOTSTRAP_SERVERS ?? '127.0.0.1:19092').split(','),
+    clientId: 'access-cpu-bench',
+    buffer: 50_000,
+    lingerMs: 20,
+    warn: console.error,
   });
   const users = Array.from({ length: 50 }, (_, i) => `0b5c6f5e-3f7a-4a0e-9a43-${String(i).padStart(12, '0')}`);
   let n = 0;
@@ -58,17 +40,9 @@ async function measureHere(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const user = users[n++ % users.length]!;
       const requestId = `req-${n.toString(36)}-${(n * 7).toString(36)}`;
-      const data = { user_id: user };
-      if (MODE === 'control') made += requestId.length + data.user_id.length;
-      // Builds before the flat queue took one input object with an actor.
-      else if (publisher.publish.length === 1)
-        publisher.publish({
-          eventType: 'user_info_requested',
-          data,
-          requestId,
-          actor: { user_id: user, ip: '127.0.0.1' },
-        });
-      else publisher.publish('user_info_requested', data, requestId, user, '127.0.0.1');
+      // The control makes the same strings and the data object publishing would make.
+      if (MODE === 'control') made += requestId.length + { user_id: user }.user_id.length;
+      else publisher.read(user, requestId, '127.0.0.1');
     }
   };
   const phase = async (sec: number) => {

@@ -18,14 +18,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
 import { wrkGet, wrkVersion } from './lib/wrk';
+import { arg } from './lib/args';
 import { DIR, RUN_ID, say } from './lib/params';
 import { cpuSeconds, kernelUse, peakRssMb, rssMb, v8WorkerSeconds, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
 import { fmt, median } from './lib/stats';
 import { fakeUser, setUpBase, startFloor, startGateway, startStaticUpstream, tearDown, type World } from './lib/world';
 
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const REQUESTS = Number(arg('requests', '20000'));
 const CONNECTIONS = Number(arg('connections', '50'));
 const ROUNDS = Number(arg('rounds', '3'));
