@@ -1,5 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../db/database';
 import type { Config } from '../config';
 import { deterministicEventId, recordEvent } from '../events/outbox';
 import {
@@ -18,7 +18,7 @@ import { authServiceFailure } from './upstream-failure';
 
 export interface OrgInviteActivityDependencies {
   authService: AuthServiceClient;
-  orm: MikroORM;
+  db: Database;
   config: Config;
 }
 
@@ -43,7 +43,7 @@ async function memberRole(authService: AuthServiceClient, orgId: string, userId:
   return Array.isArray(res.body) ? res.body.find((m) => m.user_id === userId)?.role : undefined;
 }
 
-function upstreamInviteActivities({ authService, orm }: OrgInviteActivityDependencies, secrets: SecretBox) {
+function upstreamInviteActivities({ authService, db }: OrgInviteActivityDependencies, secrets: SecretBox) {
   return {
     /**
      * POST /v1/org/{id}/invite. The answer is kept under `runKey` before the activity completes, so
@@ -58,7 +58,7 @@ function upstreamInviteActivities({ authService, orm }: OrgInviteActivityDepende
       runKey?: string;
     }): Promise<string> {
       if (input.runKey) {
-        const kept = await keptUpstreamInvite(orm.em, input.runKey);
+        const kept = await keptUpstreamInvite(db, input.runKey);
         if (kept) return kept;
       }
       const res = await authService.call<{ invite_token: string }>('POST', `/v1/org/${input.orgId}/invite`, {
@@ -70,7 +70,7 @@ function upstreamInviteActivities({ authService, orm }: OrgInviteActivityDepende
       const sealed = secrets.seal(res.body.invite_token);
       if (!input.runKey) return sealed;
       // An overlapping attempt (after a start-to-close timeout) may have kept its own: one wins.
-      return (await keepUpstreamInvite(orm.em, input.runKey, sealed)) ?? sealed;
+      return (await keepUpstreamInvite(db, input.runKey, sealed)) ?? sealed;
     },
 
     /**
@@ -100,14 +100,14 @@ function upstreamInviteActivities({ authService, orm }: OrgInviteActivityDepende
   };
 }
 
-function inviteRecordActivities({ orm, config }: OrgInviteActivityDependencies, secrets: SecretBox) {
+function inviteRecordActivities({ db, config }: OrgInviteActivityDependencies, secrets: SecretBox) {
   return {
     async hashEmail(email: string): Promise<string> {
       return emailHashOf(email);
     },
 
     /** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */
-    storeInvite: (input: StoredInvite) => storeInvite({ orm, config }, secrets, input),
+    storeInvite: (input: StoredInvite) => storeInvite({ db, config }, secrets, input),
 
     async markInviteAccepted(input: {
       eventKey: string;
@@ -118,9 +118,9 @@ function inviteRecordActivities({ orm, config }: OrgInviteActivityDependencies, 
       requestId: string;
       ip: string | null;
     }): Promise<void> {
-      await orm.em.fork().transactional(async (em) => {
-        await markInviteAcceptedBy(em, input.inviteId, input.userId);
-        await recordEvent(em, config, {
+      await db.transaction(async (tx) => {
+        await markInviteAcceptedBy(tx, input.inviteId, input.userId);
+        await recordEvent(tx, config, {
           eventType: 'invite_accepted',
           eventId: deterministicEventId(input.eventKey, 'invite_accepted'),
           data: { org_id: input.orgId, invite_id: input.inviteId, user_id: input.userId, role: input.role },
@@ -131,7 +131,7 @@ function inviteRecordActivities({ orm, config }: OrgInviteActivityDependencies, 
     },
 
     async markInviteClosed(input: { inviteId: string; status: InviteStatus }): Promise<void> {
-      await closePendingInvite(orm.em, input.inviteId, input.status);
+      await closePendingInvite(db, input.inviteId, input.status);
     },
   };
 }
@@ -150,15 +150,15 @@ interface StoredInvite {
 
 /** The invite row and its `user_invited` event, in one transaction; a retry changes nothing. */
 async function storeInvite(
-  { orm, config }: Pick<OrgInviteActivityDependencies, 'orm' | 'config'>,
+  { db, config }: Pick<OrgInviteActivityDependencies, 'db' | 'config'>,
   secrets: SecretBox,
   input: StoredInvite,
 ): Promise<void> {
   const invite = { ...input.invite, invite_token: secrets.open(input.invite.invite_token) };
-  await orm.em.fork().transactional(async (em) => {
+  await db.transaction(async (tx) => {
     // The kept upstream answer is no longer needed: the invite row holds its hash from now on.
-    await forgetUpstreamInvite(em, input.eventKey);
-    await insertInvite(em, {
+    await forgetUpstreamInvite(tx, input.eventKey);
+    await insertInvite(tx, {
       inviteId: invite.invite_id,
       orgId: input.orgId,
       emailHash: emailHashOf(input.email),
@@ -168,7 +168,7 @@ async function storeInvite(
       invitedBy: input.invitedBy,
       expiresAt: invite.expires_at,
     });
-    await recordEvent(em, config, {
+    await recordEvent(tx, config, {
       eventType: 'user_invited',
       eventId: deterministicEventId(input.eventKey, 'user_invited'),
       data: {

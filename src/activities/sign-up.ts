@@ -1,5 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../db/database';
 import type { Config } from '../config';
 import { deterministicEventId, recordEventNow } from '../events/outbox';
 import type { SignedUpUser, UpstreamTokens } from '../auth/sign-up-types';
@@ -13,7 +13,7 @@ import { authServiceFailure } from './upstream-failure';
 
 export interface SignUpActivityDependencies {
   authService: AuthServiceClient;
-  orm: MikroORM;
+  db: Database;
   config: Config;
 }
 
@@ -133,7 +133,7 @@ export function createSignUpActivities(deps: SignUpActivityDependencies) {
       requestId: string;
       ip: string | null;
     }): Promise<void> {
-      await recordEventNow(deps.orm, deps.config, {
+      await recordEventNow(deps.db, deps.config, {
         eventType: 'user_registered',
         eventId: deterministicEventId(input.eventKey, 'user_registered'),
         data: { user_id: input.user_id, email: input.email },

@@ -91,7 +91,7 @@ export const gatewayApp = fp<GatewayAppOptions>(
     deps.relay?.registerMetrics(app.metrics);
     deps.chat.registerMetrics(app.metrics);
     deps.accessEvents.registerMetrics(app.metrics);
-    await app.register(idempotency, { orm: deps.orm, config });
+    await app.register(idempotency, { db: deps.db, config });
     await app.register(stateEvents);
     await app.register(corsPolicy, { origins: config.CORS_ORIGINS });
     // The internal /auth/* routes are documented on the admin listener only (src/api/admin.ts).

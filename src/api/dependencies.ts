@@ -1,7 +1,6 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
-import { initOrm } from '../db/orm';
+import { Database } from '../db/database';
 import { createKafka } from '../kafka/client';
 import { OutboxRelay } from '../events/relay';
 import type { Logger } from '../logger';
@@ -17,7 +16,8 @@ import { AccessEventPublisher } from '../events/access-events';
 
 /** Everything the API talks to, created once per process and closed on shutdown. */
 export interface GatewayDependencies {
-  orm: MikroORM;
+  /** The pooled PostgreSQL connections of this process. */
+  db: Database;
   temporal: { connection: Connection; client: Client };
   codec: AesGcmPayloadCodec;
   /** Publishes the outbox to Kafka (null when OUTBOX_RELAY_ENABLED=false); safe in every replica. */
@@ -35,7 +35,7 @@ export interface GatewayDependencies {
 }
 
 export async function createDependencies(config: Config, logger: Logger): Promise<GatewayDependencies> {
-  const orm = await initOrm(config, logger);
+  const db = new Database(config, logger);
   const codec = AesGcmPayloadCodec.fromConfig(config.TEMPORAL_CODEC_KEYS);
   if (config.TEMPORAL_CODEC_KEYS.length === 0) {
     logger.warn('TEMPORAL_CODEC_KEYS is not set: Temporal payloads use the built-in development key');
@@ -50,10 +50,10 @@ export async function createDependencies(config: Config, logger: Logger): Promis
 
   const kafka = kafkaProbe(config, logger);
   const authService = new AuthServiceClient(config, logger);
-  const denylist = new TokenDenylist(config.DATABASE_URL, orm.em, logger, config.DENYLIST_MAX_STALENESS);
+  const denylist = new TokenDenylist(config.DATABASE_URL, db, logger, config.DENYLIST_MAX_STALENESS);
   await denylist.start();
   const tokenVerifier = new TokenVerifier(config, authService, denylist, logger);
-  const outboxWriter = new OutboxWriter(orm, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);
+  const outboxWriter = new OutboxWriter(db, config, logger, config.OUTBOX_WRITE_BUFFER_EVENTS);
   const accessEvents = new AccessEventPublisher({ config, logger });
 
   const relay = config.OUTBOX_RELAY_ENABLED ? OutboxRelay.fromConfig(config, logger) : null;
@@ -62,10 +62,10 @@ export async function createDependencies(config: Config, logger: Logger): Promis
   // Connects in the background: the gateway starts (and chat calls answer 503) while Kafka is away.
   const chat = new ChatRequestReply({ config, logger, role: 'api' });
   chat.start();
-  const probes = dependencyProbes(config, { orm, connection, authService, chat, kafka: kafka.probe });
+  const probes = dependencyProbes(config, { db, connection, authService, chat, kafka: kafka.probe });
 
   return {
-    orm,
+    db,
     chat,
     temporal: { connection, client },
     codec,
@@ -88,7 +88,7 @@ export async function createDependencies(config: Config, logger: Logger): Promis
         authService.close(),
         denylist.close(),
       ]);
-      await orm.close(true);
+      await db.close();
     },
   };
 }
@@ -122,19 +122,19 @@ function kafkaProbe(config: Config, logger: Logger): { probe: DependencyProbe; c
 function dependencyProbes(
   config: Config,
   deps: {
-    orm: MikroORM;
+    db: Database;
     connection: Connection;
     authService: AuthServiceClient;
     chat: ChatRequestReply;
     kafka: DependencyProbe;
   },
 ): DependencyProbe[] {
-  const { orm, connection, authService, chat } = deps;
+  const { db, connection, authService, chat } = deps;
   return [
     {
       name: 'postgres',
       check: async () => {
-        await orm.em.getConnection().execute('select 1');
+        await db.execute('select 1');
       },
     },
     deps.kafka,

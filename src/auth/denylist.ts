@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Sql } from '../db/orm';
+import type { Sql } from '../db/database';
 import {
   deleteExpiredRevocations,
   insertRevokedToken,
@@ -44,7 +44,7 @@ export class TokenDenylist {
 
   constructor(
     private readonly databaseUrl: string,
-    /** The shared pool (`orm.em`), for the revocation rows. */
+    /** The shared pool, for the revocation rows. */
     private readonly db: Sql,
     private readonly logger: Logger,
     /** DENYLIST_MAX_STALENESS: how long a replica that lost the database keeps trusting its in-memory list. */

@@ -1,15 +1,12 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Sql } from './database';
 import { MIGRATION_NAMES } from '../../migrations/names';
 
 /** The migrations of this build that the database has not applied (all of them without the table). */
-export async function pendingMigrations(orm: MikroORM): Promise<string[]> {
-  const rows = await orm.em
-    .getConnection()
-    .execute<{ name: string }[]>('select name from mikro_orm_migrations')
-    .catch((err: unknown) => {
-      if (/mikro_orm_migrations" does not exist/.test(String(err))) return [];
-      throw err;
-    });
+export async function pendingMigrations(db: Sql): Promise<string[]> {
+  const rows = await db.execute<{ name: string }[]>('select name from mikro_orm_migrations').catch((err: unknown) => {
+    if (/mikro_orm_migrations" does not exist/.test(String(err))) return [];
+    throw err;
+  });
   const applied = new Set(rows.map((r) => r.name));
   return MIGRATION_NAMES.filter((name) => !applied.has(name));
 }

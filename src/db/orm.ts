@@ -1,14 +1,17 @@
-import { MikroORM, defineConfig, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
-/** What a store runs its SQL on: `orm.em` (the pool) or the `em` of a transaction (docs/adr/0011). */
-export type Sql = Pick<EntityManager, 'execute'>;
+/*
+ * MikroORM applies the migrations (`npm run migrate`, the test setup) and nothing else: the API and
+ * worker processes run their statements on `pg` through `Database` (./database.ts, docs/adr/0013)
+ * and never load this module.
+ */
 
 export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger): Options {
   return defineConfig({
     clientUrl: config.DATABASE_URL,
-    // No entities: the stores in src/db/ write their SQL by hand (docs/adr/0011).
+    // No entities: the stores in src/db/ write their SQL by hand (docs/adr/0011, 0013).
     entities: [],
     pool: { min: 0, max: config.DATABASE_POOL_MAX, idleTimeoutMillis: 30_000 },
     // Bounded waits everywhere: connecting (5 s), waiting for a pooled connection (5 s; knex's
@@ -46,11 +49,7 @@ export async function initOrm(
   return MikroORM.init(ormOptions(config, logger));
 }
 
-/**
- * Applies pending migrations; returns the names applied. The migrator (umzug and its
- * dependencies) and the migration classes are loaded here, on first use, so that the gateway and
- * worker processes, which never migrate, do not carry them in memory.
- */
+/** Applies pending migrations; returns the names applied. */
 export async function migrate(orm: MikroORM): Promise<string[]> {
   const [{ Migrator }, { migrationsList }] = await Promise.all([
     import('@mikro-orm/migrations'),

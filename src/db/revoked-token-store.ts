@@ -1,5 +1,5 @@
 import type { Client as PgClient } from 'pg';
-import type { Sql } from './orm';
+import type { Sql } from './database';
 
 /** NOTIFY channel on which each revocation reaches every replica, as `hash:expMs`. */
 export const REVOCATION_CHANNEL = 'gateway_token_revoked';
@@ -7,15 +7,15 @@ export const REVOCATION_CHANNEL = 'gateway_token_revoked';
 /** Records a revocation and notifies every replica; one statement, so both commit together. */
 export async function insertRevokedToken(db: Sql, hash: string, userId: string | null, expiresAt: Date): Promise<void> {
   await db.execute(
-    `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values (?, ?, ?) on conflict (token_hash) do nothing)
-     select pg_notify('${REVOCATION_CHANNEL}', ?)`,
+    `with ins as (insert into revoked_tokens (token_hash, user_id, expires_at) values ($1, $2, $3) on conflict (token_hash) do nothing)
+     select pg_notify('${REVOCATION_CHANNEL}', $4)`,
     [hash, userId, expiresAt, `${hash}:${expiresAt.getTime()}`],
   );
 }
 
 export async function isRevokedInDatabase(db: Sql, hash: string): Promise<boolean> {
   const rows = await db.execute<{ one: number }[]>(
-    'select 1 as one from revoked_tokens where token_hash = ? and expires_at > now()',
+    'select 1 as one from revoked_tokens where token_hash = $1 and expires_at > now()',
     [hash],
   );
   return rows.length > 0;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../db/database';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { insertOutboxRows } from '../db/outbox-store';
 import type { Logger } from '../logger';
@@ -89,7 +89,7 @@ export class OutboxWriter {
   };
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly config: EventTopics,
     private readonly logger: Logger,
     /** Events held while PostgreSQL is away; beyond it `write()` and `reserve()` refuse. */
@@ -214,7 +214,7 @@ export class OutboxWriter {
     while (this.queue.length) {
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
-        await insertOutboxRows(this.orm, `[${batch.map((p) => p.row).join(',')}]`);
+        await insertOutboxRows(this.db, `[${batch.map((p) => p.row).join(',')}]`);
       } catch (err) {
         this.onFailure(err);
         return;

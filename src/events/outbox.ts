@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Database, Sql } from '../db/database';
 import { insertOutboxEvent } from '../db/outbox-store';
 import { sha256Bytes } from '../lib/hash';
 import { isoTime } from '../lib/iso-time';
@@ -166,17 +166,17 @@ export function buildEvent<T extends EventType>(
 }
 
 /**
- * Writes one event to the outbox through `em`, so it commits or rolls back with the caller's
- * transaction (call it inside `em.transactional(...)`). Writing an event id that is already there
+ * Writes one event to the outbox through `tx`, so it commits or rolls back with the caller's
+ * transaction (call it inside `db.transaction(...)`). Writing an event id that is already there
  * is a no-op, which makes retried activities safe. The relay publishes it after commit.
  */
 export async function recordEvent<T extends EventType>(
-  em: EntityManager,
+  tx: Sql,
   config: EventTopics,
   input: RecordEventInput<T>,
 ): Promise<RecordedEvent> {
   const { envelope, headers, topic, key } = buildEvent(config, input);
-  const inserted = await insertOutboxEvent(em, {
+  const inserted = await insertOutboxEvent(tx, {
     eventId: envelope.event_id,
     topic,
     messageKey: key,
@@ -189,9 +189,9 @@ export async function recordEvent<T extends EventType>(
 
 /** For routes whose only database work is the event: records it in its own short transaction. */
 export async function recordEventNow<T extends EventType>(
-  orm: MikroORM,
+  db: Database,
   config: EventTopics,
   input: RecordEventInput<T>,
 ): Promise<RecordedEvent> {
-  return orm.em.fork().transactional((em) => recordEvent(em, config, input));
+  return db.transaction((tx) => recordEvent(tx, config, input));
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Sql } from '../db/database';
 import type { CodecKey } from '../config';
 import { sha256Hex } from '../lib/hash';
 import { DEVELOPMENT_CODEC_KEY } from '../temporal/codec';
@@ -102,7 +102,7 @@ export class IdempotencyStore {
   private readonly takeoverGraceMs: number;
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Sql,
     private readonly options: {
       ttlMs: number;
       lockTimeoutMs: number;
@@ -119,7 +119,7 @@ export class IdempotencyStore {
   }
 
   private execute<T extends object[]>(sql: string, params: unknown[]): Promise<T> {
-    return this.orm.em.getConnection().execute<T>(sql, params);
+    return this.db.execute<T>(sql, params);
   }
 
   private requestHash(key: SealKey, req: IdempotencyRequest): string {
@@ -169,7 +169,7 @@ export class IdempotencyStore {
       const claimed = await this.execute<{ owner: string }[]>(
         `insert into idempotency_keys as k
            (scope, key, request_hash, state, owner, seal_key_id, locked_until, expires_at, instance_lock)
-         values (?, ?, ?, 'in_progress', ?, ?, now() + ? * interval '1 millisecond', now() + ? * interval '1 millisecond', ?)
+         values ($1, $2, $3, 'in_progress', $4, $5, now() + $6::double precision * interval '1 millisecond', now() + $7::double precision * interval '1 millisecond', $8)
          on conflict (scope, key) do update
            set request_hash = excluded.request_hash, state = 'in_progress', owner = excluded.owner,
                seal_key_id = excluded.seal_key_id, status = null, response = null, created_at = now(),
@@ -178,7 +178,7 @@ export class IdempotencyStore {
          where k.expires_at <= now()
             or (k.state = 'in_progress' and k.request_hash = excluded.request_hash
                 and (k.locked_until <= now()
-                     or (?::boolean and k.instance_lock is not null and not ${HELD('k.instance_lock')}
+                     or ($9::boolean and k.instance_lock is not null and not ${HELD('k.instance_lock')}
                          and ${HELD('excluded.instance_lock')})))
          returning owner`,
         [
@@ -198,14 +198,14 @@ export class IdempotencyStore {
       const [row] = await this.execute<ExistingRow[]>(
         `select owner, request_hash, state, seal_key_id, status, response,
                 (instance_lock is null or ${HELD('instance_lock')}) as holder_alive
-           from idempotency_keys where scope = ? and key = ? and expires_at > now()`,
+           from idempotency_keys where scope = $1 and key = $2 and expires_at > now()`,
         [req.scope, req.key],
       );
       if (!row) continue; // released or expired meanwhile: claim again
       const sealKey = this.keys.get(row.seal_key_id);
       if (!sealKey) {
         // Sealed with a key no longer configured: the answer cannot be read, so the key starts over.
-        await this.execute<object[]>('delete from idempotency_keys where scope = ? and key = ? and owner = ?', [
+        await this.execute<object[]>('delete from idempotency_keys where scope = $1 and key = $2 and owner = $3', [
           req.scope,
           req.key,
           row.owner,
@@ -228,8 +228,8 @@ export class IdempotencyStore {
   async complete(req: { scope: string; key: string }, owner: string, response: StoredResponse): Promise<boolean> {
     const rows = await this.execute<{ owner: string }[]>(
       `update idempotency_keys
-          set state = 'completed', status = ?, response = ?, seal_key_id = ?, completed_at = now()
-        where scope = ? and key = ? and owner = ? and state = 'in_progress'
+          set state = 'completed', status = $1, response = $2, seal_key_id = $3, completed_at = now()
+        where scope = $4 and key = $5 and owner = $6 and state = 'in_progress'
         returning owner`,
       [response.status, this.seal(req, response), this.active.id, req.scope, req.key, owner],
     );
@@ -239,8 +239,8 @@ export class IdempotencyStore {
   /** Pushes the claim's lock `lockTimeoutMs` ahead while its request runs; false once the claim is gone. */
   async extendLock(req: { scope: string; key: string }, owner: string): Promise<boolean> {
     const rows = await this.execute<{ owner: string }[]>(
-      `update idempotency_keys set locked_until = now() + ? * interval '1 millisecond'
-        where scope = ? and key = ? and owner = ? and state = 'in_progress'
+      `update idempotency_keys set locked_until = now() + $1::double precision * interval '1 millisecond'
+        where scope = $2 and key = $3 and owner = $4 and state = 'in_progress'
         returning owner`,
       [this.options.lockTimeoutMs, req.scope, req.key, owner],
     );
@@ -250,7 +250,7 @@ export class IdempotencyStore {
   /** Gives the key up (the request failed in a way a retry should re-run). */
   async release(req: { scope: string; key: string }, owner: string): Promise<void> {
     await this.execute<object[]>(
-      `delete from idempotency_keys where scope = ? and key = ? and owner = ? and state = 'in_progress'`,
+      `delete from idempotency_keys where scope = $1 and key = $2 and owner = $3 and state = 'in_progress'`,
       [req.scope, req.key, owner],
     );
   }
@@ -262,7 +262,7 @@ export class IdempotencyStore {
       const rows = await this.execute<{ n: number }[]>(
         `with gone as (
            delete from idempotency_keys
-            where ctid = any(array(select ctid from idempotency_keys where expires_at <= now() limit ?))
+            where ctid = any(array(select ctid from idempotency_keys where expires_at <= now() limit $1))
             returning 1)
          select count(*)::int as n from gone`,
         [PURGE_CHUNK],

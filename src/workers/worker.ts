@@ -3,11 +3,10 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 import { ChatRequestReply } from '../chat/request-reply';
-import { initOrm } from '../db/orm';
+import { Database } from '../db/database';
 import { AuthServiceClient } from '../upstreams/auth-service';
 import { BillingClient } from '../upstreams/billing';
 import { HttpUpstream } from '../upstreams/http-upstream';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 
@@ -39,7 +38,7 @@ export interface GatewayWorker {
   chat: ChatRequestReply;
   /** Clients of the auth activities; closed by `close()` after the worker stops. */
   authService: AuthServiceClient;
-  orm: MikroORM;
+  db: Database;
   close(): Promise<void>;
 }
 
@@ -53,7 +52,7 @@ export async function createWorker(
   const identity = `gateway-worker@${hostname()}:${process.pid}`;
   const chat = new ChatRequestReply({ config, logger, role: 'worker' });
   const authService = new AuthServiceClient(config, logger);
-  const orm = await initOrm(config, logger);
+  const db = new Database(config, logger);
   const billingUpstream = new HttpUpstream(
     {
       name: 'billing',
@@ -73,7 +72,7 @@ export async function createWorker(
     taskQueue: overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     identity,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ logger, workerIdentity: identity, chat, authService, orm, config, billing }),
+    activities: createActivities({ logger, workerIdentity: identity, chat, authService, db, config, billing }),
     dataConverter: { payloadCodecs: [AesGcmPayloadCodec.fromConfig(config.TEMPORAL_CODEC_KEYS)] },
     shutdownGraceTime: '10s',
   });
@@ -82,10 +81,10 @@ export async function createWorker(
     connection,
     chat,
     authService,
-    orm,
+    db,
     async close() {
       await Promise.allSettled([chat.close(), authService.close(), billingUpstream.close()]);
-      await orm.close(true);
+      await db.close();
       await connection.close();
     },
   };

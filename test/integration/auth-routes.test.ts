@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { testConfig, waitFor } from '../support/stack';
 
@@ -9,7 +8,7 @@ const KEY = { 'x-internal-key': 'test-internal-key' };
 
 describe('auth, organisation and internal routes against the auth-service fake', () => {
   let s: AuthStack;
-  let orm: MikroORM;
+  let db: Database;
   let owner: { sub: string; token: string; refresh: string };
   let member: { sub: string; token: string };
   let outsider: { sub: string; token: string };
@@ -26,17 +25,15 @@ describe('auth, organisation and internal routes against the auth-service fake',
   }
 
   async function outboxEvents(type: string, since: Date) {
-    return orm.em
-      .getConnection()
-      .execute<{ topic: string; message_key: string; payload: any; headers: any }[]>(
-        'select topic, message_key, payload, headers from outbox_events where event_type = ? and created_at >= ? order by id',
-        [type, since],
-      );
+    return db.execute<{ topic: string; message_key: string; payload: any; headers: any }[]>(
+      'select topic, message_key, payload, headers from outbox_events where event_type = $1 and created_at >= $2 order by id',
+      [type, since],
+    );
   }
 
   beforeAll(async () => {
     s = await startAuthStack({ RATE_LIMIT_AUTH_PER_ACCOUNT: '5', AUTH_BREAKER_COOLDOWN_MS: '300' });
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
     s.fake.createUser({ email: 'owner@example.com', password: 'owner-pass-1', full_name: 'Olga Owner' });
     s.fake.createUser({ email: 'member@example.com', password: 'member-pass-1', full_name: 'Mia Member' });
     s.fake.createUser({ email: 'outsider@example.com', password: 'outsider-pass-1' });
@@ -47,7 +44,7 @@ describe('auth, organisation and internal routes against the auth-service fake',
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('sign-in answers the token response with jwt, user and the gateway cookies, and records user_logged_in', async () => {

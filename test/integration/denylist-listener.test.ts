@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Client } from 'pg';
 import { LISTENER_APPLICATION_NAME, TokenDenylist } from '../../src/auth/denylist';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
 import { startAuthStack, call, type AuthStack } from '../support/auth-gateway';
 import type { RunningGateway } from '../support/gateway';
@@ -97,11 +97,11 @@ describe('denylist LISTEN connection', () => {
 
   it('leaves no LISTEN session behind when closed while it is still connecting', async () => {
     const config = testConfig();
-    const orm = await initOrm(config);
+    const db = new Database(config);
     try {
       const before = await listeners();
       for (let i = 0; i < 5; i += 1) {
-        const denylist = new TokenDenylist(config.DATABASE_URL, orm.em, createLogger('silent'));
+        const denylist = new TokenDenylist(config.DATABASE_URL, db, createLogger('silent'));
         const started = denylist.start();
         await denylist.close(); // before its LISTEN session is up
         await started;
@@ -110,7 +110,7 @@ describe('denylist LISTEN connection', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await listeners()).filter((pid) => !before.includes(pid))).toEqual([]);
     } finally {
-      await orm.close(true);
+      await db.close();
     }
   });
 

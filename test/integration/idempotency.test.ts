@@ -240,8 +240,10 @@ describe('Idempotency-Key', () => {
     const key = randomUUID();
     const before = calls;
     await call('POST', '/test/lists/a/things', { key, body: { name: 'old' } });
-    const conn = gateway.deps.orm.em.getConnection();
-    await conn.execute(`update idempotency_keys set expires_at = now() - interval '1 second' where key = ?`, [key]);
+    await gateway.deps.db.execute(
+      `update idempotency_keys set expires_at = now() - interval '1 second' where key = $1`,
+      [key],
+    );
 
     const after = await call('POST', '/test/lists/a/things', { key, body: { name: 'new body is fine now' } });
     expect(after.status).toBe(201);
@@ -250,13 +252,16 @@ describe('Idempotency-Key', () => {
 
     const expired = randomUUID();
     await call('POST', '/test/lists/a/things', { key: expired, body: { name: 'x' } });
-    await conn.execute(`update idempotency_keys set expires_at = now() - interval '1 second' where key = ?`, [expired]);
-    const store = new IdempotencyStore(gateway.deps.orm, { ttlMs: 1000, lockTimeoutMs: 1000, keys: [] });
+    await gateway.deps.db.execute(
+      `update idempotency_keys set expires_at = now() - interval '1 second' where key = $1`,
+      [expired],
+    );
+    const store = new IdempotencyStore(gateway.deps.db, { ttlMs: 1000, lockTimeoutMs: 1000, keys: [] });
     expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
-    const left = await conn.execute<{ key: string }[]>('select key from idempotency_keys where key in (?, ?)', [
-      key,
-      expired,
-    ]);
+    const left = await gateway.deps.db.execute<{ key: string }[]>(
+      'select key from idempotency_keys where key in ($1, $2)',
+      [key, expired],
+    );
     expect(left).toEqual([{ key }]);
   });
 
@@ -264,12 +269,12 @@ describe('Idempotency-Key', () => {
     const key = randomUUID();
     const secret = `s3cret-${randomUUID()}`;
     await call('POST', '/test/lists/a/things', { key, body: { name: secret } });
-    const rows = await gateway.deps.orm.em
-      .getConnection()
-      .execute<{ state: string; status: number; response: Buffer; request_hash: string; expires_in: number }[]>(
-        `select state, status, response, request_hash, extract(epoch from expires_at - now())::float8 as expires_in from idempotency_keys where key = ?`,
-        [key],
-      );
+    const rows = await gateway.deps.db.execute<
+      { state: string; status: number; response: Buffer; request_hash: string; expires_in: number }[]
+    >(
+      `select state, status, response, request_hash, extract(epoch from expires_at - now())::float8 as expires_in from idempotency_keys where key = $1`,
+      [key],
+    );
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
     expect(row).toMatchObject({ state: 'completed', status: 201 });

@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { createOrgInviteActivities } from '../../src/activities/org-invite';
 import { SecretBox } from '../../src/temporal/secrets';
 import { AuthServiceClient } from '../../src/upstreams/auth-service';
@@ -14,16 +13,16 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
   const taskQueue = `test-invites-lost-${uniqueSuffix()}`;
   const overrides = { TEMPORAL_TASK_QUEUE: taskQueue, INTERNAL_SERVICE_KEY: 'test-internal-key' };
   let s: AuthWorkerStack;
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     s = await startAuthWorkerStack(overrides);
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('a retried create (its completion lost after the upstream answered) reuses the kept invite, creating no second one', async () => {
@@ -31,7 +30,7 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
     const orgId = s.fake.createOrg(owner.sub, `Retried Create Org ${uniqueSuffix()}`).org_id;
     const config = testConfig({ ...overrides, AUTH_SERVICE_URL: s.fake.url });
     const authService = new AuthServiceClient(config, createLogger('silent'));
-    const activities = createOrgInviteActivities({ authService, orm, config });
+    const activities = createOrgInviteActivities({ authService, db, config });
     const input = {
       token: SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS).seal(owner.token),
       orgId,
@@ -61,9 +60,9 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
       body: { email: invitee.email },
     });
     expect(inv.status).toBe(201);
-    const kept = await orm.em
-      .getConnection()
-      .execute('select 1 from upstream_invites where run_key like ?', [`${inviteWorkflowId(orgId, invitee.email)}/%`]);
+    const kept = await db.execute('select 1 from upstream_invites where run_key like $1', [
+      `${inviteWorkflowId(orgId, invitee.email)}/%`,
+    ]);
     expect(kept).toHaveLength(0);
   });
 
@@ -91,20 +90,16 @@ describe('invite retries converge on the upstream state (issue 17, item 6)', () 
       expect(s.fake.callsTo({ path: '/v1/invite/accept' })).toHaveLength(1);
       expect(s.fake.callsTo({ path: `/auth/org/${orgId}/members` }).length).toBeGreaterThanOrEqual(1);
 
-      const rows = await orm.em
-        .getConnection()
-        .execute<{ status: string; accepted_by: string }[]>(
-          'select status, accepted_by from org_invites where invite_id = ?',
-          [inv.body.invite_id],
-        );
+      const rows = await db.execute<{ status: string; accepted_by: string }[]>(
+        'select status, accepted_by from org_invites where invite_id = $1',
+        [inv.body.invite_id],
+      );
       expect(rows).toEqual([{ status: 'accepted', accepted_by: invitee.sub }]);
       const events = await waitFor('invite_accepted', async () => {
-        const r = await orm.em
-          .getConnection()
-          .execute<{ payload: any }[]>(
-            `select payload from outbox_events where event_type = 'invite_accepted' and message_key = ?`,
-            [orgId],
-          );
+        const r = await db.execute<{ payload: any }[]>(
+          `select payload from outbox_events where event_type = 'invite_accepted' and message_key = $1`,
+          [orgId],
+        );
         return r.length ? r : undefined;
       });
       expect(events.map((e) => e.payload.data)).toEqual([

@@ -1,6 +1,5 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { inviteWorkflowIdOf as inviteWorkflowId } from '../support/workflow-ids';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
 import { decodedHistoryText } from '../support/temporal-history';
@@ -11,29 +10,27 @@ describe('organisation invites as durable workflows', () => {
   const taskQueue = `test-invites-${uniqueSuffix()}`;
   const overrides = { TEMPORAL_TASK_QUEUE: taskQueue, INVITE_TTL: '4s' };
   let s: AuthWorkerStack;
-  let orm: MikroORM;
+  let db: Database;
   let owner: { sub: string; token: string };
   let orgId: string;
 
   beforeAll(async () => {
     s = await startAuthWorkerStack(overrides);
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
     owner = await s.user('owner');
     orgId = s.fake.createOrg(owner.sub, `Invite Org ${uniqueSuffix()}`).org_id;
   });
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   const events = (type: string, key: string) =>
-    orm.em
-      .getConnection()
-      .execute<{ payload: any; topic: string }[]>(
-        'select payload, topic from outbox_events where event_type = ? and message_key = ? order by id',
-        [type, key],
-      );
+    db.execute<{ payload: any; topic: string }[]>(
+      'select payload, topic from outbox_events where event_type = $1 and message_key = $2 order by id',
+      [type, key],
+    );
 
   it('invites (201), re-inviting a pending e-mail returns the same invite, and user_invited carries the invite token', async () => {
     const invitee = await s.user('invitee');

@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { testConfig, waitFor } from '../support/stack';
 
@@ -7,16 +6,16 @@ jest.setTimeout(60_000);
 
 describe('logout retried after an upstream failure (issue 17, item 5)', () => {
   let s: AuthStack;
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     s = await startAuthStack({ AUTH_SERVICE_RETRIES: '0' });
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('the retry finds the token revoked, still records user_logged_out once for its subject', async () => {
@@ -44,12 +43,10 @@ describe('logout retried after an upstream failure (issue 17, item 5)', () => {
     expect((await logout()).status).toBe(204);
 
     const rows = await waitFor('user_logged_out in the outbox', async () => {
-      const r = await orm.em
-        .getConnection()
-        .execute<{ event_id: string }[]>(
-          `select event_id from outbox_events where event_type = 'user_logged_out' and message_key = ?`,
-          [user.sub],
-        );
+      const r = await db.execute<{ event_id: string }[]>(
+        `select event_id from outbox_events where event_type = 'user_logged_out' and message_key = $1`,
+        [user.sub],
+      );
       return r.length ? r : undefined;
     });
     expect(rows).toHaveLength(1);

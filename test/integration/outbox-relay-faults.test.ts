@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { Registry } from 'prom-client';
 import type { Config } from '../../src/config';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { recordEventNow } from '../../src/events/outbox';
 import { OutboxRelay, type OutboxRelayOptions, type RelayProducer } from '../../src/events/relay';
 import { createKafka } from '../../src/kafka/client';
@@ -19,7 +18,7 @@ const TOPIC = `test-relay-faults-${suffix}`;
 let config: Config;
 // A database of its own: no other relay (another test file, a gateway) sees these rows.
 let database: { url: string; drop(): Promise<void> };
-let orm: MikroORM;
+let db: Database;
 let admin: PgClient;
 const relays: OutboxRelay[] = [];
 
@@ -54,7 +53,7 @@ function newRelay(extra: Partial<OutboxRelayOptions>): OutboxRelay {
 }
 
 async function login(userId: string, requestId = `req-${randomUUID()}`): Promise<string> {
-  const { eventId } = await recordEventNow(orm, config, {
+  const { eventId } = await recordEventNow(db, config, {
     eventType: 'user_logged_in',
     data: { user_id: userId },
     requestId,
@@ -66,7 +65,7 @@ async function login(userId: string, requestId = `req-${randomUUID()}`): Promise
 beforeAll(async () => {
   database = await ownDatabase('outbox_relay_faults');
   config = testConfig({ KAFKA_AUTH_EVENTS_TOPIC: TOPIC, DATABASE_URL: database.url });
-  orm = await initOrm(config);
+  db = new Database(config);
   admin = new PgClient({ connectionString: config.DATABASE_URL });
   await admin.connect();
   // The topic refuses records over 1 MiB whatever the broker allows: item 14 needs a real refusal.
@@ -88,7 +87,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await admin?.end();
-  await orm?.close(true);
+  await db?.close();
   await database?.drop();
 });
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Config } from '../../src/config';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import type { EventType } from '../../src/events/catalog';
 import {
   InvalidEventError,
@@ -40,7 +39,7 @@ let config: Config;
 // The relays of this file work on a database of their own: relays in other test files (or other
 // processes) share the lock name but never see these rows, and these relays never see theirs.
 let database: { url: string; drop(): Promise<void> };
-let orm: MikroORM;
+let db: Database;
 let kafka: Kafka;
 let admin: Admin;
 const relays: OutboxRelay[] = [];
@@ -98,18 +97,16 @@ async function gauge(registry: Registry, name: string): Promise<number> {
 }
 
 async function unpublished(eventIds: string[]) {
-  return orm.em
-    .getConnection()
-    .execute<{ event_id: string; attempts: number; last_error: string | null }[]>(
-      'select event_id, attempts, last_error from outbox_events where event_id = any(?::uuid[]) and published_at is null',
-      [`{${eventIds.join(',')}}`],
-    );
+  return db.execute<{ event_id: string; attempts: number; last_error: string | null }[]>(
+    'select event_id, attempts, last_error from outbox_events where event_id = any($1::uuid[]) and published_at is null',
+    [`{${eventIds.join(',')}}`],
+  );
 }
 
 beforeAll(async () => {
   database = await ownDatabase('outbox_relay');
   config = testConfig({ ...TOPICS, DATABASE_URL: database.url });
-  orm = await initOrm(config);
+  db = new Database(config);
 
   kafka = createKafka(config.KAFKA_BOOTSTRAP_SERVERS, 'test-outbox-relay', logger);
   admin = kafka.admin();
@@ -128,7 +125,7 @@ afterEach(async () => {
 afterAll(async () => {
   await admin?.deleteTopics({ topics: Object.values(TOPICS) }).catch(() => undefined);
   await admin?.disconnect();
-  await orm?.close(true);
+  await db?.close();
   await database?.drop();
 });
 
@@ -140,7 +137,7 @@ describe('outbox relay', () => {
     const orgId = randomUUID();
 
     const registered = await recordEventNow(
-      orm,
+      db,
       config,
       input(
         'user_registered',
@@ -149,12 +146,12 @@ describe('outbox relay', () => {
       ),
     );
     const switched = await recordEventNow(
-      orm,
+      db,
       config,
       input('organization_switched', { user_id: userId, org_id: orgId }, { actor: { user_id: userId, ip: null } }),
     );
     const invited = await recordEventNow(
-      orm,
+      db,
       config,
       input('user_invited', {
         org_id: orgId,
@@ -167,14 +164,14 @@ describe('outbox relay', () => {
       }),
     );
     const invalid = await recordEventNow(
-      orm,
+      db,
       config,
       input('token_validated', { user_id: null, valid: false, reason: 'expired' }),
     );
     // Written in a transaction that rolls back: must never reach Kafka.
     const rolledBack = randomUUID();
     await expect(
-      orm.em.fork().transactional(async (em) => {
+      db.transaction(async (em) => {
         await recordEvent(em, config, input('user_logged_in', { user_id: userId }, { eventId: rolledBack }));
         throw new Error('the work failed');
       }),
@@ -224,12 +221,10 @@ describe('outbox relay', () => {
       value: { data: { user_id: null, valid: false, reason: 'expired' } },
     });
 
-    const rows = await orm.em
-      .getConnection()
-      .execute<{ published: boolean }[]>(
-        'select published_at is not null as published from outbox_events where event_id = ?',
-        [registered.eventId],
-      );
+    const rows = await db.execute<{ published: boolean }[]>(
+      'select published_at is not null as published from outbox_events where event_id = $1',
+      [registered.eventId],
+    );
     expect(rows).toEqual([{ published: true }]);
   });
 
@@ -244,13 +239,12 @@ describe('outbox relay', () => {
       input('no_such_event' as EventType, { user_id: userId }),
     ];
     for (const event of bad) {
-      await expect(recordEventNow(orm, config, event)).rejects.toBeInstanceOf(InvalidEventError);
+      await expect(recordEventNow(db, config, event)).rejects.toBeInstanceOf(InvalidEventError);
     }
-    const rows = await orm.em
-      .getConnection()
-      .execute<{ n: number }[]>(`select count(*)::int as n from outbox_events where payload->'data'->>'user_id' = ?`, [
-        userId,
-      ]);
+    const rows = await db.execute<{ n: number }[]>(
+      `select count(*)::int as n from outbox_events where payload->'data'->>'user_id' = $1`,
+      [userId],
+    );
     expect(rows[0]!.n).toBe(0);
   });
 
@@ -264,21 +258,17 @@ describe('outbox relay', () => {
 
     const userId = randomUUID();
     const event = input('user_registered', { user_id: userId, email: 'retry@example.com' }, { eventId: id });
-    const first = await orm.em.fork().transactional((em) => recordEvent(em, config, event));
+    const first = await db.transaction((tx) => recordEvent(tx, config, event));
     // The activity is retried (say its first attempt timed out after committing): same id again.
-    const second = await orm.em
-      .fork()
-      .transactional((em) =>
-        recordEvent(em, config, { ...event, requestId: 'req-retry', occurredAt: new Date(Date.now() + 5_000) }),
-      );
+    const second = await db.transaction((tx) =>
+      recordEvent(tx, config, { ...event, requestId: 'req-retry', occurredAt: new Date(Date.now() + 5_000) }),
+    );
     expect(first).toMatchObject({ eventId: id, inserted: true });
     expect(second).toMatchObject({ eventId: id, inserted: false });
-    const rows = await orm.em
-      .getConnection()
-      .execute<{ request_id: string }[]>(
-        `select headers->>'request_id' as request_id from outbox_events where event_id = ?`,
-        [id],
-      );
+    const rows = await db.execute<{ request_id: string }[]>(
+      `select headers->>'request_id' as request_id from outbox_events where event_id = $1`,
+      [id],
+    );
     expect(rows).toHaveLength(1);
 
     const { messages } = await consumeAll();
@@ -310,7 +300,7 @@ describe('outbox relay', () => {
       written.set(org, ids);
       for (let i = 0; i < perKey; i++) {
         const { eventId } = await recordEventNow(
-          orm,
+          db,
           config,
           input(
             i % 2 ? 'member_role_updated' : 'members_listed',
@@ -375,7 +365,7 @@ describe('outbox relay', () => {
     const warmup = await consumeAll();
     const { relay, registry } = newRelay();
     relay.start();
-    const warm = await recordEventNow(orm, config, input('user_logged_in', { user_id: randomUUID() }));
+    const warm = await recordEventNow(db, config, input('user_logged_in', { user_id: randomUUID() }));
     await waitFor('warm-up event', async () => warmup.messages.some((m) => m.value.event_id === warm.eventId));
     await stopConsumer(warmup.consumer);
     expect(relay.isLeader).toBe(true);
@@ -389,7 +379,7 @@ describe('outbox relay', () => {
       for (let i = 0; i < 50; i++) {
         const user = users[i % users.length]!;
         const { eventId } = await recordEventNow(
-          orm,
+          db,
           config,
           input(i % 3 ? 'token_refreshed' : 'user_logged_in', { user_id: user }, { requestId: `${user}:${i}` }),
         );
@@ -434,17 +424,17 @@ describe('outbox relay', () => {
   });
 
   it('deletes published events past the retention, oldest first, and never an unpublished one or what follows it', async () => {
-    const pending = await orm.em
-      .getConnection()
-      .execute<{ count: number }[]>('select count(*)::int as count from outbox_events where published_at is null');
+    const pending = await db.execute<{ count: number }[]>(
+      'select count(*)::int as count from outbox_events where published_at is null',
+    );
     expect(pending[0]?.count).toBe(0); // every earlier test drained its events
     const { relay, registry } = newRelay({ retentionMs: 3_600_000 });
     const insert = async (ageHours: number, published: boolean) => {
-      const { eventId } = await recordEventNow(orm, config, input('user_logged_in', { user_id: randomUUID() }));
-      await orm.em.getConnection().execute(
-        `update outbox_events set created_at = now() - make_interval(hours => ?),
-                  published_at = case when ? then now() - make_interval(hours => ?) end
-            where event_id = ?`,
+      const { eventId } = await recordEventNow(db, config, input('user_logged_in', { user_id: randomUUID() }));
+      await db.execute(
+        `update outbox_events set created_at = now() - make_interval(hours => $1),
+                  published_at = case when $2 then now() - make_interval(hours => $3) end
+            where event_id = $4`,
         [ageHours, published, ageHours, eventId],
       );
       return eventId;
@@ -456,11 +446,10 @@ describe('outbox relay', () => {
     const remaining = async () =>
       new Set(
         (
-          await orm.em
-            .getConnection()
-            .execute<{ event_id: string }[]>('select event_id from outbox_events where event_id = any(?::uuid[])', [
-              `{${[oldPublished, recentPublished, oldUnpublished, oldPublishedAfter].join(',')}}`,
-            ])
+          await db.execute<{ event_id: string }[]>(
+            'select event_id from outbox_events where event_id = any($1::uuid[])',
+            [`{${[oldPublished, recentPublished, oldUnpublished, oldPublishedAfter].join(',')}}`],
+          )
         ).map((r) => r.event_id),
       );
 
@@ -468,9 +457,7 @@ describe('outbox relay', () => {
     expect(await remaining()).toEqual(new Set([recentPublished, oldUnpublished, oldPublishedAfter]));
 
     // Once the held-back row is published, it and the old row behind it go too.
-    await orm.em
-      .getConnection()
-      .execute('update outbox_events set published_at = now() where event_id = ?', [oldUnpublished]);
+    await db.execute('update outbox_events set published_at = now() where event_id = $1', [oldUnpublished]);
     expect(await relay.prune()).toBe(2);
     expect(await remaining()).toEqual(new Set([recentPublished]));
     expect(await gauge(registry, 'gateway_outbox_pruned_total')).toBe(3);
@@ -501,7 +488,7 @@ describe('outbox relay', () => {
     const user = randomUUID();
     const ids: string[] = [];
     for (const eventType of ['user_logged_in', 'token_refreshed', 'user_logged_out'] as const)
-      ids.push((await recordEventNow(orm, config, input(eventType, { user_id: user }))).eventId);
+      ids.push((await recordEventNow(db, config, input(eventType, { user_id: user }))).eventId);
     relay.start();
 
     await waitFor('the rows to be marked published', async () => (await unpublished(ids)).length === 0);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { OutboxWriter } from '../../src/events/outbox-writer';
 import { createLogger } from '../../src/logger';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
@@ -39,26 +38,27 @@ function event(requestId: string) {
   };
 }
 
-async function rowsOf(orm: MikroORM, requestIds: string[]): Promise<number> {
-  const { rows } = await orm.em.getKnex().raw<{
-    rows: { n: number }[];
-  }>(`select count(*)::int as n from outbox_events where headers->>'request_id' = any(?::text[])`, [requestIds]);
+async function rowsOf(db: Database, requestIds: string[]): Promise<number> {
+  const rows = await db.execute<{ n: number }[]>(
+    `select count(*)::int as n from outbox_events where headers->>'request_id' = any($1::text[])`,
+    [requestIds],
+  );
   return rows[0]!.n;
 }
 
 describe('OutboxWriter when PostgreSQL refuses its inserts', () => {
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
-    orm = await initOrm(config);
+    db = new Database(config);
   });
 
   afterAll(async () => {
-    await orm.close(true);
+    await db.close();
   });
 
   it('tells every waiting write, past the first batch too, and writes them all once inserts work again', async () => {
-    const writer = new OutboxWriter(orm, config, createLogger('silent'));
+    const writer = new OutboxWriter(db, config, createLogger('silent'));
     const fault = await outboxFault('refuse');
     const ids = Array.from({ length: 600 }, () => `write-fault-${randomUUID()}`);
     let results: (boolean | 'waiting')[];
@@ -71,12 +71,12 @@ describe('OutboxWriter when PostgreSQL refuses its inserts', () => {
     }
     expect(results.filter((r) => r === false)).toHaveLength(600);
     await waitFor('the held events are written', async () => writer.pending === 0, 20_000, 100);
-    expect(await rowsOf(orm, ids)).toBe(600);
+    expect(await rowsOf(db, ids)).toBe(600);
     await writer.close();
   });
 
   it('keeps retrying on close() until the drain time, so a short outage at shutdown loses nothing', async () => {
-    const writer = new OutboxWriter(orm, config, createLogger('silent'), 100, 5, { drainTimeoutMs: 8_000 });
+    const writer = new OutboxWriter(db, config, createLogger('silent'), 100, 5, { drainTimeoutMs: 8_000 });
     const fault = await outboxFault('refuse');
     const ids = Array.from({ length: 3 }, () => `close-fault-${randomUUID()}`);
     const written = ids.map((id) => writer.write(event(id)));
@@ -86,7 +86,7 @@ describe('OutboxWriter when PostgreSQL refuses its inserts', () => {
     await fault.clear();
     await closed;
     expect(writer.pending).toBe(0);
-    expect(await rowsOf(orm, ids)).toBe(3);
+    expect(await rowsOf(db, ids)).toBe(3);
   });
 });
 
@@ -163,10 +163,10 @@ describe('state-event routes while outbox inserts fail', () => {
     await waitFor('the buffer empties', async () => s.gw.app.deps.outboxWriter.pending === 0, 20_000, 100);
     const retried = await switchOrg();
     expect(retried.status).toBe(200);
-    const orm = s.gw.app.deps.orm;
-    const { rows } = await orm.em.getKnex().raw<{ rows: { request_id: string }[] }>(
+    const db = s.gw.app.deps.db;
+    const rows = await db.execute<{ request_id: string }[]>(
       `select headers->>'request_id' as request_id from outbox_events
-          where event_type = 'organization_switched' and payload->'data'->>'user_id' = ?`,
+          where event_type = 'organization_switched' and payload->'data'->>'user_id' = $1`,
       [user.sub],
     );
     expect(rows.map((r) => r.request_id)).toEqual([retried.headers['x-request-id']]);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { OutboxWriter } from '../../src/events/outbox-writer';
 import { createLogger } from '../../src/logger';
 import { testConfig } from '../support/stack';
@@ -18,27 +17,27 @@ function event(requestId: string) {
 }
 
 describe('OutboxWriter (group commit of direct routes) against PostgreSQL', () => {
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
-    orm = await initOrm(config);
+    db = new Database(config);
   });
 
   afterAll(async () => {
-    await orm.close(true);
+    await db.close();
   });
 
   async function storedCounts(requestIds: string[]): Promise<Map<string, number>> {
-    const { rows } = await orm.em.getKnex().raw<{ rows: { request_id: string; n: number }[] }>(
+    const rows = await db.execute<{ request_id: string; n: number }[]>(
       `select headers->>'request_id' as request_id, count(*)::int as n from outbox_events
-        where headers->>'request_id' = any(?::text[]) group by 1`,
+        where headers->>'request_id' = any($1::text[]) group by 1`,
       [requestIds],
     );
     return new Map(rows.map((r) => [r.request_id, r.n]));
   }
 
   it('writes every event exactly once when inserts are slower than the flush interval', async () => {
-    const writer = new OutboxWriter(orm, config, createLogger('silent'));
+    const writer = new OutboxWriter(db, config, createLogger('silent'));
     // Another session holds the table for 300 ms while events keep arriving, before and after.
     const blocker = new PgClient({ connectionString: config.DATABASE_URL });
     await blocker.connect();
@@ -69,7 +68,7 @@ describe('OutboxWriter (group commit of direct routes) against PostgreSQL', () =
   });
 
   it('lets read events wait for company, and an awaited event takes them along', async () => {
-    const writer = new OutboxWriter(orm, config, createLogger('silent'), 1_000, 60_000);
+    const writer = new OutboxWriter(db, config, createLogger('silent'), 1_000, 60_000);
     const reads = [`writer-read-${randomUUID()}`, `writer-read-${randomUUID()}`];
     const readWrites = reads.map((id) => writer.write(event(id), { read: true }));
     await new Promise((r) => setTimeout(r, 200));

@@ -1,31 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Database } from '../../src/db/database';
 import { initOrm, migrate } from '../../src/db/orm';
 import { insertOutboxEvent } from '../../src/db/outbox-store';
 import { testConfig } from '../support/stack';
 
 describe('PostgreSQL: migrations and the outbox store', () => {
   let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
     await orm.close(true);
+    await db.close();
   });
 
   it('has the outbox migration applied, and re-running migrations is a no-op', async () => {
     expect(await migrate(orm)).toEqual([]);
-    const rows = await orm.em
-      .getConnection()
-      .execute<{ name: string }[]>('select name from mikro_orm_migrations order by id');
+    const rows = await db.execute<{ name: string }[]>('select name from mikro_orm_migrations order by id');
     expect(rows.map((r) => r.name)).toContain('Migration20261127000000_outbox');
-    const cols = await orm.em
-      .getConnection()
-      .execute<{ column_name: string }[]>(
-        "select column_name from information_schema.columns where table_name = 'outbox_events'",
-      );
+    const cols = await db.execute<{ column_name: string }[]>(
+      "select column_name from information_schema.columns where table_name = 'outbox_events'",
+    );
     expect(cols.map((c) => c.column_name).sort()).toEqual(
       [
         'attempts',
@@ -56,15 +56,14 @@ describe('PostgreSQL: migrations and the outbox store', () => {
       payload,
       headers: `{"event_id":"${eventId}","event_type":"user_registered","request_id":"r-1"}`,
     };
-    expect(await insertOutboxEvent(orm.em, row)).toBe(true);
-    expect(await insertOutboxEvent(orm.em, { ...row, payload: '{}' })).toBe(false);
+    expect(await insertOutboxEvent(db, row)).toBe(true);
+    expect(await insertOutboxEvent(db, { ...row, payload: '{}' })).toBe(false);
 
-    const rows = await orm.em
-      .getConnection()
-      .execute<{ payload: string; message_key: string; published_at: Date | null; attempts: number }[]>(
-        'select payload::text as payload, message_key, published_at, attempts from outbox_events where event_id = ?',
-        [eventId],
-      );
+    const rows = await db.execute<
+      { payload: string; message_key: string; published_at: Date | null; attempts: number }[]
+    >('select payload::text as payload, message_key, published_at, attempts from outbox_events where event_id = $1', [
+      eventId,
+    ]);
     expect(rows).toEqual([{ payload, message_key: 'user-1', published_at: null, attempts: 0 }]);
   });
 });

@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, spawnGateway } from '../support/gateway';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
 import {
@@ -19,7 +18,7 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
   const topics = { ...chatTopicOverrides('shutdown'), TEMPORAL_TASK_QUEUE: `test-shutdown-${uniqueSuffix()}` };
   let auth: AuthFake;
   let chat: ChatServiceFake;
-  let orm: MikroORM;
+  let db: Database;
   let worker: RunningWorker;
 
   beforeAll(async () => {
@@ -27,7 +26,7 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
     await createChatTopics(testConfig(topics));
     // The chat service answers after 25 s: longer than the grace.
     chat = await startChatFake(testConfig(topics), { delayMs: 25_000 });
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
     worker = await startWorker(testConfig({ ...topics, AUTH_SERVICE_URL: auth.url }));
   });
 
@@ -36,7 +35,7 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
     await chat.stop();
     await deleteChatTopics(testConfig(topics));
     await auth.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('the chat wait answers 503 at once, the sign-up wait 202, a slow sign-in finishes with its event committed, the process exits in the grace', async () => {
@@ -91,9 +90,10 @@ describe('SIGTERM with slow requests in flight (issue 17, item 13)', () => {
       expect(await exited).toBe(0);
       expect(Date.now() - sigterm).toBeLessThan(GRACE_MS);
 
-      const rows = await orm.em
-        .getConnection()
-        .execute(`select 1 from outbox_events where event_type = 'user_logged_in' and message_key = ?`, [user.sub]);
+      const rows = await db.execute(
+        `select 1 from outbox_events where event_type = 'user_logged_in' and message_key = $1`,
+        [user.sub],
+      );
       expect(rows).toHaveLength(1);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

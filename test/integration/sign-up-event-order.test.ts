@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { readEvents, startAuthEventsStack } from '../support/events';
 import { testConfig, uniqueSuffix } from '../support/stack';
@@ -15,16 +14,16 @@ describe('per-key order across the sign-up answer (issue 17, item 3)', () => {
     INTERNAL_SERVICE_KEY: 'test-internal-key',
   };
   let s: AuthWorkerStack;
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     s = await startAuthEventsStack(topic, overrides, startAuthWorkerStack);
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('user_registered is committed before the 201, and precedes an immediate sign-in on the topic', async () => {
@@ -37,9 +36,10 @@ describe('per-key order across the sign-up answer (issue 17, item 3)', () => {
       const userId = signUp.body.user.user_id as string;
       users.push(userId);
       // Read at once, no waiting: the answer implies the event is in the outbox.
-      const rows = await orm.em
-        .getConnection()
-        .execute(`select 1 from outbox_events where event_type = 'user_registered' and message_key = ?`, [userId]);
+      const rows = await db.execute(
+        `select 1 from outbox_events where event_type = 'user_registered' and message_key = $1`,
+        [userId],
+      );
       expect(rows).toHaveLength(1);
       const signIn = await call(s.gw.url, 'POST', '/v1/client/sign-in/password', { body: { email, password } });
       expect(signIn.status).toBe(200);

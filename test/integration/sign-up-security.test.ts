@@ -177,7 +177,7 @@ describe('sign-up: joining needs the same credentials, and Temporal never holds 
     try {
       const activities = createSignUpActivities({
         authService,
-        orm: s.worker.orm,
+        db: s.worker.db,
         config: { ...config, AUTH_SERVICE_URL: s.fake.url },
       });
       const email = `crash-${uniqueSuffix()}@example.com`;

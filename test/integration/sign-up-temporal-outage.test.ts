@@ -1,6 +1,5 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
 import { createWorker, type GatewayWorker } from '../../src/workers/worker';
 import { call, startAuthStack, type AuthStack, type Res } from '../support/auth-gateway';
@@ -17,7 +16,7 @@ describe('sign-up and a Temporal outage', () => {
   const taskQueue = `test-sign-up-temporal-${uniqueSuffix()}`;
   const overrides = { TEMPORAL_TASK_QUEUE: taskQueue, WORKFLOW_SYNC_TIMEOUT_MS: '3000' };
   let s: AuthStack;
-  let orm: MikroORM;
+  let db: Database;
   let worker: GatewayWorker;
   let running: Promise<void>;
 
@@ -29,7 +28,7 @@ describe('sign-up and a Temporal outage', () => {
       { taskQueue },
     );
     running = worker.worker.run();
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
@@ -39,7 +38,7 @@ describe('sign-up and a Temporal outage', () => {
     await running;
     await worker.close();
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   const signUp = (email: string, password: string, key?: string) =>
@@ -66,7 +65,7 @@ describe('sign-up and a Temporal outage', () => {
     expect(first.status).toBe(201);
     await finished(email);
     // As if the first answer had been a 503: a 5xx is not stored under its key.
-    await orm.em.getConnection().execute('delete from idempotency_keys where key = ?', [key]);
+    await db.execute('delete from idempotency_keys where key = $1', [key]);
 
     const retry = await signUp(email, 'lost-pass-123', key);
     expect(retry.status).toBe(201);

@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { signUpWorkflowIdOf as signUpWorkflowId } from '../support/workflow-ids';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { call, startAuthWorkerStack, type AuthWorkerStack } from '../support/auth-gateway';
 import { testConfig, uniqueSuffix, waitFor } from '../support/stack';
@@ -17,25 +16,23 @@ describe('sign-up as a workflow (Update-with-Start)', () => {
     INTERNAL_SERVICE_KEY: 'test-internal-key',
   };
   let s: AuthWorkerStack;
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     s = await startAuthWorkerStack(overrides, { workerOverrides: { AUTH_BREAKER_COOLDOWN_MS: '500' } });
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   const registeredEvents = (userId: string) =>
-    orm.em
-      .getConnection()
-      .execute<{ event_id: string; payload: any }[]>(
-        "select event_id, payload from outbox_events where event_type = 'user_registered' and message_key = ?",
-        [userId],
-      );
+    db.execute<{ event_id: string; payload: any }[]>(
+      "select event_id, payload from outbox_events where event_type = 'user_registered' and message_key = $1",
+      [userId],
+    );
 
   it('answers 201 with the token response once the account exists, and records exactly one user_registered', async () => {
     const email = `new-${uniqueSuffix()}@example.com`;

@@ -1,5 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { initOrm } from '../../src/db/orm';
+import { Database } from '../../src/db/database';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { stackService, testConfig, uniqueSuffix } from '../support/stack';
 
@@ -7,14 +6,14 @@ jest.setTimeout(240_000);
 
 describe('workflow routes while Temporal is down (issue 17, item 11; issue 18)', () => {
   let s: AuthStack;
-  let orm: MikroORM;
+  let db: Database;
 
   beforeAll(async () => {
     s = await startAuthStack({
       TEMPORAL_TASK_QUEUE: `test-uws-down-${uniqueSuffix()}`,
       WORKFLOW_SYNC_TIMEOUT_MS: '2000',
     });
-    orm = await initOrm(testConfig());
+    db = new Database(testConfig());
   });
 
   afterAll(async () => {
@@ -22,7 +21,7 @@ describe('workflow routes while Temporal is down (issue 17, item 11; issue 18)',
     // The refused call may still be in the SDK's retries: close() waits for it before closing the
     // connection (temporalCallsSettled), so no retry timer fires on a closed channel.
     await s.close();
-    await orm.close(true);
+    await db.close();
   });
 
   it('sign-up answers 503 upstream_unavailable (never 202) within the wait plus the start check, storing nothing under its Idempotency-Key', async () => {
@@ -37,7 +36,7 @@ describe('workflow routes while Temporal is down (issue 17, item 11; issue 18)',
     expect(res.status).toBe(503);
     expect(res.headers['x-request-id']).toBe(res.body.request_id);
     expect(res.body).toMatchObject({ code: 'upstream_unavailable', request_id: expect.any(String) });
-    const rows = await orm.em.getConnection().execute('select 1 from idempotency_keys where key = ?', [key]);
+    const rows = await db.execute('select 1 from idempotency_keys where key = $1', [key]);
     expect(rows).toHaveLength(0);
     // Bounded: the 2 s wait plus the start check, not the SDK's ~20 s of retries (before: 22 s).
     expect(elapsed).toBeLessThan(2_000 + 5_000);

@@ -9,7 +9,7 @@ import type {
   onSendAsyncHookHandler,
   preHandlerAsyncHookHandler,
 } from 'fastify';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../../db/database';
 import type { Config } from '../../config';
 import { HttpError } from '../../errors';
 import { InstanceSession } from '../../idempotency/instance';
@@ -32,7 +32,7 @@ declare module 'fastify' {
 }
 
 export interface IdempotencyPluginOptions {
-  orm: MikroORM;
+  db: Database;
   config: Pick<Config, 'IDEMPOTENCY_TTL' | 'IDEMPOTENCY_LOCK_MS' | 'TEMPORAL_CODEC_KEYS' | 'DATABASE_URL'>;
   /** Who is calling, for the key's scope; defaults to the verified user, else a digest of the credential. */
   callerIdentity?: (request: FastifyRequest) => string | undefined;
@@ -141,7 +141,7 @@ function storedHeaders(reply: FastifyReply): Record<string, string | string[]> {
 function openStore(log: FastifyBaseLogger, options: IdempotencyPluginOptions, lockTimeoutMs: number) {
   const instance = new InstanceSession({ databaseUrl: options.config.DATABASE_URL, logger: log });
   instance.start();
-  const store = new IdempotencyStore(options.orm, {
+  const store = new IdempotencyStore(options.db, {
     ttlMs: options.config.IDEMPOTENCY_TTL,
     lockTimeoutMs,
     keys: options.config.TEMPORAL_CODEC_KEYS,

@@ -39,7 +39,7 @@ function notReadyDetail(c: InstanceConditions): string {
 }
 
 const healthRoutes: FastifyPluginAsync = async (app) => {
-  const instance = new InstanceReadiness(() => pendingMigrations(app.deps.orm));
+  const instance = new InstanceReadiness(() => pendingMigrations(app.deps.db));
   app.addHook('onListen', async () => {
     instance.started = true;
   });

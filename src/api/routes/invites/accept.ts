@@ -15,11 +15,11 @@ const Accepted = Type.Object({ org_id: Type.String(), role: Type.String() });
 
 /** The invitee accepts with the token from the e-mail: an update on the invite's workflow. */
 const acceptInviteRoutes: FastifyPluginAsync = async (app) => {
-  const { authService, orm, temporal } = app.deps;
+  const { authService, db, temporal } = app.deps;
   const { config } = app;
   const secrets = SecretBox.fromConfig(config.TEMPORAL_SECRETS_KEYS);
 
-  const findByToken = (token: string) => findInviteByTokenHash(orm.em, tokenHash(token));
+  const findByToken = (token: string) => findInviteByTokenHash(db, tokenHash(token));
 
   app.post<{ Body: Static<typeof AcceptBody> }>(
     '/v1/invite/accept',

@@ -10,7 +10,7 @@ const RevokeParams = Type.Object({ id: Uuid, invite_id: Uuid });
 
 /** The owner revokes a pending invite: a signal to its workflow, which marks it revoked. */
 const revokeInviteRoutes: FastifyPluginAsync = async (app) => {
-  const { orm, temporal } = app.deps;
+  const { db, temporal } = app.deps;
 
   app.delete<{ Params: Static<typeof RevokeParams> }>(
     '/v1/org/:id/invite/:invite_id',
@@ -25,7 +25,7 @@ const revokeInviteRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       await assertOwner(app, request, request.params.id);
-      const row = await findPendingInvite(orm.em, request.params.invite_id, request.params.id);
+      const row = await findPendingInvite(db, request.params.invite_id, request.params.id);
       if (!row) throw new HttpError('not_found', 'No pending invite with this id');
       await temporal.client.workflow.getHandle(row.workflow_id).signal(revokeInvite);
       return reply.status(204).send();

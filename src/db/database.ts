@@ -1,0 +1,76 @@
+import { Pool, type PoolClient } from 'pg';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+/**
+ * What a store runs its SQL on: the pool, or the session of a transaction (docs/adr/0013).
+ * Statements use `$1`-style parameters, bound by PostgreSQL (never formatted into the text).
+ */
+export interface Sql {
+  /** Runs one statement; resolves to its rows. */
+  execute<T extends object[] = object[]>(text: string, values?: unknown[]): Promise<T>;
+}
+
+/** The pooled connections of a process (API or worker), on `pg` (docs/adr/0013). */
+export class Database implements Sql {
+  private readonly pool: Pool;
+
+  constructor(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger) {
+    this.pool = new Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_MAX,
+      min: 0,
+      idleTimeoutMillis: 30_000,
+      // Bounded waits everywhere: connecting, and waiting for a pooled connection while all are
+      // busy (pg-pool applies this one timeout to both), 5 s; each statement 15 s on the server,
+      // and 20 s on the client in case the server never answers (a partition).
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 15_000,
+      query_timeout: 20_000,
+    });
+    // An idle connection that PostgreSQL closes (a restart) emits here; unhandled, it would end the
+    // process. The pool drops that connection and opens a new one when next needed.
+    this.pool.on('error', (err) => logger?.warn({ component: 'pg-pool', err: err.message }, 'idle connection lost'));
+  }
+
+  async execute<T extends object[] = object[]>(text: string, values: unknown[] = []): Promise<T> {
+    const result = await this.pool.query(text, values);
+    return result.rows as T;
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled session: committed when it resolves, rolled back
+   * when it throws (the error is rethrown). A session whose rollback fails is closed, not reused.
+   */
+  async transaction<R>(work: (tx: Sql) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      const result = await work(sessionSql(client));
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch((rollbackErr: Error) => {
+        broken = rollbackErr;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Closes every connection (waits for the ones in use to be released). */
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+function sessionSql(client: PoolClient): Sql {
+  return {
+    async execute<T extends object[] = object[]>(text: string, values: unknown[] = []): Promise<T> {
+      const result = await client.query(text, values);
+      return result.rows as T;
+    },
+  };
+}
