@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpLoad } from './lib/load';
 import { wrkGet, wrkVersion } from './lib/wrk';
 import { arg } from './lib/args';
+import { envPairs } from './lib/runtime';
 import { DIR, RUN_ID, say } from './lib/params';
 import { cpuSeconds, kernelUse, peakRssMb, rssMb, v8WorkerSeconds, type Proc } from './lib/procs';
 import { profileGateway } from './lib/profiled-gateway';
@@ -30,13 +31,6 @@ const CONNECTIONS = Number(arg('connections', '50'));
 const ROUNDS = Number(arg('rounds', '3'));
 const BASELINE = arg('baseline', '');
 const BASELINE_NODE_ARGS = arg('baseline-node-args', '').split(' ').filter(Boolean);
-const envOf = (list: string): Record<string, string> =>
-  Object.fromEntries(
-    list
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
 // `--baseline-env` may repeat: one baseline gateway per value, all in the same rounds.
 const BASELINE_ENVS = process.argv.filter((a) => a.startsWith('--baseline-env=')).map((a) => a.slice(15));
 const PROFILE = process.argv.includes('--profile');
@@ -181,7 +175,7 @@ async function main() {
         const base = await startGateway(world.staticEnv, `baseline${i || ''}`, {
           dist: BASELINE,
           nodeArgs: BASELINE_NODE_ARGS,
-          env: envOf(env),
+          env: envPairs(env),
         });
         const name = BASELINE_ENVS.length > 1 ? `baseline ${env}` : 'baseline gateway';
         targets.push({ name, url: base.url, proc: base.proc });

@@ -10,7 +10,9 @@ import { versions, versionsTable } from './versions';
 
 const benchVersions = () =>
   versions(['autocannon', 'fastify', 'undici', 'kafkajs', '@temporalio/client'], {
-    'gateway/worker runtime': `NODE_OPTIONS="${RUNTIME_ENV.NODE_OPTIONS}" MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX} MALLOC_MMAP_THRESHOLD_=${RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_}`,
+    'gateway/worker runtime': Object.entries(RUNTIME_ENV)
+      .map(([k, v]) => (k === 'NODE_OPTIONS' ? `${k}="${v}"` : `${k}=${v}`))
+      .join(' '),
     nginx: nginxVersion(),
     'closed-loop load generator': WRK ?? 'autocannon (wrk not installed)',
   });

@@ -30,6 +30,12 @@ async function runCount(w: World, floor: Awaited<ReturnType<typeof startFloor>>,
     throw err;
   });
   try {
+    // The single process compared with has served every earlier scenario; fresh processes are still
+    // compiling and sizing their heaps. So each group first serves load for one run's length per
+    // process, about one measured run's requests per process (bench-mxcyhgcl's x2 went 1.17×,
+    // 1.10×, 1.02× over its three rounds without it: the warm-up, not anything the processes share).
+    for (const target of [url, floors.url])
+      await meGet(target, w.user.token)({ clients: P.directConc, sec: P.directSec * processes });
     await compare(w, {
       scenario: 'scale',
       variants: [
