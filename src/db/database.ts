@@ -11,11 +11,19 @@ export interface Sql {
   execute<T extends object[] = object[]>(text: string, values?: unknown[]): Promise<T>;
 }
 
+/** pg's error for a statement that outlived `query_timeout` (it is still running on its session). */
+const QUERY_TIMEOUT = 'Query read timeout';
+
 /** The pooled connections of a process (API or worker), on `pg` (docs/adr/0013). */
 export class Database implements Sql {
   private readonly pool: Pool;
 
-  constructor(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, logger?: Logger) {
+  constructor(
+    config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>,
+    logger?: Logger,
+    /** Client-side bound of a statement, for a server that never answers (tests shorten it). */
+    options: { queryTimeoutMs?: number } = {},
+  ) {
     this.pool = new Pool({
       connectionString: config.DATABASE_URL,
       max: config.DATABASE_POOL_MAX,
@@ -26,7 +34,7 @@ export class Database implements Sql {
       // and 20 s on the client in case the server never answers (a partition).
       connectionTimeoutMillis: 5_000,
       statement_timeout: 15_000,
-      query_timeout: 20_000,
+      query_timeout: options.queryTimeoutMs ?? 20_000,
     });
     // An idle connection that PostgreSQL closes (a restart) emits here; unhandled, it would end the
     // process. The pool drops that connection and opens a new one when next needed.
@@ -40,22 +48,36 @@ export class Database implements Sql {
 
   /**
    * Runs `work` in one transaction on one pooled session: committed when it resolves, rolled back
-   * when it throws (the error is rethrown). A session whose rollback fails is closed, not reused.
+   * when it throws (the error is rethrown). A session that was lost, or whose statement outlived
+   * `query_timeout`, or whose rollback failed is closed, not reused; closing it ends the
+   * transaction on the server.
    */
   async transaction<R>(work: (tx: Sql) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
+    // pg-pool takes its own listener off a client it hands out: without this one, a session that
+    // PostgreSQL ends while checked out (a restart, a failover) would emit an unhandled 'error'
+    // and end the process.
     let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query('begin');
       const result = await work(sessionSql(client));
       await client.query('commit');
       return result;
     } catch (err) {
-      await client.query('rollback').catch((rollbackErr: Error) => {
-        broken = rollbackErr;
-      });
+      // A timed-out statement still runs on the session, and a rollback would wait behind it.
+      if (err instanceof Error && err.message === QUERY_TIMEOUT) broken ??= err;
+      if (!broken)
+        await client.query('rollback').catch((rollbackErr: Error) => {
+          broken = rollbackErr;
+        });
       throw err;
     } finally {
+      // A closed session keeps the listener: its socket may still report on the way out.
+      if (!broken) client.removeListener('error', onError);
       client.release(broken);
     }
   }

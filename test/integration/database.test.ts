@@ -81,6 +81,40 @@ describe('Database (pg pool)', () => {
     }
   }, 20_000);
 
+  it('survives PostgreSQL ending a session in the middle of a transaction', async () => {
+    const admin = new PgClient({ connectionString: config.DATABASE_URL });
+    await admin.connect();
+    try {
+      await expect(
+        db.transaction(async (tx) => {
+          const [me] = await tx.execute<{ pid: number }[]>('select pg_backend_pid() as pid');
+          await admin.query('select pg_terminate_backend($1)', [me!.pid]);
+          // The session's end reaches this checked-out client while it is idle in its transaction.
+          await new Promise((r) => setTimeout(r, 300));
+          await tx.execute('select 1');
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await admin.end();
+    }
+    // Unhandled, the checked-out connection's error would end this process (and fail the suite).
+    expect(await db.execute<{ one: number }[]>('select 1 as one')).toEqual([{ one: 1 }]);
+  });
+
+  it('gives a transaction up when its statement outlives the client-side timeout, without waiting for it', async () => {
+    const short = new Database(config, undefined, { queryTimeoutMs: 1_000 });
+    try {
+      const started = Date.now();
+      await expect(short.transaction((tx) => tx.execute('select pg_sleep(5)'))).rejects.toThrow('Query read timeout');
+      // A rollback would queue behind the sleeping statement and give up only after its own
+      // timeout (2 s in all); the session is closed instead.
+      expect(Date.now() - started).toBeLessThan(1_700);
+      expect(await short.execute<{ one: number }[]>('select 1 as one')).toEqual([{ one: 1 }]);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('survives PostgreSQL closing an idle pooled connection, and opens a new one', async () => {
     const [before] = await db.execute<{ pid: number }[]>('select pg_backend_pid() as pid');
     const admin = new PgClient({ connectionString: config.DATABASE_URL });
