@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 
@@ -41,9 +41,8 @@ export class Database implements Sql {
     this.pool.on('error', (err) => logger?.warn({ component: 'pg-pool', err: err.message }, 'idle connection lost'));
   }
 
-  async execute<T extends object[] = object[]>(text: string, values: unknown[] = []): Promise<T> {
-    const result = await this.pool.query(text, values);
-    return result.rows as T;
+  execute<T extends object[] = object[]>(text: string, values: unknown[] = []): Promise<T> {
+    return rowsOf<T>(this.pool, text, values);
   }
 
   /**
@@ -90,9 +89,15 @@ export class Database implements Sql {
 
 function sessionSql(client: PoolClient): Sql {
   return {
-    async execute<T extends object[] = object[]>(text: string, values: unknown[] = []): Promise<T> {
-      const result = await client.query(text, values);
-      return result.rows as T;
-    },
+    execute: <T extends object[] = object[]>(text: string, values: unknown[] = []) => rowsOf<T>(client, text, values),
   };
+}
+
+/** One statement on the pool or on a checked-out session; its rows. */
+async function rowsOf<T extends object[]>(
+  on: { query(text: string, values: unknown[]): Promise<QueryResult> },
+  text: string,
+  values: unknown[],
+): Promise<T> {
+  return (await on.query(text, values)).rows as T;
 }

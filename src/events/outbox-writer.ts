@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Database } from '../db/database';
+import type { Sql } from '../db/database';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { insertOutboxRows } from '../db/outbox-store';
 import type { Logger } from '../logger';
@@ -89,7 +89,7 @@ export class OutboxWriter {
   };
 
   constructor(
-    private readonly db: Database,
+    private readonly db: Sql,
     private readonly config: EventTopics,
     private readonly logger: Logger,
     /** Events held while PostgreSQL is away; beyond it `write()` and `reserve()` refuse. */

@@ -118,10 +118,6 @@ export class IdempotencyStore {
     this.keys = new Map(derived.map((k) => [k.id, k]));
   }
 
-  private execute<T extends object[]>(sql: string, params: unknown[]): Promise<T> {
-    return this.db.execute<T>(sql, params);
-  }
-
   private requestHash(key: SealKey, req: IdempotencyRequest): string {
     return createHmac('sha256', key.mac).update(req.fingerprint).digest('hex');
   }
@@ -166,7 +162,7 @@ export class IdempotencyStore {
     const lockId = instance?.holding ? instance.lockId : null;
     const established = instance !== undefined && instance.heldForMs() >= this.takeoverGraceMs;
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      const claimed = await this.execute<{ owner: string }[]>(
+      const claimed = await this.db.execute<{ owner: string }[]>(
         `insert into idempotency_keys as k
            (scope, key, request_hash, state, owner, seal_key_id, locked_until, expires_at, instance_lock)
          values ($1, $2, $3, 'in_progress', $4, $5, now() + $6::double precision * interval '1 millisecond', now() + $7::double precision * interval '1 millisecond', $8)
@@ -195,7 +191,7 @@ export class IdempotencyStore {
       );
       if (claimed[0]?.owner === owner) return { outcome: 'claimed', owner };
 
-      const [row] = await this.execute<ExistingRow[]>(
+      const [row] = await this.db.execute<ExistingRow[]>(
         `select owner, request_hash, state, seal_key_id, status, response,
                 (instance_lock is null or ${HELD('instance_lock')}) as holder_alive
            from idempotency_keys where scope = $1 and key = $2 and expires_at > now()`,
@@ -205,7 +201,7 @@ export class IdempotencyStore {
       const sealKey = this.keys.get(row.seal_key_id);
       if (!sealKey) {
         // Sealed with a key no longer configured: the answer cannot be read, so the key starts over.
-        await this.execute<object[]>('delete from idempotency_keys where scope = $1 and key = $2 and owner = $3', [
+        await this.db.execute<object[]>('delete from idempotency_keys where scope = $1 and key = $2 and owner = $3', [
           req.scope,
           req.key,
           row.owner,
@@ -226,7 +222,7 @@ export class IdempotencyStore {
 
   /** Stores the answer of the request that holds the claim; false if the claim was lost meanwhile. */
   async complete(req: { scope: string; key: string }, owner: string, response: StoredResponse): Promise<boolean> {
-    const rows = await this.execute<{ owner: string }[]>(
+    const rows = await this.db.execute<{ owner: string }[]>(
       `update idempotency_keys
           set state = 'completed', status = $1, response = $2, seal_key_id = $3, completed_at = now()
         where scope = $4 and key = $5 and owner = $6 and state = 'in_progress'
@@ -238,7 +234,7 @@ export class IdempotencyStore {
 
   /** Pushes the claim's lock `lockTimeoutMs` ahead while its request runs; false once the claim is gone. */
   async extendLock(req: { scope: string; key: string }, owner: string): Promise<boolean> {
-    const rows = await this.execute<{ owner: string }[]>(
+    const rows = await this.db.execute<{ owner: string }[]>(
       `update idempotency_keys set locked_until = now() + $1::double precision * interval '1 millisecond'
         where scope = $2 and key = $3 and owner = $4 and state = 'in_progress'
         returning owner`,
@@ -249,7 +245,7 @@ export class IdempotencyStore {
 
   /** Gives the key up (the request failed in a way a retry should re-run). */
   async release(req: { scope: string; key: string }, owner: string): Promise<void> {
-    await this.execute<object[]>(
+    await this.db.execute<object[]>(
       `delete from idempotency_keys where scope = $1 and key = $2 and owner = $3 and state = 'in_progress'`,
       [req.scope, req.key, owner],
     );
@@ -259,7 +255,7 @@ export class IdempotencyStore {
   async purgeExpired(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = await this.execute<{ n: number }[]>(
+      const rows = await this.db.execute<{ n: number }[]>(
         `with gone as (
            delete from idempotency_keys
             where ctid = any(array(select ctid from idempotency_keys where expires_at <= now() limit $1))
