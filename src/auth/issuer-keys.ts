@@ -2,6 +2,7 @@ import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVe
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { errorMessage } from '../lib/error-message';
+import { UpstreamPool } from '../upstreams/upstream-pool';
 
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_AGE_MS = 10 * 60_000;
@@ -22,6 +23,14 @@ export class IssuerKeysUnavailable extends HttpError {
  * a 401 that would be wrong once the issuer is back.
  */
 export class IssuerKeys {
+  /**
+   * The gateway's own undici pool, not Node's global `fetch`: `fetch` loads Node's bundled second
+   * copy of undici (its source, WebAssembly parser and web streams), 4–5 MB of RSS for one small
+   * GET every ten minutes (docs/performance.md, Memory). A JWKS URL must answer itself: redirects
+   * are not followed.
+   */
+  private readonly pool: UpstreamPool;
+  private readonly path: string;
   private local: JWTVerifyGetKey | undefined;
   private fetchedAt = 0;
   private lastAttempt = 0;
@@ -29,10 +38,24 @@ export class IssuerKeys {
   private inflight: Promise<void> | undefined;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly refreshFloorMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const parsed = new URL(url);
+    this.path = parsed.pathname + parsed.search;
+    this.pool = new UpstreamPool(
+      {
+        name: 'jwks',
+        title: 'Token issuer',
+        url: parsed.origin,
+        agent: { connections: 1, keepAliveTimeout: 4_000 },
+        breakerThreshold: 5,
+        breakerCooldownMs: 5_000,
+      },
+      logger,
+    );
+  }
 
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     if (!this.local) await this.refresh();
@@ -58,12 +81,14 @@ export class IssuerKeys {
   private async fetchKeys(): Promise<void> {
     this.lastAttempt = Date.now();
     try {
-      const res = await fetch(this.url, {
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      const res = await this.pool.send({
+        method: 'GET',
+        path: this.path,
         headers: { accept: 'application/json' },
+        timeoutMs: FETCH_TIMEOUT_MS,
       });
       if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
-      const body = (await res.json()) as JSONWebKeySet;
+      const body = JSON.parse(res.body.toString('utf8')) as JSONWebKeySet;
       if (!body || !Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
       this.local = createLocalJWKSet(body);
       this.fetchedAt = Date.now();
