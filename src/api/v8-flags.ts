@@ -12,5 +12,11 @@ import { setFlagsFromString } from 'node:v8';
  * promoted about 0.8 MB per young collection instead of 0.08–0.2 MB: the old objects kept their
  * young children alive, and full collections ran two to three times as often. Which processes did
  * was chance (7 of 31 traced); none of 16 did without pretenuring (docs/adr/0012).
+ *
+ * `--no-maglev`: V8's mid-tier compiler compiled much of the gateway a second time on its way to
+ * TurboFan; without it the process peaked 14–17 MB lower under the direct load for the same CPU
+ * per request (docs/adr/0014).
  */
-setFlagsFromString('--no-allocation-site-pretenuring');
+export const V8_FLAGS = '--no-allocation-site-pretenuring --no-maglev';
+
+setFlagsFromString(V8_FLAGS);
