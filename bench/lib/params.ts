@@ -18,6 +18,11 @@ const sec = Number(argv.find((a) => a.startsWith('--sec='))?.slice('--sec='.leng
 const FULL = {
   rounds: 3,
   warmSec: 2,
+  /**
+   * Warm-up of the Node proxies (floor and gateways) in the direct and profile scenarios: V8
+   * finishes compiling their hot paths only after seconds of this load (docs/adr/0014).
+   */
+  nodeWarmSec: 20,
   directSec: 8,
   directConc: 50,
   lightSec: 5,
@@ -40,6 +45,7 @@ const QUICK_PARAMS: typeof FULL = {
   ...FULL,
   rounds: 1,
   warmSec: 1,
+  nodeWarmSec: 3,
   directSec: 3,
   lightSec: 3,
   scale: [2],
@@ -53,7 +59,17 @@ const QUICK_PARAMS: typeof FULL = {
 
 function withSeconds(p: typeof FULL, s: number): typeof FULL {
   if (!Number.isFinite(s) || s <= 0) return p;
-  const d = { warmSec: 1, directSec: s, lightSec: s, profileSec: s, chatSec: s, chatRateSec: s, wfLatSec: s, wfSec: s };
+  const d = {
+    warmSec: 1,
+    nodeWarmSec: 1,
+    directSec: s,
+    lightSec: s,
+    profileSec: s,
+    chatSec: s,
+    chatRateSec: s,
+    wfLatSec: s,
+    wfSec: s,
+  };
   return { ...p, ...d, sseSec: s };
 }
 

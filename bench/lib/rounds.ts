@@ -32,6 +32,8 @@ export interface Variant<T extends RunResult = RunResult> {
   gatewayPids?(): number[];
   /** The outbox relay's processes to meter, when they are not the harness's worker. */
   workerPids?(): number[];
+  /** Its own unrecorded warm-up run, instead of the plan's. */
+  warm?: LoadPoint;
   /** Set-up and clean-up around each of its runs, outside the measurement (e.g. stop a broker). */
   before?(): Promise<void>;
   after?(): Promise<void>;
@@ -67,7 +69,10 @@ export type Meter = <T extends RunResult>(
 
 /** Runs a plan: warm-up, then `rounds` × points × variants, in that nesting, every run through `meter`. */
 export async function interleavedRounds(plan: Plan, meter: Meter): Promise<void> {
-  if (plan.warm) for (const v of plan.variants) await v.load(plan.warm);
+  for (const v of plan.variants) {
+    const warm = v.warm ?? plan.warm;
+    if (warm) await v.load(warm);
+  }
   for (let round = 1; round <= plan.rounds; round += 1) {
     for (const at of plan.points) {
       for (const v of plan.variants) {

@@ -36,21 +36,25 @@ async function run(w: World) {
   const { proc: floor, url: floorUrl } = await startFloor(w.staticEnv);
   try {
     const get = (url: string) => meGet(url, w.user.token);
+    // Node proxies are compared at their steady state: V8 finishes compiling a fresh gateway's hot
+    // paths only after 5-20 s of this load (ADR 0014); the floor gets the same warm-up.
+    const warm = { clients: P.directConc, sec: P.nodeWarmSec };
     await compare(w, {
       scenario: 'direct',
       variants: [
         { variant: 'upstream alone', load: get(w.upstreamUrl) },
         { variant: 'nginx', load: get(w.nginxStaticUrl) },
-        { variant: 'floor', load: get(floorUrl), gatewayPids: () => [floor.pid] },
-        { variant: 'gateway', load: get(w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid] },
+        { variant: 'floor', load: get(floorUrl), gatewayPids: () => [floor.pid], warm },
+        { variant: 'gateway', load: get(w.gatewayStaticUrl), gatewayPids: () => [w.gatewayStatic.pid], warm },
         {
           variant: TABLE,
           load: loadGet(`${w.gatewayStaticUrl}${TABLE_ROUTE}`, w.user.token),
           gatewayPids: () => [w.gatewayStatic.pid],
+          warm,
         },
         { variant: 'auth fake alone', load: get(w.authUrl) },
         { variant: 'nginx → auth fake', load: get(w.nginxUrl) },
-        { variant: 'gateway → auth fake', load: get(w.gatewayUrl) },
+        { variant: 'gateway → auth fake', load: get(w.gatewayUrl), warm },
       ],
       points: [{ clients: P.directConc, sec: P.directSec }],
       warm: { clients: P.directConc, sec: P.warmSec },

@@ -12,7 +12,7 @@ let summary: ProfileSummary | undefined;
 /** A gateway → static upstream under `node --cpu-prof` at the direct scenario's load; top frames of the steady part. */
 async function run(w: World) {
   const load = (sec: number) => (url: string) => meGet(url, w.user.token)({ clients: P.directConc, sec });
-  summary = await profileGateway(w.staticEnv, load(P.warmSec), load(P.profileSec), 500);
+  summary = await profileGateway(w.staticEnv, load(P.nodeWarmSec), load(P.profileSec), 500);
 }
 
 function report(md: Markdown) {
