@@ -2,6 +2,7 @@ import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVe
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { errorMessage } from '../lib/error-message';
+import { bodyText } from '../upstreams/upstream-errors';
 import { UpstreamPool } from '../upstreams/upstream-pool';
 
 const FETCH_TIMEOUT_MS = 5_000;
@@ -88,7 +89,7 @@ export class IssuerKeys {
         timeoutMs: FETCH_TIMEOUT_MS,
       });
       if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
-      const body = JSON.parse(res.body.toString('utf8')) as JSONWebKeySet;
+      const body = JSON.parse(bodyText(res.body)) as JSONWebKeySet;
       if (!body || !Array.isArray(body.keys)) throw new Error('JWKS has no keys array');
       this.local = createLocalJWKSet(body);
       this.fetchedAt = Date.now();

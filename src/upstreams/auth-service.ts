@@ -6,7 +6,7 @@ import { readUpstreamReply, refuseReply } from './replies';
 import type { CircuitBreaker } from './circuit-breaker';
 import { jitteredBackoff as backoff, sleep } from '../lib/wait';
 import { UpstreamPool, type PoolAnswer } from './upstream-pool';
-import { detailOf, fieldErrorsOf } from './upstream-errors';
+import { bodyText, detailOf, fieldErrorsOf } from './upstream-errors';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -182,8 +182,7 @@ export class AuthServiceClient {
 
 /** JSON when the upstream says so and it parses, else the text (FastAPI's bare 500s are text). */
 function readJson(res: PoolAnswer): unknown {
-  let text = res.body.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as undici's text() dropped it
+  const text = bodyText(res.body);
   const type = String(res.headers['content-type'] ?? '');
   if (!type.includes('json') || !text) return text;
   try {

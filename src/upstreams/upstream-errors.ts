@@ -19,6 +19,12 @@ export function fieldErrorsOf(body: unknown): FieldError[] | undefined {
   }));
 }
 
+/** An answer's body as text, without a leading byte-order mark (as `fetch`'s text() and json() drop it). */
+export function bodyText(body: Buffer): string {
+  const text = body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 export function parseJson(body: Buffer | string): unknown {
   try {
     return JSON.parse(body.toString());

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger';
 
 const ROOT = join(__dirname, '../..');
 
-type Mode = 'keys' | 'down' | '500' | 'html' | 'silent';
+type Mode = 'keys' | 'bom' | 'down' | '500' | 'html' | 'silent';
 
 /** A token issuer's JWKS endpoint over real HTTP, whose answer the test switches. */
 class Issuer {
@@ -26,7 +26,8 @@ class Issuer {
       if (this.mode === 'down') return void res.socket?.destroy();
       if (this.mode === '500') return void res.writeHead(500).end('{"error":"boom"}');
       if (this.mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys }));
+      const bom = this.mode === 'bom' ? '\ufeff' : '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(bom + JSON.stringify({ keys: this.keys }));
     });
   }
 
@@ -73,6 +74,15 @@ describe('IssuerKeys: the issuer JWKS over the gateway undici pool', () => {
       expect(payload.sub).toBe('u1');
     }
     expect(issuer.requests).toBe(1);
+  });
+
+  it('reads a key set that starts with a byte-order mark, as fetch did', async () => {
+    const a = await signingKey('a');
+    issuer.keys = [a.jwk];
+    issuer.mode = 'bom';
+    const keys = new IssuerKeys(url, 30_000, createLogger('silent'));
+    const { payload } = await jwtVerify(await a.sign(), keys.getKey, { algorithms: ['RS256'] });
+    expect(payload.sub).toBe('u1');
   });
 
   it.each<Mode>(['down', '500', 'html'])(
