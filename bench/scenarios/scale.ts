@@ -34,8 +34,7 @@ async function runCount(w: World, floor: Awaited<ReturnType<typeof startFloor>>,
     // compiling and sizing their heaps. So each group first serves load for one run's length per
     // process, about one measured run's requests per process (bench-mxcyhgcl's x2 went 1.17×,
     // 1.10×, 1.02× over its three rounds without it: the warm-up, not anything the processes share).
-    for (const target of [url, floors.url])
-      await meGet(target, w.user.token)({ clients: P.directConc, sec: P.directSec * processes });
+    const fresh = { clients: P.directConc, sec: P.directSec * processes };
     await compare(w, {
       scenario: 'scale',
       variants: [
@@ -48,6 +47,7 @@ async function runCount(w: World, floor: Awaited<ReturnType<typeof startFloor>>,
           variant: `gateway x${processes}`,
           load: meGet(url, w.user.token),
           gatewayPids: () => [proc.pid, ...childrenOf(proc.pid)],
+          warm: fresh,
         },
         {
           variant: `floor, beside x${processes}`,
@@ -58,6 +58,7 @@ async function runCount(w: World, floor: Awaited<ReturnType<typeof startFloor>>,
           variant: `floor x${processes}`,
           load: meGet(floors.url, w.user.token),
           gatewayPids: () => [floors.proc.pid, ...childrenOf(floors.proc.pid)],
+          warm: fresh,
         },
       ],
       points: [{ clients: P.directConc, sec: P.directSec }],
