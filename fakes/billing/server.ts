@@ -25,6 +25,8 @@ export interface BillingFakeModes {
   silent?: boolean;
   /** Carry out the next request to each of these paths, then cut the connection: the caller never learns it worked. */
   loseAnswersTo?: string[];
+  /** A `padding` field of this many bytes in every JSON object answered: a peer answering far more than its contract's shapes. */
+  padding?: number;
 }
 
 export interface BillingFake {
@@ -55,6 +57,8 @@ function vary(value: unknown): unknown {
   }
   return out;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -106,7 +110,8 @@ export async function startBillingFake(options: { port?: number; host?: string }
         modes = { ...modes, loseAnswersTo: modes.loseAnswersTo.filter((p) => p !== path) };
         return void req.socket.destroy();
       }
-      send(res, answer.status, modes.variance ? vary(answer.body) : answer.body);
+      const out = modes.variance ? vary(answer.body) : answer.body;
+      send(res, answer.status, modes.padding && isObject(out) ? { ...out, padding: 'x'.repeat(modes.padding) } : out);
     } catch (err) {
       if (err instanceof BillingError) return send(res, err.status, err.body);
       send(res, 500, 'Internal Server Error');

@@ -7,6 +7,8 @@ import { UpstreamPool } from '../upstreams/upstream-pool';
 
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_AGE_MS = 10 * 60_000;
+/** A key set is a few KB; 1 MiB leaves room for many keys with certificate chains (`x5c`). */
+const MAX_KEY_SET_BYTES = 1024 * 1024;
 
 /** The issuer cannot be asked for its keys: 503, never 401 (a 401 would sign every front end out). */
 export class IssuerKeysUnavailable extends HttpError {
@@ -53,6 +55,7 @@ export class IssuerKeys {
         agent: { connections: 1, keepAliveTimeout: 4_000 },
         breakerThreshold: 5,
         breakerCooldownMs: 5_000,
+        maxAnswerBytes: MAX_KEY_SET_BYTES,
       },
       logger,
     );

@@ -9,6 +9,11 @@ export const AUTH = {
     integer(0, 10),
     'Retries of idempotent auth-service calls (network errors, 5xx, 429), with backoff and jitter',
   ),
+  AUTH_SERVICE_MAX_ANSWER_BYTES: v(
+    '8388608',
+    integer(1024, 268_435_456),
+    'Longest auth-service answer body the gateway reads; a longer one is cut off and answered 502',
+  ),
   AUTH_BREAKER_THRESHOLD: v('5', integer(1, 1000), 'Consecutive auth-service failures that open the circuit breaker'),
   AUTH_BREAKER_COOLDOWN_MS: v(
     '10000',

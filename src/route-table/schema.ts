@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_MAX_ANSWER_BYTES } from '../upstreams/pool-call';
 
 /** The route table file (config/routes.yaml); docs/adding-a-service.md describes every field. */
 
@@ -19,6 +20,8 @@ export const UpstreamSpec = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     readiness: Type.String({ pattern: '^/', default: '/health' }),
+    /** Longest answer body read from this upstream; a longer one is cut off and answered 502. */
+    max_answer_bytes: Type.Integer({ minimum: 1024, maximum: 268_435_456, default: DEFAULT_MAX_ANSWER_BYTES }),
   },
   { additionalProperties: false },
 );

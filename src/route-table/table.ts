@@ -57,7 +57,8 @@ const sameUpstream = (a: HttpUpstream, url: string, spec: UpstreamSpec) =>
   a.options.keepAliveMs === spec.keep_alive_ms &&
   a.options.breakerThreshold === spec.breaker.threshold &&
   a.options.breakerCooldownMs === spec.breaker.cooldown_ms &&
-  a.options.readinessPath === spec.readiness;
+  a.options.readinessPath === spec.readiness &&
+  a.options.maxAnswerBytes === spec.max_answer_bytes;
 
 /**
  * Builds the next table. Upstreams whose settings did not change keep their client (pool and
@@ -87,6 +88,7 @@ export function buildRouteTable(
               breakerThreshold: u.breaker.threshold,
               breakerCooldownMs: u.breaker.cooldown_ms,
               readinessPath: u.readiness,
+              maxAnswerBytes: u.max_answer_bytes,
             },
             logger,
           ),

@@ -93,6 +93,7 @@ export class AuthServiceClient {
       | 'AUTH_SERVICE_URL'
       | 'AUTH_SERVICE_TIMEOUT_MS'
       | 'AUTH_SERVICE_RETRIES'
+      | 'AUTH_SERVICE_MAX_ANSWER_BYTES'
       | 'AUTH_BREAKER_THRESHOLD'
       | 'AUTH_BREAKER_COOLDOWN_MS'
       | 'INTERNAL_SERVICE_KEY'
@@ -109,6 +110,7 @@ export class AuthServiceClient {
         breakerThreshold: config.AUTH_BREAKER_THRESHOLD,
         breakerCooldownMs: config.AUTH_BREAKER_COOLDOWN_MS,
         breakerStallMs: config.AUTH_BREAKER_STALL_MS,
+        maxAnswerBytes: config.AUTH_SERVICE_MAX_ANSWER_BYTES,
       },
       logger,
     );

@@ -17,6 +17,8 @@ export interface HttpUpstreamOptions {
   breakerCooldownMs: number;
   /** Path probed by readiness (informational), e.g. `/health`. */
   readinessPath?: string;
+  /** The longest answer body read; a longer one is answered 502. */
+  maxAnswerBytes: number;
 }
 
 export interface UpstreamRequest {
@@ -62,6 +64,7 @@ export class HttpUpstream {
         },
         breakerThreshold: options.breakerThreshold,
         breakerCooldownMs: options.breakerCooldownMs,
+        maxAnswerBytes: options.maxAnswerBytes,
       },
       logger,
     );

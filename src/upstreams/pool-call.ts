@@ -14,6 +14,17 @@ export type PoolSettle = (call: PoolCall, err: unknown, answer?: PoolAnswer) => 
 
 const EMPTY = Buffer.alloc(0);
 
+/** The longest upstream answer read unless configured otherwise: 8 MiB, far above any JSON answer in the contracts. */
+export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** Why a call was ended: its upstream answered more bytes than its pool accepts (`maxAnswerBytes`). */
+export class AnswerTooLarge extends Error {
+  override readonly name = 'AnswerTooLarge';
+  constructor(readonly limit: number) {
+    super(`the upstream answered more than ${limit} bytes`);
+  }
+}
+
 /** The pool's side of its calls: their deadlines, and their places in its admission (see Admission). */
 export interface CallOwner {
   readonly deadlines: Deadlines<PoolCall>;
@@ -30,7 +41,9 @@ export interface CallOwner {
  * It settles once: with the answer when undici ends the response, with an error when undici
  * reports one, or at once with `reason` when `abort` is called (the deadline, a stalled upstream)
  * even while the request still waits in the pool for a connection (undici aborts it as soon as it
- * reaches one). From creation to end it is in its pool's deadlines, and it gives its place in the
+ * reaches one). An answer longer than `maxBytes` is not read further: the call ends with
+ * `AnswerTooLarge` as soon as its Content-Length or the bytes received say so, so one upstream
+ * cannot make the gateway buffer an unbounded body. From creation to end it is in its pool's deadlines, and it gives its place in the
  * pool's admission back when it ends.
  */
 export class PoolCall implements Dispatcher.DispatchHandler {
@@ -48,10 +61,13 @@ export class PoolCall implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private chunks: Buffer[] = [];
+  private received = 0;
   private done = false;
 
   constructor(
     timeoutMs: number,
+    /** The most answer bytes buffered; more ends the call with AnswerTooLarge. */
+    private readonly maxBytes: number,
     /** An idempotent call (GET, HEAD): safe to abort on a stall, it changes nothing upstream. */
     readonly idempotent: boolean,
     /** What undici is given when the call is admitted. */
@@ -95,10 +111,15 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
+    const length = headers['content-length'];
+    if (typeof length === 'string' && Number(length) > this.maxBytes) this.abort(new AnswerTooLarge(this.maxBytes));
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.done) return;
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) this.abort(new AnswerTooLarge(this.maxBytes));
+    else this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { Admission } from './admission';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
-import { PoolCall, type CallOwner, type PoolAnswer, type PoolSettle } from './pool-call';
+import { AnswerTooLarge, PoolCall, type CallOwner, type PoolAnswer, type PoolSettle } from './pool-call';
 import { trackPool, type MeasuredPool } from './pool-metrics';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors } from './undici-lean';
@@ -22,6 +22,8 @@ export interface UpstreamPoolOptions {
   breakerCooldownMs: number;
   /** Open the breaker on a frozen upstream (see StallWatch); 0 or absent = off. */
   breakerStallMs?: number;
+  /** The longest answer body read; a longer one ends the call with a 502 (see PoolCall). */
+  maxAnswerBytes: number;
 }
 
 export interface PoolRequest {
@@ -121,7 +123,7 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
     };
-    const call = new PoolCall(req.timeoutMs, idempotent, options, this, settle);
+    const call = new PoolCall(req.timeoutMs, this.options.maxAnswerBytes, idempotent, options, this, settle);
     if (watched) this.stall?.begin(call);
     this.admission.enter(call);
   }
@@ -131,6 +133,7 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
     const { title } = this.options;
     // Ended by a stall (the circuit opened): a read that certainly did nothing, so 503.
     if (call.reason === STALLED) return this.circuitOpen();
+    if (err instanceof AnswerTooLarge) return this.tooLarge(call, req, err);
     this.breaker.failure();
     // By name, not `instanceof Error`: the deadline's DOMException may come from another realm.
     const name = (err as { name?: unknown } | null)?.name;
@@ -165,6 +168,19 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
           transient: true,
           headers: { 'retry-after': '1' },
         });
+  }
+
+  /**
+   * An answer longer than the pool reads: the upstream is up and answered, so neither the breaker
+   * nor the stall watch counts it as a failure, and a retry would only fetch the same bytes again.
+   */
+  private tooLarge(call: PoolCall, req: PoolRequest, err: AnswerTooLarge): HttpError {
+    this.stall?.end(call, true);
+    this.logger.warn(
+      { upstream: this.options.name, method: req.method, path: req.path.split('?')[0], limit: err.limit },
+      'upstream answer too large',
+    );
+    return new HttpError('upstream_error', `${this.options.title} answered more than the gateway accepts`);
   }
 
   private circuitOpen(): HttpError {

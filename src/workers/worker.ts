@@ -7,6 +7,7 @@ import { Database } from '../db/database';
 import { AuthServiceClient } from '../upstreams/auth-service';
 import { BillingClient } from '../upstreams/billing';
 import { HttpUpstream } from '../upstreams/http-upstream';
+import { DEFAULT_MAX_ANSWER_BYTES } from '../upstreams/pool-call';
 import type { Logger } from '../logger';
 import { AesGcmPayloadCodec } from '../temporal/codec';
 
@@ -62,6 +63,7 @@ export async function createWorker(
       // Temporal retries with backoff already; the breaker only spares a down billing the load.
       breakerThreshold: 5,
       breakerCooldownMs: 5_000,
+      maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES,
     },
     logger,
   );

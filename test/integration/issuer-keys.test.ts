@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger';
 
 const ROOT = join(__dirname, '../..');
 
-type Mode = 'keys' | 'bom' | 'down' | '500' | 'html' | 'silent';
+type Mode = 'keys' | 'bom' | 'down' | '500' | 'html' | 'huge' | 'silent';
 
 /** A token issuer's JWKS endpoint over real HTTP, whose answer the test switches. */
 class Issuer {
@@ -27,7 +27,11 @@ class Issuer {
       if (this.mode === '500') return void res.writeHead(500).end('{"error":"boom"}');
       if (this.mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
       const bom = this.mode === 'bom' ? '\ufeff' : '';
-      res.writeHead(200, { 'content-type': 'application/json' }).end(bom + JSON.stringify({ keys: this.keys }));
+      // 'huge': the right keys in a valid key set of over 1 MiB (past the gateway's cap for a JWKS).
+      const padding = this.mode === 'huge' ? { padding: 'x'.repeat(1024 * 1024) } : {};
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(bom + JSON.stringify({ keys: this.keys, ...padding }));
     });
   }
 
@@ -85,10 +89,11 @@ describe('IssuerKeys: the issuer JWKS over the gateway undici pool', () => {
     expect(payload.sub).toBe('u1');
   });
 
-  it.each<Mode>(['down', '500', 'html'])(
+  it.each<Mode>(['down', '500', 'html', 'huge'])(
     'answers 503 (not 401) when the first fetch meets an issuer that is %s',
     async (mode) => {
       const a = await signingKey('a');
+      issuer.keys = [a.jwk];
       issuer.mode = mode;
       const keys = new IssuerKeys(url, 30_000, createLogger('silent'));
       await expect(jwtVerify(await a.sign(), keys.getKey)).rejects.toBeInstanceOf(IssuerKeysUnavailable);

@@ -21,6 +21,7 @@ function client(url: string) {
       AUTH_SERVICE_URL: url,
       AUTH_SERVICE_TIMEOUT_MS: 2_000,
       AUTH_SERVICE_RETRIES: 0,
+      AUTH_SERVICE_MAX_ANSWER_BYTES: 8 * 1024 * 1024,
       AUTH_BREAKER_THRESHOLD: 5,
       AUTH_BREAKER_COOLDOWN_MS: 10_000,
       INTERNAL_SERVICE_KEY: 'test-internal-key',

@@ -40,6 +40,7 @@ describe('route table file', () => {
       url: 'http://billing:8001',
       connections: 64,
       breaker: { threshold: 5 },
+      max_answer_bytes: 8 * 1024 * 1024,
     });
     expect(t.routes[1]).toMatchObject({
       name: 'second',

@@ -26,6 +26,7 @@ function pool(
   url: string,
   connections = 8,
   stall?: { breakerThreshold: number; breakerStallMs: number },
+  opts: { maxAnswerBytes?: number; breakerThreshold?: number; warn?: (o: object, msg: string) => void } = {},
 ): UpstreamPool {
   return new UpstreamPool(
     {
@@ -33,13 +34,18 @@ function pool(
       title: 'Test upstream',
       url,
       agent: { connections, keepAliveTimeout: 5_000, connect: { timeout: 1_000 } },
-      breakerThreshold: 100,
+      breakerThreshold: opts.breakerThreshold ?? 100,
       breakerCooldownMs: 1_000,
+      maxAnswerBytes: opts.maxAnswerBytes ?? 1024 * 1024,
       ...stall,
     },
-    { warn: () => undefined },
+    // pino's LogFn overloads, as the pool calls it: (fields, message).
+    { warn: (opts.warn ?? (() => undefined)) as never },
   );
 }
+
+/** How the upstream's answers to /big ended: written whole, or cut off by the gateway. */
+const bigAnswers: ('finished' | 'cut off')[] = [];
 
 let connectionsOpened = 0;
 
@@ -66,6 +72,24 @@ describe('UpstreamPool', () => {
     up = await listen((path, res) => {
       if (path.startsWith('/hang')) {
         pending.push(res);
+        return;
+      }
+      if (path.startsWith('/big')) {
+        // /big?n=N: N bytes with a Content-Length; /big-chunked?n=N: the same in 16 KB chunks without one.
+        const n = Number(new URL(path, 'http://x').searchParams.get('n'));
+        const chunked = path.startsWith('/big-chunked');
+        res.writeHead(200, { 'content-type': 'text/plain', ...(chunked ? {} : { 'content-length': n }) });
+        res.on('close', () => bigAnswers.push(res.writableFinished ? 'finished' : 'cut off'));
+        let sent = 0;
+        const more = () => {
+          while (sent < n) {
+            const size = Math.min(16 * 1024, n - sent);
+            sent += size;
+            if (!res.write(Buffer.alloc(size, 'x'))) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
         return;
       }
       if (path === '/hints') res.writeEarlyHints({ link: '</x.css>; rel=preload' });
@@ -196,6 +220,45 @@ describe('UpstreamPool', () => {
     } finally {
       diagnostics.unsubscribe('undici:request:create', onCreate);
       pending.shift()?.destroy();
+      await p.close();
+    }
+  });
+
+  it('reads an answer up to maxAnswerBytes and cuts off a longer one with a 502 the breaker does not count', async () => {
+    const warned: { msg: string; fields: object }[] = [];
+    const p = pool(up.url, 1, undefined, {
+      maxAnswerBytes: 64 * 1024,
+      breakerThreshold: 1,
+      warn: (fields, msg) => warned.push({ msg, fields }),
+    });
+    try {
+      const exact = await p.send(get('/big?n=65536'));
+      expect([exact.status, exact.body.length]).toEqual([200, 65_536]);
+      const exactChunked = await p.send(get('/big-chunked?n=65536'));
+      expect(exactChunked.body.length).toBe(65_536);
+      // One byte over, announced by Content-Length; 64 MiB with one, and without one (found while reading).
+      const tooLong = async (path: string) => {
+        bigAnswers.length = 0;
+        const err = await p.send(get(path)).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'upstream_error', transient: false });
+        expect((err as Error).message).toBe('Test upstream answered more than the gateway accepts');
+        await waitUntil(() => bigAnswers.length === 1);
+        return bigAnswers[0];
+      };
+      await tooLong('/big?n=65537');
+      // The gateway stopped reading the 64 MiB answers: their connections were closed under them.
+      expect(await tooLong('/big?n=67108864')).toBe('cut off');
+      expect(await tooLong('/big-chunked?n=67108864')).toBe('cut off');
+      const big = { upstream: 'test', method: 'GET', path: '/big', limit: 65_536 };
+      expect(warned.map((w) => [w.msg, w.fields])).toEqual([
+        ['upstream answer too large', big],
+        ['upstream answer too large', big],
+        ['upstream answer too large', { ...big, path: '/big-chunked' }],
+      ]);
+      // A breaker that opens at one failure is still closed, and the pool's one connection serves on.
+      expect(p.breaker.current).toBe('closed');
+      expect((await p.send(get('/ok'))).body.toString()).toBe('{"ok":true}');
+    } finally {
       await p.close();
     }
   });
