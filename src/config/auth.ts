@@ -25,7 +25,11 @@ export const AUTH = {
     integer(0, 120_000),
     'Open the breaker when AUTH_BREAKER_THRESHOLD calls have waited this long with no answer at all meanwhile (a frozen service); 0 = off',
   ),
-  AUTH_JWKS_URL: v('', optionalHttpUrl, 'JWKS of the token issuer; empty = ask the auth service to validate tokens'),
+  AUTH_JWKS_URL: v(
+    '',
+    optionalHttpUrl,
+    'JWKS of the token issuer; empty = ask the auth service to validate tokens; it must answer itself (redirects are not followed), within 5 s and 1 MiB',
+  ),
   AUTH_JWKS_REFRESH_FLOOR_MS: v(
     '30000',
     integer(0, 3_600_000),

@@ -84,6 +84,11 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     return this.done;
   }
 
+  /** The answer's status once its headers came (0 before). */
+  get answerStatus(): number {
+    return this.status;
+  }
+
   /** Whether undici took the call to a connection (it may have sent something). */
   get sent(): boolean {
     return this.controller !== null;
@@ -111,8 +116,12 @@ export class PoolCall implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
+    // A HEAD, 204 or 304 answer may announce a length that no body follows.
     const length = headers['content-length'];
-    if (typeof length === 'string' && Number(length) > this.maxBytes) this.abort(new AnswerTooLarge(this.maxBytes));
+    const bodyFollows = this.options.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304;
+    if (bodyFollows && typeof length === 'string' && Number(length) > this.maxBytes) {
+      this.abort(new AnswerTooLarge(this.maxBytes));
+    }
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
 /** What the gauges read from a live pool. */
 export interface MeasuredPool {
@@ -34,6 +34,14 @@ function poolGauge(name: string, help: string, read: (pool: MeasuredPool) => num
     },
   });
 }
+
+/** Answers cut off at the pool's limit (AnswerTooLarge): a 502 each, logged as `upstream answer too large`. */
+export const upstreamAnswersTooLarge = new Counter({
+  name: 'gateway_upstream_answers_too_large_total',
+  help: 'Upstream answers cut off because they were longer than the gateway reads from that upstream, per upstream',
+  labelNames: ['upstream'],
+  registers: [],
+});
 
 export const upstreamPoolGauges = [
   poolGauge(

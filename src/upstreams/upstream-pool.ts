@@ -4,7 +4,7 @@ import { Admission } from './admission';
 import { CircuitBreaker } from './circuit-breaker';
 import { Deadlines } from './deadlines';
 import { AnswerTooLarge, PoolCall, type CallOwner, type PoolAnswer, type PoolSettle } from './pool-call';
-import { trackPool, type MeasuredPool } from './pool-metrics';
+import { trackPool, upstreamAnswersTooLarge, type MeasuredPool } from './pool-metrics';
 import { StallWatch } from './stall-watch';
 import { Agent, errors as undiciErrors } from './undici-lean';
 
@@ -171,11 +171,15 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
   }
 
   /**
-   * An answer longer than the pool reads: the upstream is up and answered, so neither the breaker
-   * nor the stall watch counts it as a failure, and a retry would only fetch the same bytes again.
+   * An answer longer than the pool reads. The upstream answered: the breaker records its status
+   * as for any answer (which also ends a half-open breaker's trial call), the stall watch sees an
+   * answer, and the caller gets a 502 it does not retry (the same bytes would come again).
    */
   private tooLarge(call: PoolCall, req: PoolRequest, err: AnswerTooLarge): HttpError {
+    if (call.answerStatus >= 500) this.breaker.failure();
+    else this.breaker.success();
     this.stall?.end(call, true);
+    upstreamAnswersTooLarge.inc({ upstream: this.options.name });
     this.logger.warn(
       { upstream: this.options.name, method: req.method, path: req.path.split('?')[0], limit: err.limit },
       'upstream answer too large',

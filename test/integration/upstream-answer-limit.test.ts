@@ -66,6 +66,11 @@ describe('upstream answers past the gateway’s limit', () => {
     billing.setModes({ padding: 9 * 1024 * 1024 });
     const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
     expectError(res, 502, 'upstream_error', 'billing answered more than the gateway accepts');
+    expect(billing.callsTo('/internal/billing/subscription', 'GET')).toHaveLength(1);
+    // Operators see it counted per upstream (auth-service's came from the test before).
+    const metrics = String((await call(s.gw.adminUrl, 'GET', '/metrics')).body);
+    expect(metrics).toContain('gateway_upstream_answers_too_large_total{upstream="billing"} 1');
+    expect(metrics).toContain('gateway_upstream_answers_too_large_total{upstream="auth-service"} 1');
     expect(tooLargeLines()).toContainEqual(
       expect.objectContaining({ upstream: 'billing', path: '/internal/billing/subscription', limit: 8 * 1024 * 1024 }),
     );

@@ -93,6 +93,7 @@ describe('UpstreamPool', () => {
         return;
       }
       if (path === '/hints') res.writeEarlyHints({ link: '</x.css>; rel=preload' });
+      if (path === '/fail') return void res.writeHead(500).end();
       res.writeHead(path === '/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-extra': 'yes' });
       if (path === '/chunks') {
         let n = 0;
@@ -224,7 +225,7 @@ describe('UpstreamPool', () => {
     }
   });
 
-  it('reads an answer up to maxAnswerBytes and cuts off a longer one with a 502 the breaker does not count', async () => {
+  it('reads an answer up to maxAnswerBytes and cuts off a longer one with a 502 that does not open the breaker', async () => {
     const warned: { msg: string; fields: object }[] = [];
     const p = pool(up.url, 1, undefined, {
       maxAnswerBytes: 64 * 1024,
@@ -258,6 +259,32 @@ describe('UpstreamPool', () => {
       // A breaker that opens at one failure is still closed, and the pool's one connection serves on.
       expect(p.breaker.current).toBe('closed');
       expect((await p.send(get('/ok'))).body.toString()).toBe('{"ok":true}');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ends a half-open breaker’s trial that answers too much, so the upstream is tried again', async () => {
+    const p = pool(up.url, 1, undefined, { maxAnswerBytes: 64 * 1024, breakerThreshold: 1 });
+    try {
+      expect((await p.send(get('/fail'))).status).toBe(500);
+      expect(p.breaker.current).toBe('open');
+      // Past the 1 s cooldown the next call is the breaker's one trial.
+      await new Promise((resolve) => setTimeout(resolve, 1_050));
+      // The trial answers 200 with too much: the breaker records an answer and closes.
+      await expect(p.send(get('/big?n=67108864'))).rejects.toMatchObject({ code: 'upstream_error' });
+      expect(p.breaker.current).toBe('closed');
+      expect((await p.send(get('/ok'))).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('takes a HEAD answer that announces more than maxAnswerBytes: no body follows it', async () => {
+    const p = pool(up.url, 1, undefined, { maxAnswerBytes: 64 * 1024 });
+    try {
+      const head = await p.send({ ...get('/big?n=67108864'), method: 'HEAD' });
+      expect([head.status, head.headers['content-length'], head.body.length]).toEqual([200, '67108864', 0]);
     } finally {
       await p.close();
     }

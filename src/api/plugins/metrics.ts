@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { HttpRequestMetrics } from '../http-metrics';
-import { upstreamPoolGauges } from '../../upstreams/pool-metrics';
+import { upstreamAnswersTooLarge, upstreamPoolGauges } from '../../upstreams/pool-metrics';
 import { upstreamRepliesRefused } from '../../upstreams/replies';
 
 declare module 'fastify' {
@@ -20,6 +20,7 @@ export default fp(
     registry.registerMetric(http.duration);
     registry.registerMetric(http.total);
     registry.registerMetric(upstreamRepliesRefused);
+    registry.registerMetric(upstreamAnswersTooLarge);
     for (const gauge of upstreamPoolGauges) registry.registerMetric(gauge);
     app.decorate('metrics', registry);
 
