@@ -27,6 +27,8 @@ export interface BillingFakeModes {
   loseAnswersTo?: string[];
   /** A `padding` field of this many bytes in every JSON object answered: a peer answering far more than its contract's shapes. */
   padding?: number;
+  /** Every answer to /internal/billing/* starts with a UTF-8 byte-order mark, as some frameworks write. */
+  bom?: boolean;
 }
 
 export interface BillingFake {
@@ -71,8 +73,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+function send(res: ServerResponse, status: number, body: unknown, prefix = '') {
+  const text = prefix + (typeof body === 'string' ? body : JSON.stringify(body));
   res.writeHead(status, {
     'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
     // What a careless upstream might send: the gateway must not pass these on.
@@ -101,19 +103,25 @@ export async function startBillingFake(options: { port?: number; host?: string }
     }
     const user = readUserData(req.headers['x-user-data']);
     if (!path.startsWith('/internal/billing/')) return send(res, 404, { detail: 'Not Found' });
-    if (!user.ok) return send(res, user.status, { detail: user.detail });
+    const bom = modes.bom ? '\ufeff' : '';
+    if (!user.ok) return send(res, user.status, { detail: user.detail }, bom);
     call.userData = user.value;
     try {
       const answer = handleUserCall(store, call.method, path, user.value.sub, body);
-      if (!answer) return send(res, 404, { detail: 'Not Found' });
+      if (!answer) return send(res, 404, { detail: 'Not Found' }, bom);
       if (modes.loseAnswersTo?.includes(path)) {
         modes = { ...modes, loseAnswersTo: modes.loseAnswersTo.filter((p) => p !== path) };
         return void req.socket.destroy();
       }
       const out = modes.variance ? vary(answer.body) : answer.body;
-      send(res, answer.status, modes.padding && isObject(out) ? { ...out, padding: 'x'.repeat(modes.padding) } : out);
+      send(
+        res,
+        answer.status,
+        modes.padding && isObject(out) ? { ...out, padding: 'x'.repeat(modes.padding) } : out,
+        bom,
+      );
     } catch (err) {
-      if (err instanceof BillingError) return send(res, err.status, err.body);
+      if (err instanceof BillingError) return send(res, err.status, err.body, bom);
       send(res, 500, 'Internal Server Error');
     }
   };

@@ -25,9 +25,10 @@ export function bodyText(body: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** An upstream's JSON answer, or undefined when it is not JSON; a leading byte-order mark is dropped (see bodyText). */
 export function parseJson(body: Buffer | string): unknown {
   try {
-    return JSON.parse(body.toString());
+    return JSON.parse(typeof body === 'string' ? body : bodyText(body));
   } catch {
     return undefined;
   }

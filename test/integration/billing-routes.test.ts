@@ -105,6 +105,24 @@ describe('billing through the route table', () => {
     expect((after.user_data as { orgs: unknown[] }).orgs).toHaveLength(2);
   });
 
+  it('reads a billing answer that starts with a byte-order mark as it reads one without', async () => {
+    const u = await user('pro1500');
+    const plain = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
+    billing.setModes({ bom: true });
+    // The table route's transform still applies (billing's offsets with a stray Z become RFC 3339).
+    const marked = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
+    expect(marked.status).toBe(200);
+    expect(marked.body).toEqual(plain.body);
+    // An error answer keeps billing's detail.
+    const none = await user();
+    expectError(
+      await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: none.token }),
+      404,
+      'not_found',
+      'Active subscription not found',
+    );
+  });
+
   it('GET /v1/billing/subscription without a subscription: 404 in the error format', async () => {
     const u = await user();
     const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
