@@ -37,8 +37,18 @@ describe('upstream answers past the gateway’s limit', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'upstream answer too large');
 
+  /** gateway_upstream_answers_too_large_total of one upstream, from the admin listener's /metrics (0 before the first). */
+  async function tooLargeCount(upstream: string): Promise<number> {
+    const metrics = String((await call(s.gw.adminUrl, 'GET', '/metrics')).body);
+    const line = metrics
+      .split('\n')
+      .find((l) => l.startsWith(`gateway_upstream_answers_too_large_total{upstream="${upstream}"}`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
   it('GET /v1/client/me: an auth-service answer past the limit is a 502, not retried; the next call is served', async () => {
     const u = await s.user('big-me');
+    const counted = await tooLargeCount('auth-service');
     s.fake.clearCalls();
     s.fake.failNext(1, 200, {
       match: { path: '/v1/client/me' },
@@ -51,8 +61,9 @@ describe('upstream answers past the gateway’s limit', () => {
     expect(tooLargeLines()).toContainEqual(
       expect.objectContaining({ upstream: 'auth-service', method: 'GET', path: '/v1/client/me', limit: 65_536 }),
     );
-    // The log names the upstream and the limit, never the answer.
+    // The log names the upstream and the limit, never the answer; operators see it counted.
     expect(log.text()).not.toContain('ppppp');
+    expect(await tooLargeCount('auth-service')).toBe(counted + 1);
     const next = await call(s.gw.url, 'GET', '/v1/client/me', { token: u.token });
     expect(next.status).toBe(200);
     expect(next.body).toMatchObject({ sub: u.sub, email: u.email });
@@ -63,14 +74,12 @@ describe('upstream answers past the gateway’s limit', () => {
     s.fake.createOrg(u.sub, 'Answer limits');
     billing.store.init(u.sub);
     billing.store.applyPlan(u.sub, 'free', `test-${u.sub}`);
+    const counted = await tooLargeCount('billing');
     billing.setModes({ padding: 9 * 1024 * 1024 });
     const res = await call(s.gw.url, 'GET', '/v1/billing/subscription', { token: u.token });
     expectError(res, 502, 'upstream_error', 'billing answered more than the gateway accepts');
     expect(billing.callsTo('/internal/billing/subscription', 'GET')).toHaveLength(1);
-    // Operators see it counted per upstream (auth-service's came from the test before).
-    const metrics = String((await call(s.gw.adminUrl, 'GET', '/metrics')).body);
-    expect(metrics).toContain('gateway_upstream_answers_too_large_total{upstream="billing"} 1');
-    expect(metrics).toContain('gateway_upstream_answers_too_large_total{upstream="auth-service"} 1');
+    expect(await tooLargeCount('billing')).toBe(counted + 1);
     expect(tooLargeLines()).toContainEqual(
       expect.objectContaining({ upstream: 'billing', path: '/internal/billing/subscription', limit: 8 * 1024 * 1024 }),
     );

@@ -75,10 +75,15 @@ describe('UpstreamPool', () => {
         return;
       }
       if (path.startsWith('/big')) {
-        // /big?n=N: N bytes with a Content-Length; /big-chunked?n=N: the same in 16 KB chunks without one.
-        const n = Number(new URL(path, 'http://x').searchParams.get('n'));
+        // /big?n=N: N bytes with a Content-Length; /big-chunked?n=N: the same in 16 KB chunks without one;
+        // &status=S: with that status.
+        const query = new URL(path, 'http://x').searchParams;
+        const n = Number(query.get('n'));
         const chunked = path.startsWith('/big-chunked');
-        res.writeHead(200, { 'content-type': 'text/plain', ...(chunked ? {} : { 'content-length': n }) });
+        res.writeHead(Number(query.get('status') ?? 200), {
+          'content-type': 'text/plain',
+          ...(chunked ? {} : { 'content-length': n }),
+        });
         res.on('close', () => bigAnswers.push(res.writableFinished ? 'finished' : 'cut off'));
         let sent = 0;
         const more = () => {
@@ -269,9 +274,12 @@ describe('UpstreamPool', () => {
     try {
       expect((await p.send(get('/fail'))).status).toBe(500);
       expect(p.breaker.current).toBe('open');
-      // Past the 1 s cooldown the next call is the breaker's one trial.
+      // Past the 1 s cooldown the next call is the breaker's one trial. A trial answering 500 with
+      // too much re-opens the breaker; one answering 200 with too much closes it.
       await new Promise((resolve) => setTimeout(resolve, 1_050));
-      // The trial answers 200 with too much: the breaker records an answer and closes.
+      await expect(p.send(get('/big?n=67108864&status=500'))).rejects.toMatchObject({ code: 'upstream_error' });
+      expect(p.breaker.current).toBe('open');
+      await new Promise((resolve) => setTimeout(resolve, 1_050));
       await expect(p.send(get('/big?n=67108864'))).rejects.toMatchObject({ code: 'upstream_error' });
       expect(p.breaker.current).toBe('closed');
       expect((await p.send(get('/ok'))).status).toBe(200);
