@@ -29,7 +29,7 @@ function meters(w: World, m: RunLabel): Record<string, GroupMeter> {
     gateway: new GroupMeter(fixed((m.gatewayPids ?? (() => [w.gateway.pid]))())),
     worker: new GroupMeter(fixed((m.workerPids ?? (() => [w.worker.pid]))())),
     authFake: new GroupMeter(fixed([w.authFake.pid])),
-    upstream: new GroupMeter(fixed([w.upstream.pid])),
+    upstream: new GroupMeter(fixed(withChildren(w.upstream.pid))),
     chatFake: new GroupMeter(fixed([w.chatFake.pid])),
     nginx: new GroupMeter(fixed([...withChildren(w.nginx.pid), ...withChildren(w.nginxStatic.pid)])),
     postgres: new GroupMeter(fixed(stack.postgres)),

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { startNginx } from './nginx';
+import { startNginx, startNginxStatic } from './nginx';
 import { TABLE_ROUTE, benchRoutesFile, staticSubscription } from './route-table';
 import { RUNTIME_ENV } from './runtime';
 import { DIR, DIST } from './params';
 import { freePort, httpOk, start, waitFor, type Proc } from './procs';
-import { fakeUser, json, setUpBase, startNode, type BaseWorld } from './base-world';
+import { fakeUser, json, setUpBase, type BaseWorld } from './base-world';
 
 export {
   ALL_TOPICS,
@@ -68,25 +68,19 @@ export async function setUp(w: Partial<World>): Promise<World> {
 }
 
 /**
- * The static responder, answering /me exactly as the auth fake did for `w.user`, and the route
- * table's billing path; `w.staticEnv` is the env of a gateway in front of it (its table sends
- * GET /v1/billing/subscription there).
+ * The static responder (nginx, 1 worker), answering /me exactly as the auth fake did for `w.user`,
+ * and the route table's billing path; `w.staticEnv` is the env of a gateway in front of it (its
+ * table sends GET /v1/billing/subscription there).
  */
 export async function startStaticUpstream(w: Partial<World>): Promise<void> {
   const me = await json<unknown>('GET', `${w.authUrl}/v1/client/me`, undefined, w.user!.token);
   const port = await freePort();
   w.upstreamUrl = `http://127.0.0.1:${port}`;
-  w.upstream = await startNode(
-    'static-upstream',
-    'bench/static-upstream.js',
-    {
-      ...w.env!,
-      PORT: String(port),
-      STATIC_ME_JSON: JSON.stringify(me),
-      STATIC_SUBSCRIPTION_JSON: staticSubscription(w.user!.sub),
-    },
-    () => httpOk(`${w.upstreamUrl}/health`),
-  );
+  w.upstream = await startNginxStatic(DIR, 'static-upstream', port, {
+    '/v1/client/me': JSON.stringify(me),
+    '/internal/billing/subscription': staticSubscription(w.user!.sub),
+    '/health': '{"status":"ok"}',
+  });
   const routes = { BILLING_SERVICE_URL: w.upstreamUrl, ROUTES_FILE: benchRoutesFile() };
   w.staticEnv = { ...w.env!, AUTH_SERVICE_URL: w.upstreamUrl, ...routes };
 }
