@@ -77,7 +77,7 @@ export const P = withSeconds(QUICK ? QUICK_PARAMS : FULL, sec);
 export type Params = typeof FULL;
 
 /** Hard stop for the whole run: everything started is stopped even if a scenario hangs. */
-export const WATCHDOG_MS = QUICK ? 8 * 60_000 : 25 * 60_000;
+export const WATCHDOG_MS = QUICK ? 8 * 60_000 : 35 * 60_000;
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const DIST = join(ROOT, 'dist');
