@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_ANSWER_BYTES, MAX_ANSWER_BYTES_CEILING } from '../upstreams/pool-call';
 import { algorithms, httpUrl, integer, optionalHttpUrl, text, trustProxy, v } from './parse';
 
 /** The auth service, token verification and the credential rate limits. */
@@ -10,8 +11,8 @@ export const AUTH = {
     'Retries of idempotent auth-service calls (network errors, 5xx, 429), with backoff and jitter',
   ),
   AUTH_SERVICE_MAX_ANSWER_BYTES: v(
-    '8388608',
-    integer(1024, 268_435_456),
+    String(DEFAULT_MAX_ANSWER_BYTES),
+    integer(1024, MAX_ANSWER_BYTES_CEILING),
     'Longest auth-service answer body the gateway reads; a longer one is cut off and answered 502',
   ),
   AUTH_BREAKER_THRESHOLD: v('5', integer(1, 1000), 'Consecutive auth-service failures that open the circuit breaker'),

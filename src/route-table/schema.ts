@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_MAX_ANSWER_BYTES } from '../upstreams/pool-call';
+import { DEFAULT_MAX_ANSWER_BYTES, MAX_ANSWER_BYTES_CEILING } from '../upstreams/pool-call';
 
 /** The route table file (config/routes.yaml); docs/adding-a-service.md describes every field. */
 
@@ -21,7 +21,11 @@ export const UpstreamSpec = Type.Object(
     ),
     readiness: Type.String({ pattern: '^/', default: '/health' }),
     /** Longest answer body read from this upstream; a longer one is cut off and answered 502. */
-    max_answer_bytes: Type.Integer({ minimum: 1024, maximum: 268_435_456, default: DEFAULT_MAX_ANSWER_BYTES }),
+    max_answer_bytes: Type.Integer({
+      minimum: 1024,
+      maximum: MAX_ANSWER_BYTES_CEILING,
+      default: DEFAULT_MAX_ANSWER_BYTES,
+    }),
   },
   { additionalProperties: false },
 );

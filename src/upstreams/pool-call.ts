@@ -16,6 +16,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** The longest upstream answer read unless configured otherwise: 8 MiB, far above any JSON answer in the contracts. */
 export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+/** The most an answer limit may be set to (AUTH_SERVICE_MAX_ANSWER_BYTES, a route-table upstream's max_answer_bytes). */
+export const MAX_ANSWER_BYTES_CEILING = 256 * 1024 * 1024;
 
 /** Why a call was ended: its upstream answered more bytes than its pool accepts (`maxAnswerBytes`). */
 export class AnswerTooLarge extends Error {
@@ -43,8 +45,8 @@ export interface CallOwner {
  * even while the request still waits in the pool for a connection (undici aborts it as soon as it
  * reaches one). An answer longer than `maxBytes` is not read further: the call ends with
  * `AnswerTooLarge` as soon as its Content-Length or the bytes received say so, so one upstream
- * cannot make the gateway buffer an unbounded body. From creation to end it is in its pool's deadlines, and it gives its place in the
- * pool's admission back when it ends.
+ * cannot make the gateway buffer an unbounded body. From creation to end it is in its pool's
+ * deadlines, and it gives its place in the pool's admission back when it ends.
  */
 export class PoolCall implements Dispatcher.DispatchHandler {
   readonly started = performance.now();

@@ -99,9 +99,7 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
           reject(this.failed(call, req, err));
           return;
         }
-        this.stall?.end(call, true);
-        if (answer!.status >= 500) this.breaker.failure();
-        else this.breaker.success();
+        this.answered(call, answer!.status);
         resolve(answer!);
       });
     });
@@ -176,15 +174,20 @@ export class UpstreamPool implements CallOwner, MeasuredPool {
    * answer, and the caller gets a 502 it does not retry (the same bytes would come again).
    */
   private tooLarge(call: PoolCall, req: PoolRequest, err: AnswerTooLarge): HttpError {
-    if (call.answerStatus >= 500) this.breaker.failure();
-    else this.breaker.success();
-    this.stall?.end(call, true);
+    this.answered(call, call.answerStatus);
     upstreamAnswersTooLarge.inc({ upstream: this.options.name });
     this.logger.warn(
       { upstream: this.options.name, method: req.method, path: req.path.split('?')[0], limit: err.limit },
       'upstream answer too large',
     );
     return new HttpError('upstream_error', `${this.options.title} answered more than the gateway accepts`);
+  }
+
+  /** The upstream answered `status`: the stall watch saw an answer, the breaker records it (a 5xx as a failure). */
+  private answered(call: PoolCall, status: number): void {
+    this.stall?.end(call, true);
+    if (status >= 500) this.breaker.failure();
+    else this.breaker.success();
   }
 
   private circuitOpen(): HttpError {
