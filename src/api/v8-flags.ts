@@ -13,7 +13,10 @@ import { setFlagsFromString } from 'node:v8';
  * young children alive, and full collections ran two to three times as often. Which processes did
  * was chance (7 of 31 traced); none of 16 did without pretenuring (docs/adr/0012).
  *
- * Maglev stays on: without it the process peaked 15–20 MB lower for 2–5 % more CPU per request
- * (docs/adr/0014).
+ * `--no-maglev`: when load starts, every function on the request path reaches V8's Maglev threshold
+ * within a few milliseconds, and Maglev queues a compile job for each without a limit (V8's
+ * zone trace: 206 jobs holding 26.7 MB at once); that burst set the process's peak RSS and left
+ * glibc's heap 5–15 MB larger for good. TurboFan, which compiles the same hot functions, holds at
+ * most 8 jobs. Once warm the CPU per request is the same (docs/adr/0015).
  */
-setFlagsFromString('--no-allocation-site-pretenuring');
+setFlagsFromString('--no-allocation-site-pretenuring --no-maglev');
