@@ -35,9 +35,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # 64 MB arena per GC/compiler thread. Measured: ~145 MB idle, ~190-210 MB peak on the benchmark
 # scenarios, at the cost of more scavenges (about 8 % of a core at 4000 req/s instead of 3 %).
 # NODE_OPTIONS accepts only these two V8 flags; the worker runs fine with them (~80 MB of heap).
-# The API process sets one more V8 flag itself, before its modules load: src/api/v8-flags.ts
-# (allocation-site pretenuring off, docs/adr/0012-no-allocation-site-pretenuring.md; Maglev stays
-# on, docs/adr/0014).
+# The API process sets two more V8 flags itself, before its modules load: src/api/v8-flags.ts
+# (allocation-site pretenuring off, docs/adr/0012-no-allocation-site-pretenuring.md; Maglev off,
+# docs/adr/0015-maglev-off-in-the-api-process.md).
 # MALLOC_MMAP_THRESHOLD_=16384: V8's optimising compiler takes its working memory from malloc in
 # 8-32 KB segments, 30-50 MB of it at the gateway's warm-up; below glibc's default threshold those
 # come from the heap, where glibc keeps them once freed. Mapped on their own, they go back to the

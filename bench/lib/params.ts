@@ -20,7 +20,7 @@ const FULL = {
   warmSec: 2,
   /**
    * Warm-up of the Node proxies (floor and gateways) in the direct and profile scenarios: V8
-   * finishes compiling their hot paths only after seconds of this load (docs/adr/0014).
+   * finishes compiling their hot paths only after seconds of this load (docs/adr/0014, 0015).
    */
   nodeWarmSec: 20,
   directSec: 8,

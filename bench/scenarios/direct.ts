@@ -37,7 +37,7 @@ async function run(w: World) {
   try {
     const get = (url: string) => meGet(url, w.user.token);
     // Node proxies are compared at their steady state: V8 finishes compiling a fresh gateway's hot
-    // paths only after 5-20 s of this load (ADR 0014); the floor gets the same warm-up.
+    // paths only after 5-20 s of this load (ADR 0014, 0015); the floor gets the same warm-up.
     const warm = { clients: P.directConc, sec: P.nodeWarmSec };
     await compare(w, {
       scenario: 'direct',
