@@ -26,9 +26,9 @@ export function bodyText(body: Buffer): string {
 }
 
 /** An upstream's JSON answer, or undefined when it is not JSON; a leading byte-order mark is dropped (see bodyText). */
-export function parseJson(body: Buffer | string): unknown {
+export function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(typeof body === 'string' ? body : bodyText(body));
+    return JSON.parse(bodyText(body));
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger';
 import { startAuthFake, type AuthFake } from '../support/auth-fake';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
 import { createTopic } from '../support/events';
+import { metricValue } from '../support/gateway';
 import { stackService, testConfig, uniqueSuffix, waitFor } from '../support/stack';
 
 jest.setTimeout(300_000);
@@ -51,12 +52,6 @@ async function collect(topics: string[]) {
     sockets.endAll();
   };
   return { seen, ofRequests, stop };
-}
-
-async function metric(url: string, line: string): Promise<number> {
-  const text = String((await call(url, 'GET', '/metrics')).body);
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found ? Number(found.slice(line.length + 1)) : 0;
 }
 
 /** Sequential GET /v1/client/me: request ids and each call's latency in ms. */
@@ -143,7 +138,7 @@ describe('access events', () => {
         data: { user_id: null, valid: false },
       },
     });
-    expect(await metric(s.gw.adminUrl, 'gateway_access_events_sent_total')).toBeGreaterThanOrEqual(4);
+    expect(await metricValue(s.gw.adminUrl, 'gateway_access_events_sent_total')).toBeGreaterThanOrEqual(4);
   });
 
   it('never touches PostgreSQL on GET /v1/client/me', async () => {
@@ -171,12 +166,12 @@ describe('access events', () => {
     try {
       outage = await readMe(s.gw.url, user.token, 40);
       tinyIds = (await readMe(tiny.gw.url, user.token, 20)).ids;
-      expect(await metric(s.gw.adminUrl, 'gateway_access_events_buffered')).toBeGreaterThanOrEqual(40);
-      expect(await metric(tiny.gw.adminUrl, 'gateway_access_events_buffered')).toBe(5);
+      expect(await metricValue(s.gw.adminUrl, 'gateway_access_events_buffered')).toBeGreaterThanOrEqual(40);
+      expect(await metricValue(tiny.gw.adminUrl, 'gateway_access_events_buffered')).toBe(5);
       await waitFor(
         '15 dropped',
         async () =>
-          (await metric(tiny.gw.adminUrl, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
+          (await metricValue(tiny.gw.adminUrl, 'gateway_access_events_dropped_total{reason="buffer_full"}')) === 15,
       );
     } finally {
       await stackService('start', 'kafka');
@@ -197,7 +192,7 @@ describe('access events', () => {
   it('flushes the buffer when the app closes', async () => {
     const lingering = await startAuthStack({ ...topics, ACCESS_EVENTS_LINGER_MS: '1000' }, fake);
     const { ids } = await readMe(lingering.gw.url, user.token, 3);
-    expect(await metric(lingering.gw.adminUrl, 'gateway_access_events_buffered')).toBe(3); // still lingering
+    expect(await metricValue(lingering.gw.adminUrl, 'gateway_access_events_buffered')).toBe(3); // still lingering
     await lingering.close();
     await waitFor('the flushed events', async () => events.ofRequests(ids).length >= 3, 30_000);
   });

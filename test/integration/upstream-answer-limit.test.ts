@@ -1,6 +1,6 @@
 import { startBillingFake, type BillingFake } from '../support/billing-fake';
 import { call, startAuthStack, type AuthStack } from '../support/auth-gateway';
-import { expectError } from '../support/gateway';
+import { expectError, metricValue } from '../support/gateway';
 import { captureLog } from '../support/log-capture';
 
 jest.setTimeout(60_000);
@@ -37,14 +37,9 @@ describe('upstream answers past the gateway’s limit', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'upstream answer too large');
 
-  /** gateway_upstream_answers_too_large_total of one upstream, from the admin listener's /metrics (0 before the first). */
-  async function tooLargeCount(upstream: string): Promise<number> {
-    const metrics = String((await call(s.gw.adminUrl, 'GET', '/metrics')).body);
-    const line = metrics
-      .split('\n')
-      .find((l) => l.startsWith(`gateway_upstream_answers_too_large_total{upstream="${upstream}"}`));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  }
+  /** gateway_upstream_answers_too_large_total of one upstream (0 before the first). */
+  const tooLargeCount = (upstream: string) =>
+    metricValue(s.gw.adminUrl, `gateway_upstream_answers_too_large_total{upstream="${upstream}"}`);
 
   it('GET /v1/client/me: an auth-service answer past the limit is a 502, not retried; the next call is served', async () => {
     const u = await s.user('big-me');

@@ -111,6 +111,13 @@ export async function call(
   return answer(res.statusCode, res.headers, await res.body.text());
 }
 
+/** One series' value on a /metrics page (`name` or `name{labels}` as printed), 0 while it is absent. */
+export async function metricValue(url: string, series: string): Promise<number> {
+  const text = String((await call(url, 'GET', '/metrics')).body);
+  const found = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return found ? Number(found.slice(series.length + 1)) : 0;
+}
+
 /** The gateway's one error format: {detail, code, request_id} as JSON, the id also in X-Request-Id. */
 export function expectError(res: Res, status: number, code: string, detail: unknown = expect.any(String)): void {
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
