@@ -241,7 +241,9 @@ EOF
     fi
     log "kafka: starting $KAFKA_VERSION on 127.0.0.1:$port"
     : >"$dir/server.log"
-    setsid nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    setsid nohup java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+      -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+      -Xlog:gc:file="$dir/gc.log":time,uptime:filecount=2,filesize=20M \
       -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" kafka.Kafka "$dir/server.properties" \
       >>"$dir/server.log" 2>&1 </dev/null &
     echo $! >"$dir/pid"

@@ -7,6 +7,7 @@ import { pick as pickFrom, type Measurement } from './results';
 import { interleavedRounds, type LoadPoint, type Plan, type RunLabel, type RunResult } from './rounds';
 import { fmt } from './stats';
 import { stackPids } from './runtime';
+import { kafkaPauses, loopMaxMs, resetLoopDelay } from './stalls';
 import type { World } from './world';
 
 /** The closed-loop load generator: wrk when installed. */
@@ -46,21 +47,18 @@ async function measured<T extends RunResult>(
   extra?: (r: T) => Record<string, number>,
 ) {
   const groups = meters(w, m);
+  if (!m.gatewayPids) await resetLoopDelay(w.gatewayAdminUrl);
+  const wall0 = Date.now();
   for (const meter of Object.values(groups)) meter.begin();
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
   const t0 = performance.now();
   const r = await fn();
   const seconds = (performance.now() - t0) / 1000;
+  const wall1 = Date.now();
   const used = process.cpuUsage(cpu0);
   const machine1 = machineCpu();
-  const cpu: Record<string, number> = {};
-  let rss = { peakRssMb: 0, peakRssSumMb: 0 };
-  for (const [name, meter] of Object.entries(groups)) {
-    const e = meter.end();
-    cpu[name] = e.cores;
-    if (name === 'gateway') rss = e;
-  }
+  const { cpu, waits, rss } = endMeters(groups);
   // The harness itself, plus the pacer process when it ran the load (it reports its own CPU time).
   cpu.loadgen = ((used.user + used.system) / 1e6 + ((r as { cpuSec?: number }).cpuSec ?? 0)) / seconds;
   cpu.stack = cpu.postgres! + cpu.kafka! + cpu.temporal!;
@@ -80,17 +78,39 @@ async function measured<T extends RunResult>(
     cpu,
     gatewayPeakRssMb: rss.peakRssMb,
     gatewayPeakRssSumMb: rss.peakRssSumMb,
-    extra: extra?.(r),
+    extra: { ...extra?.(r), ...kafkaPauses(wall0, wall1), ...waits },
   };
   if (!m.gatewayPids) rec.extra = { ...rec.extra, ...(await heapOf(w.gatewayAdminUrl)) };
   results.push(rec);
+  sayRun(m, r, cpu, rss.peakRssMb);
+  return r;
+}
+
+/** Every group's CPU (cores); the gateway's and the chat fake's run-queue waits; the gateway's peak RSS. */
+function endMeters(groups: Record<string, GroupMeter>) {
+  const cpu: Record<string, number> = {};
+  const waits: Record<string, number> = {};
+  let rss = { peakRssMb: 0, peakRssSumMb: 0 };
+  for (const [name, meter] of Object.entries(groups)) {
+    const e = meter.end();
+    cpu[name] = e.cores;
+    if (name === 'gateway') rss = e;
+    if (name === 'gateway' || name === 'chatFake') {
+      waits[`${name}RunWaitMs`] = e.waitMs;
+      waits[`${name}RunWaitPerSliceUs`] = e.waitPerSliceUs;
+    }
+  }
+  return { cpu, waits, rss };
+}
+
+/** One line of progress per run. */
+function sayRun(m: RunLabel, r: RunResult, cpu: Record<string, number>, peakRssMb: number) {
   const at = m.rate === undefined ? '' : ` @${m.rate}/s`;
   say(
     `${m.scenario}/${m.variant} c=${m.concurrency}${at} r${m.round}: ${fmt(r.rps, 0)}/s p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} ms` +
-      `${r.failed ? ` FAILED ${r.failed}` : ''} | cpu gw ${fmt(cpu.gateway!, 2)} lg ${fmt(cpu.loadgen, 2)} all ${fmt(cpu.machine, 2)} other ${fmt(cpu.other, 2)} | rss ${fmt(rss.peakRssMb, 0)} MB`,
+      `${r.failed ? ` FAILED ${r.failed}` : ''} | cpu gw ${fmt(cpu.gateway!, 2)} lg ${fmt(cpu.loadgen!, 2)} all ${fmt(cpu.machine!, 2)} other ${fmt(cpu.other!, 2)} | rss ${fmt(peakRssMb, 0)} MB`,
   );
   if (r.failed > Math.max(5, r.n * 0.005)) say(`  WARNING: ${r.failed} failed requests (${JSON.stringify(r)})`);
-  return r;
 }
 
 /** A gateway's garbage collection so far (prom-client's nodejs_gc_duration_seconds): pause ms in all, and pauses over 1 ms. */
@@ -102,12 +122,19 @@ export async function gcOf(adminUrl: string): Promise<{ ms: number; over1ms: num
   return { ms: sum(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm) * 1000, over1ms: count - under1ms };
 }
 
-/** V8 heap of the (single) gateway right after a run, to tell live data from reserved memory. */
+/**
+ * V8 heap of the (single) gateway right after a run, to tell live data from reserved memory, and its
+ * longest event-loop delay during the run.
+ */
 async function heapOf(adminUrl: string): Promise<Record<string, number>> {
   try {
     const text = await (await fetch(`${adminUrl}/metrics`)).text();
     const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
-    return { heapUsedMb: metric('nodejs_heap_size_used_bytes'), heapTotalMb: metric('nodejs_heap_size_total_bytes') };
+    return {
+      heapUsedMb: metric('nodejs_heap_size_used_bytes'),
+      heapTotalMb: metric('nodejs_heap_size_total_bytes'),
+      ...loopMaxMs(text),
+    };
   } catch {
     return {};
   }

@@ -34,7 +34,7 @@ const FULL = {
   chatConc: [1, 50, 200],
   chatRates: [100, 300, 600],
   chatRateConc: 50,
-  chatRateSec: 5,
+  chatRateSec: 10,
   wfLatSec: 5,
   wfSec: 8,
   wfConc: 20,

@@ -138,6 +138,21 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * How long the process's main thread has waited so far on a run queue, runnable but not running
+ * (ms), and how many times it has been scheduled: /proc/<pid>/schedstat. On two cores shared by
+ * every process of a benchmark, this is the latency the scheduler adds to the thread that serves
+ * requests.
+ */
+export function runQueueWait(pid: number): { ms: number; slices: number } {
+  try {
+    const [, delayNs, slices] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { ms: (delayNs ?? 0) / 1e6, slices: slices ?? 0 };
+  } catch {
+    return { ms: 0, slices: 0 };
+  }
+}
+
+/**
  * CPU seconds so far of the process's V8 worker threads (concurrent marking, parallel scavenging,
  * background compilation): beside the main thread's, what garbage collection costs. Threads are
  * read from /proc/<pid>/task by name ("V8Worker").
@@ -216,6 +231,7 @@ export function machineCpu(): { busy: number; total: number } {
  */
 export class GroupMeter {
   private cpu0 = new Map<number, number>();
+  private wait0 = new Map<number, { ms: number; slices: number }>();
   private t0 = 0;
   private peakSampled = 0;
   private peakSum = 0;
@@ -227,6 +243,7 @@ export class GroupMeter {
     this.t0 = performance.now();
     for (const pid of this.pids()) {
       this.cpu0.set(pid, cpuSeconds(pid));
+      this.wait0.set(pid, runQueueWait(pid));
       resetPeakRss(pid);
     }
     this.peakSampled = 0;
@@ -245,16 +262,29 @@ export class GroupMeter {
     this.peakSum = Math.max(this.peakSum, sum);
   }
 
-  end(): { cores: number; peakRssMb: number; peakRssSumMb: number } {
+  /** CPU (cores), peak RSS, and the main threads' run-queue wait over the run (ms, and per scheduling in µs). */
+  end(): { cores: number; peakRssMb: number; peakRssSumMb: number; waitMs: number; waitPerSliceUs: number } {
     clearInterval(this.timer);
     this.sample();
     const seconds = (performance.now() - this.t0) / 1000;
     let cpu = 0;
     let hwm = 0;
+    let waitMs = 0;
+    let slices = 0;
     for (const pid of this.pids()) {
       cpu += cpuSeconds(pid) - (this.cpu0.get(pid) ?? cpuSeconds(pid));
       hwm = Math.max(hwm, peakRssMb(pid));
+      const wait = runQueueWait(pid);
+      const before = this.wait0.get(pid) ?? wait;
+      waitMs += wait.ms - before.ms;
+      slices += wait.slices - before.slices;
     }
-    return { cores: cpu / seconds, peakRssMb: Math.max(hwm, this.peakSampled), peakRssSumMb: this.peakSum };
+    return {
+      cores: cpu / seconds,
+      peakRssMb: Math.max(hwm, this.peakSampled),
+      peakRssSumMb: this.peakSum,
+      waitMs,
+      waitPerSliceUs: slices ? (1000 * waitMs) / slices : 0,
+    };
   }
 }
