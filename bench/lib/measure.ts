@@ -39,7 +39,11 @@ function meters(w: World, m: RunLabel): Record<string, GroupMeter> {
   };
 }
 
-/** Runs `fn` with CPU (cores) and RSS metered for every process group, then records it. */
+/**
+ * Runs `fn` with CPU (cores) and RSS metered for every process group, then records it with what
+ * paused during it (stalls.ts: the local Kafka's GC pauses, the shared gateway's event-loop delay;
+ * the gateway's and the chat fake's run-queue waits).
+ */
 async function measured<T extends RunResult>(
   w: World,
   m: RunLabel,
@@ -95,9 +99,9 @@ function endMeters(groups: Record<string, GroupMeter>) {
     const e = meter.end();
     cpu[name] = e.cores;
     if (name === 'gateway') rss = e;
-    if (name === 'gateway' || name === 'chatFake') {
+    if ((name === 'gateway' || name === 'chatFake') && e.waitMs !== undefined) {
       waits[`${name}RunWaitMs`] = e.waitMs;
-      waits[`${name}RunWaitPerSliceUs`] = e.waitPerSliceUs;
+      if (e.waitPerSliceUs !== undefined) waits[`${name}RunWaitPerSliceUs`] = e.waitPerSliceUs;
     }
   }
   return { cpu, waits, rss };

@@ -143,12 +143,12 @@ export function cpuSeconds(pid: number): number {
  * every process of a benchmark, this is the latency the scheduler adds to the thread that serves
  * requests.
  */
-export function runQueueWait(pid: number): { ms: number; slices: number } {
+export function runQueueWait(pid: number): { ms: number; slices: number } | undefined {
   try {
     const [, delayNs, slices] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-    return { ms: (delayNs ?? 0) / 1e6, slices: slices ?? 0 };
+    return delayNs === undefined || slices === undefined ? undefined : { ms: delayNs / 1e6, slices };
   } catch {
-    return { ms: 0, slices: 0 };
+    return undefined;
   }
 }
 
@@ -226,12 +226,12 @@ export function machineCpu(): { busy: number; total: number } {
 
 /**
  * Watches a group of processes over one measurement: CPU (cores used on average), peak RSS of
- * the largest process (VmHWM after a reset, and sampled VmRSS every 100 ms as a cross-check) and
- * the sum of RSS over the group.
+ * the largest process (VmHWM after a reset, and sampled VmRSS every 100 ms as a cross-check), the
+ * sum of RSS over the group, and how long the main threads waited on a run queue.
  */
 export class GroupMeter {
   private cpu0 = new Map<number, number>();
-  private wait0 = new Map<number, { ms: number; slices: number }>();
+  private wait0 = new Map<number, { ms: number; slices: number } | undefined>();
   private t0 = 0;
   private peakSampled = 0;
   private peakSum = 0;
@@ -262,29 +262,34 @@ export class GroupMeter {
     this.peakSum = Math.max(this.peakSum, sum);
   }
 
-  /** CPU (cores), peak RSS, and the main threads' run-queue wait over the run (ms, and per scheduling in µs). */
-  end(): { cores: number; peakRssMb: number; peakRssSumMb: number; waitMs: number; waitPerSliceUs: number } {
+  /**
+   * CPU (cores), peak RSS, and the main threads' run-queue wait over the run (ms, and per scheduling
+   * in µs; undefined when a process's /proc/<pid>/schedstat could not be read at both ends).
+   */
+  end(): { cores: number; peakRssMb: number; peakRssSumMb: number; waitMs?: number; waitPerSliceUs?: number } {
     clearInterval(this.timer);
     this.sample();
     const seconds = (performance.now() - this.t0) / 1000;
     let cpu = 0;
     let hwm = 0;
-    let waitMs = 0;
+    let waitMs: number | undefined = 0;
     let slices = 0;
     for (const pid of this.pids()) {
       cpu += cpuSeconds(pid) - (this.cpu0.get(pid) ?? cpuSeconds(pid));
       hwm = Math.max(hwm, peakRssMb(pid));
-      const wait = runQueueWait(pid);
-      const before = this.wait0.get(pid) ?? wait;
-      waitMs += wait.ms - before.ms;
-      slices += wait.slices - before.slices;
+      const [before, after] = [this.wait0.get(pid), runQueueWait(pid)];
+      if (!before || !after || waitMs === undefined) waitMs = undefined;
+      else {
+        waitMs += after.ms - before.ms;
+        slices += after.slices - before.slices;
+      }
     }
     return {
       cores: cpu / seconds,
       peakRssMb: Math.max(hwm, this.peakSampled),
       peakRssSumMb: this.peakSum,
       waitMs,
-      waitPerSliceUs: slices ? (1000 * waitMs) / slices : 0,
+      waitPerSliceUs: waitMs === undefined || !slices ? undefined : (1000 * waitMs) / slices,
     };
   }
 }

@@ -5,18 +5,24 @@ import { ROOT } from './params';
 /**
  * What paused during a run, outside the load generator: the local Kafka broker's garbage-collection
  * pauses (scripts/stack.sh starts it with a GC log, as Kafka's own start script does) and the
- * gateway's longest event-loop delay (prom-client's, reset by every /metrics read). A p99 of a few
+ * gateway's longest event-loop delay (prom-client's, reset by every /metrics read); procs.ts reads
+ * the run-queue waits. A p99 of a few
  * thousand samples moves with one such pause, so every run records them beside its latencies.
  */
 
 /** A JVM unified-logging GC line: `[2026-12-07T19:53:03.830+0000][7.580s] GC(22) Pause Young (…) 8.515ms`. */
 const PAUSE = /^\[(\d{4}-\d\d-\d\dT[\d:.]+[+-]\d{4})\]\[[^\]]*\] GC\(\d+\) Pause .* ([\d.]+)ms$/;
 
-/** The stack's Kafka GC log, or undefined when Kafka is not the local stack's (nothing to read). */
+/**
+ * The stack's Kafka GC log, or undefined when the running broker is not the local stack's or does
+ * not write one (nothing to read: its columns then say n/a rather than 0).
+ */
 function kafkaGcLog(): string | undefined {
-  const dir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
+  const dir = join(process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack'), 'kafka');
   try {
-    return readFileSync(join(dir, 'kafka', 'gc.log'), 'utf8');
+    const pid = readFileSync(join(dir, 'pid'), 'utf8').trim();
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-Xlog:gc:file=')) return undefined;
+    return readFileSync(join(dir, 'gc.log'), 'utf8');
   } catch {
     return undefined;
   }
@@ -53,8 +59,14 @@ export async function resetLoopDelay(adminUrl: string): Promise<void> {
     .catch(() => undefined);
 }
 
-/** The longest event-loop delay since the last read, from a gateway's /metrics text, in ms (prom-client resolution: 10 ms). */
+/** prom-client's event-loop monitor ticks every 10 ms (collectDefaultMetrics' default), and each recorded delay includes the tick. */
+const LOOP_TICK_MS = 10;
+
+/**
+ * The longest event-loop delay since the last read, from a gateway's /metrics text, in ms: prom-client's
+ * maximum less its 10 ms tick (a block of X ms reads X to X + 10; an idle loop 10).
+ */
 export function loopMaxMs(metrics: string): Record<string, number> {
   const m = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics);
-  return m ? { gatewayLoopMaxMs: Number(m[1]) * 1000 } : {};
+  return m ? { gatewayLoopDelayMaxMs: Math.max(0, Number(m[1]) * 1000 - LOOP_TICK_MS) } : {};
 }

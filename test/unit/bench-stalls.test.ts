@@ -26,9 +26,10 @@ describe('gcPauses', () => {
 });
 
 describe('loopMaxMs', () => {
-  it("reads prom-client's event-loop maximum in ms, and nothing when it is absent", () => {
+  it("reads prom-client's event-loop maximum less its 10 ms tick, and nothing when it is absent", () => {
     const metrics = '# HELP nodejs_eventloop_lag_max_seconds x\nnodejs_eventloop_lag_max_seconds 0.021495807\n';
-    expect(loopMaxMs(metrics).gatewayLoopMaxMs).toBeCloseTo(21.5, 1);
+    expect(loopMaxMs(metrics).gatewayLoopDelayMaxMs).toBeCloseTo(11.5, 1);
+    expect(loopMaxMs('nodejs_eventloop_lag_max_seconds 0.0100921\n').gatewayLoopDelayMaxMs).toBeCloseTo(0.09, 2);
     expect(loopMaxMs('nodejs_eventloop_lag_seconds 0.001\n')).toEqual({});
   });
 });
