@@ -72,8 +72,10 @@ export class ChatConnection {
   private inConnect = false;
   private unavailableSince?: number;
   private watchdog?: NodeJS.Timeout;
-  /** Wait before the next rebuild after a crash: none for the first, growing while they follow each other. */
+  /** Wait before the next rebuild: none for the first, growing while they follow each other. */
   private readonly rebuildDelay = new CrashBackoff();
+  /** A rebuild is queued (disconnecting or waiting) and its connectLoop has not started yet. */
+  private rebuildPending = false;
 
   constructor(private readonly options: ChatConnectionOptions) {
     this.log = options.logger;
@@ -126,7 +128,7 @@ export class ChatConnection {
    * the link stays down with no connect in progress, rebuild it in a fresh group, as after a crash.
    */
   private checkRecovery(now = Date.now()): void {
-    if (this.closing || this.inConnect || this.link.available) {
+    if (this.closing || this.inConnect || this.rebuildPending || this.link.available) {
       this.unavailableSince = undefined;
       return;
     }
@@ -139,6 +141,7 @@ export class ChatConnection {
 
   private async connectLoop(): Promise<void> {
     this.inConnect = true;
+    this.rebuildPending = false;
     try {
       await this.connectUntilUp();
     } finally {
@@ -168,12 +171,16 @@ export class ChatConnection {
    * Rebuilds the connection in a fresh group. After a broker restart every JoinGroup can fail at
    * once ("the coordinator is loading"), and a rebuild right after each crash spun: a gateway of the
    * benchmark made up to 22 groups, producers and admin clients within about a second of a restart,
-   * 62 over the six restarts of one run (7 December). Crashes that follow each other now wait
-   * 100 ms, doubling up to 1 s, until the consumer is positioned again.
+   * 62 over the six restarts of one run (7 December). Rebuilds that follow each other (crashes,
+   * failed positioning, the watchdog) now wait 100 ms, doubling up to 1 s, until a consumer has
+   * stayed positioned for 5 s; one rebuild is queued at a time.
    */
   private reconnect(reason: string): void {
     if (this.closing) return;
     this.link.lost(reason);
+    // The rebuild already queued replaces whatever asked for this one.
+    if (this.rebuildPending) return;
+    this.rebuildPending = true;
     const wait = this.rebuildDelay.next();
     const previous = this.connecting ?? Promise.resolve();
     this.connecting = previous
@@ -264,7 +271,7 @@ export class ChatConnection {
       consumer.seek({ topic, partition, offset: this.positions.get(partition) ?? latest });
     }
     if (this.consumer !== consumer) return;
-    this.rebuildDelay.reset();
+    this.rebuildDelay.positioned();
     this.link.joinedGroup();
     this.log.debug({ partitions, group: `${this.options.instanceId}-${this.generation}` }, 'chat reply consumer ready');
   }
@@ -283,17 +290,28 @@ export class ChatConnection {
   }
 }
 
-/** The waits between rebuilds that follow each other: 0 (the first is at once), then 100 ms doubling up to 1 s. */
+/**
+ * The waits between rebuilds that follow each other: 0 (the first is at once), then 100 ms doubling
+ * up to 1 s. It starts over only once a consumer has stayed positioned for `stableMs`: one that
+ * joins and crashes again at once keeps backing off.
+ */
 export class CrashBackoff {
   private nextMs = 0;
+  private positionedAt?: number;
 
-  next(): number {
+  constructor(private readonly stableMs = 5_000) {}
+
+  /** The wait before the rebuild that starts now. */
+  next(now = Date.now()): number {
+    if (this.positionedAt !== undefined && now - this.positionedAt >= this.stableMs) this.nextMs = 0;
+    this.positionedAt = undefined;
     const wait = this.nextMs;
     this.nextMs = Math.min(Math.max(wait * 2, 100), 1_000);
     return wait;
   }
 
-  reset(): void {
-    this.nextMs = 0;
+  /** The consumer is positioned and serving. */
+  positioned(now = Date.now()): void {
+    this.positionedAt = now;
   }
 }
