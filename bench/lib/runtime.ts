@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, need } from './params';
+import { STACK_DIR } from './stack';
 import { childrenOf } from './procs';
 
 /**
@@ -35,10 +36,9 @@ export function envPairs(list: string): Record<string, string> {
 
 /** The shared stack's processes (read-only: only /proc is read). */
 export function stackPids(): { postgres: number[]; kafka: number[]; temporal: number[] } {
-  const stackDir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
   const read = (f: string) => {
     try {
-      return Number(readFileSync(join(stackDir, f), 'utf8').trim()) || 0;
+      return Number(readFileSync(join(STACK_DIR, f), 'utf8').trim()) || 0;
     } catch {
       return 0;
     }

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './params';
+import { STACK_DIR, stackCmdline } from './stack';
 
 /**
  * What paused during a run, outside the load generator: the local Kafka broker's garbage-collection
  * pauses (scripts/stack.sh starts it with a GC log, as Kafka's own start script does) and the
  * gateway's longest event-loop delay (prom-client's, reset by every /metrics read); procs.ts reads
- * the run-queue waits. A p99 of a few
- * thousand samples moves with one such pause, so every run records them beside its latencies.
+ * the run-queue waits. A p99 of a few thousand samples moves with one such pause, so every run
+ * records them beside its latencies.
  */
 
 /** A JVM unified-logging GC line: `[2026-12-07T19:53:03.830+0000][7.580s] GC(22) Pause Young (…) 8.515ms`. */
@@ -18,11 +18,9 @@ const PAUSE = /^\[(\d{4}-\d\d-\d\dT[\d:.]+[+-]\d{4})\]\[[^\]]*\] GC\(\d+\) Pause
  * not write one (nothing to read: its columns then say n/a rather than 0).
  */
 function kafkaGcLog(): string | undefined {
-  const dir = join(process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack'), 'kafka');
+  if (!stackCmdline('kafka').includes('-Xlog:gc:file=')) return undefined;
   try {
-    const pid = readFileSync(join(dir, 'pid'), 'utf8').trim();
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('-Xlog:gc:file=')) return undefined;
-    return readFileSync(join(dir, 'gc.log'), 'utf8');
+    return readFileSync(join(STACK_DIR, 'kafka', 'gc.log'), 'utf8');
   } catch {
     return undefined;
   }

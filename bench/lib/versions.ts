@@ -4,20 +4,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Markdown } from './markdown';
 import { ROOT } from './params';
+import { stackCmdline } from './stack';
 
 /** The installed version of a package of the repository. */
 export const packageVersion = (name: string): string =>
   (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-
-/** The command line of a local-stack service (scripts/stack.sh), '' when not visible. */
-function stackCmdline(service: string): string {
-  const stackDir = process.env.GATEWAY_STACK_DIR ?? join(ROOT, '.stack');
-  try {
-    return readFileSync(`/proc/${readFileSync(join(stackDir, `${service}/pid`), 'utf8').trim()}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 /**
  * The versions table of a report: node, `extra` (the harness's own rows), the stack's Kafka and
