@@ -21,16 +21,25 @@ interface PendingCall {
 /** The outcome of one reply for every wait of its request id. */
 export type ReplyOutcome = { ok: true; value: unknown } | { ok: false; error: HttpError };
 
-const MAX_REMEMBERED = 20_000;
+/**
+ * Answered ids are remembered to call a second reply to one of them a duplicate; a redelivery
+ * comes within moments, and at 300 answers a second this is 6–7 s of them. Ids that ended without
+ * an answer are remembered longer, to call a reply after the deadline late: they are few unless
+ * the chat service is slow. At 20,000 answered ids this had held about 3 MB of heap for good.
+ */
+export const REMEMBERED_ANSWERED = 2_000;
+export const REMEMBERED_UNANSWERED = 20_000;
 
 /**
  * The calls of this process waiting for a reply, by request id. Several waits may share one id
  * (a retry of a logical request while its first try still waits), each with its own deadline.
- * Ended ids are remembered for a while, so a reply after the end is counted as late or duplicate.
+ * Ended ids are remembered for a while (above), so a reply after the end is counted as late or
+ * duplicate rather than as another instance's.
  */
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
-  private readonly finished = new Map<string, Finished>();
+  private readonly answered = new Set<string>();
+  private readonly unanswered = new Map<string, Exclude<Finished, 'answered'>>();
 
   constructor(private readonly metrics: ChatMetrics) {}
 
@@ -41,7 +50,7 @@ export class PendingCalls {
 
   /** How a request id that no longer waits ended, while it is remembered. */
   endedAs(requestId: string): Finished | undefined {
-    return this.finished.get(requestId);
+    return this.unanswered.get(requestId) ?? (this.answered.has(requestId) ? 'answered' : undefined);
   }
 
   /**
@@ -53,7 +62,7 @@ export class PendingCalls {
     if (!entry) {
       entry = { operation, started: Date.now(), waiters: new Set() };
       this.calls.set(requestId, entry);
-      this.finished.delete(requestId);
+      this.forget(requestId);
       this.metrics.pending.inc();
     }
     const call = entry;
@@ -98,9 +107,19 @@ export class PendingCalls {
   }
 
   remember(requestId: string, how: Finished): void {
-    this.finished.delete(requestId);
-    this.finished.set(requestId, how);
-    if (this.finished.size > MAX_REMEMBERED) this.finished.delete(this.finished.keys().next().value!);
+    this.forget(requestId);
+    if (how === 'answered') {
+      this.answered.add(requestId);
+      if (this.answered.size > REMEMBERED_ANSWERED) this.answered.delete(this.answered.values().next().value!);
+    } else {
+      this.unanswered.set(requestId, how);
+      if (this.unanswered.size > REMEMBERED_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+    }
+  }
+
+  private forget(requestId: string): void {
+    this.answered.delete(requestId);
+    this.unanswered.delete(requestId);
   }
 
   private end(requestId: string, how: Finished): void {

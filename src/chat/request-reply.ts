@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { ChatConnection } from './connection';
+import { DropLog, type DropReason } from './drop-log';
 import { chatUnavailable } from './errors';
 import { createChatMetrics, registerChatMetrics, type ChatMetrics } from './metrics';
 import { topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
@@ -59,10 +60,6 @@ export interface ChatRequestReplyOptions {
   recoverAfterMs?: number;
 }
 
-type DropReason = 'malformed' | 'unknown' | 'duplicate' | 'late';
-
-const MAX_LOGGED_DROPS = 20_000;
-
 /**
  * The one Kafka request/reply client of the chat protocol, used by the routes and by the
  * activities. Every instance consumes the whole reply topic with its own consumer group from the
@@ -78,7 +75,7 @@ export class ChatRequestReply {
   private readonly requests: BatchingProducer;
   private readonly pending: PendingCalls;
   private readonly streams = new Map<string, ChatStream>();
-  private readonly loggedDrops = new Set<string>();
+  private readonly dropLog: DropLog;
   private closing = false;
   private readonly metrics: ChatMetrics;
 
@@ -87,6 +84,7 @@ export class ChatRequestReply {
     const role = options.role ?? 'api';
     this.instanceId = `${options.config.KAFKA_CLIENT_ID}-chat-${role}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.log = options.logger.child({ component: 'chat-request-reply' });
+    this.dropLog = new DropLog(this.log);
     this.metrics = createChatMetrics(options.registry ?? new Registry());
     this.pending = new PendingCalls(this.metrics);
     this.connection = new ChatConnection({
@@ -305,14 +303,9 @@ export class ChatRequestReply {
     this.pending.settle(requestId, replyOutcome(operation, reply), 'answered');
   }
 
-  /** Counted always; logged once per request id, without payload. Other instances' replies are only debug. */
+  /** Counted always; logged once per request id (DropLog). */
   private drop(reason: DropReason, requestId: string | undefined, where: Record<string, unknown> = {}) {
     this.metrics.dropped.inc({ reason });
-    const logKey = `${reason}:${requestId ?? ''}`;
-    if (this.loggedDrops.has(logKey)) return;
-    this.loggedDrops.add(logKey);
-    if (this.loggedDrops.size > MAX_LOGGED_DROPS) this.loggedDrops.delete(this.loggedDrops.values().next().value!);
-    const level = reason === 'unknown' ? 'debug' : 'warn';
-    this.log[level]({ request_id: requestId, reason, ...where }, 'chat reply dropped');
+    this.dropLog.record(reason, requestId, where);
   }
 }
