@@ -34,14 +34,18 @@ function memory(md: Markdown) {
       ['max V8 heap used / total MB after a run', ({ rs }) => `${heap(rs, 'heapUsedMb')} / ${heap(rs, 'heapTotalMb')}`],
       ['max gateway CPU (cores)', ({ rs }) => fmt(Math.max(...rs.map((r) => r.cpu.gateway!)), 2)],
     ],
-    withRuns(['direct', 'light', 'scale', 'chat', 'chat-rate', 'sse', 'workflow'], gatewayRuns),
+    withRuns(['direct', 'light', 'outage', 'scale', 'chat', 'chat-rate', 'sse', 'workflow'], gatewayRuns),
   );
   md.line();
   md.line('- target: ≤ 160 MB in every scenario.');
   md.line();
 }
-/** Scenarios whose gateway rows are named by route rather than "gateway…". */
-const VARIANT_ROUTES: Record<string, string[]> = { sse: ['POST /api/conversation/'], workflow: ['sign-up', 'invite'] };
+/** Scenarios whose gateway rows are named by route or condition rather than "gateway…". */
+const VARIANT_ROUTES: Record<string, string[]> = {
+  outage: ['kafka up', 'kafka stopped'],
+  sse: ['POST /api/conversation/'],
+  workflow: ['sign-up', 'invite'],
+};
 
 export function report(ran: Scenario[], busyBefore: number): string {
   const md = new Markdown();

@@ -16,6 +16,8 @@ interface PendingCall {
   operation: ChatOperation;
   started: number;
   waiters: Set<Waiter>;
+  /** A try of this id reached the producer, so a reply may still come after it ends. */
+  reached: boolean;
 }
 
 /** The outcome of one reply for every wait of its request id. */
@@ -30,11 +32,24 @@ export type ReplyOutcome = { ok: true; value: unknown } | { ok: false; error: Ht
 export const REMEMBERED_ANSWERED = 2_000;
 export const REMEMBERED_UNANSWERED = 20_000;
 
+const notSent = new WeakSet<Error>();
+
+/** Marks the failure of a send that never reached the producer (link down, message too large). */
+export function neverSent<E extends Error>(error: E): E {
+  notSent.add(error);
+  return error;
+}
+
+/** Whether `error` failed a send before it reached the producer: no reply can come for it. */
+export function wasNeverSent(error: unknown): boolean {
+  return error instanceof Error && notSent.has(error);
+}
+
 /**
  * The calls of this process waiting for a reply, by request id. Several waits may share one id
  * (a retry of a logical request while its first try still waits), each with its own deadline.
  * Ended ids are remembered for a while (above), so a reply after the end is counted as late or
- * duplicate rather than as another instance's.
+ * duplicate rather than as another instance's; an id whose sends never left the process is not.
  */
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
@@ -60,7 +75,7 @@ export class PendingCalls {
   wait(requestId: string, operation: ChatOperation, timeoutMs: number, sent: Promise<void>): Promise<unknown> {
     let entry = this.calls.get(requestId);
     if (!entry) {
-      entry = { operation, started: Date.now(), waiters: new Set() };
+      entry = { operation, started: Date.now(), waiters: new Set(), reached: false };
       this.calls.set(requestId, entry);
       this.forget(requestId);
       this.metrics.pending.inc();
@@ -79,9 +94,15 @@ export class PendingCalls {
       };
       call.waiters.add(waiter);
     });
-    sent.catch((error: HttpError) => {
-      if (this.calls.get(requestId) === call) this.settle(requestId, { ok: false, error }, 'failed');
-    });
+    sent.then(
+      () => {
+        call.reached = true;
+      },
+      (error: HttpError) => {
+        if (!wasNeverSent(error)) call.reached = true;
+        if (this.calls.get(requestId) === call) this.settle(requestId, { ok: false, error }, 'failed');
+      },
+    );
     return reply;
   }
 
@@ -122,8 +143,13 @@ export class PendingCalls {
     this.unanswered.delete(requestId);
   }
 
+  /** Ends the call; its id is remembered unless it failed before any try reached the producer. */
   private end(requestId: string, how: Finished): void {
-    if (this.calls.delete(requestId)) this.metrics.pending.dec();
-    this.remember(requestId, how);
+    const call = this.calls.get(requestId);
+    if (call) {
+      this.calls.delete(requestId);
+      this.metrics.pending.dec();
+    }
+    if (how !== 'failed' || call?.reached !== false) this.remember(requestId, how);
   }
 }

@@ -12,7 +12,7 @@ import { DropLog, type DropReason } from './drop-log';
 import { chatUnavailable } from './errors';
 import { createChatMetrics, registerChatMetrics, type ChatMetrics } from './metrics';
 import { topicOf, type ChatOperation, type PayloadOf, type ReplyOf } from './operations';
-import { PendingCalls } from './pending';
+import { neverSent, PendingCalls, wasNeverSent } from './pending';
 import { readReplyEnvelope, replyOutcome } from './replies';
 import type { ReplyEnvelope, RequestMetadata } from './schemas';
 import { ChatStream } from './stream';
@@ -161,6 +161,7 @@ export class ChatRequestReply {
   stream<O extends ChatOperation>(operation: O, payload: PayloadOf<O>, options: ChatStreamOptions = {}): ChatStream {
     const requestId = options.requestId ?? randomUuid();
     const started = Date.now();
+    let notSent = false;
     const stream: ChatStream = new ChatStream(requestId, {
       idleTimeoutMs: options.idleTimeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS,
       stallTimeoutMs: this.config.CHAT_STREAM_STALL_TIMEOUT_MS,
@@ -169,10 +170,12 @@ export class ChatRequestReply {
       onEnd: (reason) => {
         if (this.streams.get(requestId) === stream) this.streams.delete(requestId);
         this.metrics.pending.dec();
-        this.pending.remember(
-          requestId,
-          reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled',
-        );
+        if (!notSent) {
+          this.pending.remember(
+            requestId,
+            reason === 'completed' ? 'answered' : reason === 'failed' ? 'failed' : 'cancelled',
+          );
+        }
         this.metrics.requests.inc({ operation, outcome: reason === 'completed' ? 'success' : reason });
         this.metrics.duration.observe({ operation }, (Date.now() - started) / 1000);
         if (reason === 'gap')
@@ -194,6 +197,7 @@ export class ChatRequestReply {
     this.metrics.pending.inc();
     const deadline = Date.now() + (options.timeoutMs ?? this.config.CHAT_STREAM_IDLE_TIMEOUT_MS);
     this.send(operation, payload, requestId, deadline, options).catch((err: unknown) => {
+      notSent = wasNeverSent(err);
       stream.fail(err instanceof HttpError ? err.detail : 'The chat service is unavailable');
     });
     return stream;
@@ -229,7 +233,9 @@ export class ChatRequestReply {
     options: ChatCallOptions,
   ): Promise<void> {
     // A link that is down answers 503 within LINK_WAIT_MS; calls already sent keep their deadline.
-    await this.readyForCall(deadline);
+    await this.readyForCall(deadline).catch((err: unknown) => {
+      throw neverSent(err instanceof HttpError ? err : chatUnavailable());
+    });
     const replyTo = this.config.CHAT_SERVICE_RESPONSES_TOPIC;
     const body: Record<string, unknown> = { ...payload };
     if (options.userContext) body.user_context = options.userContext;
@@ -254,7 +260,7 @@ export class ChatRequestReply {
     } catch (err) {
       const type = (err as { type?: string }).type;
       if (type === 'MESSAGE_TOO_LARGE' || /too large/i.test(String(err))) {
-        throw new HttpError('payload_too_large', 'The request is too large for the chat service');
+        throw neverSent(new HttpError('payload_too_large', 'The request is too large for the chat service'));
       }
       this.connection.link.sendFailed();
       this.log.warn({ request_id: requestId, operation, err: String(err) }, 'chat request not sent');

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { DropLog, MAX_REMEMBERED_DROPS } from '../../src/chat/drop-log';
 import { createChatMetrics } from '../../src/chat/metrics';
-import { PendingCalls, REMEMBERED_ANSWERED, REMEMBERED_UNANSWERED } from '../../src/chat/pending';
+import { HttpError } from '../../src/errors';
+import { neverSent, PendingCalls, REMEMBERED_ANSWERED, REMEMBERED_UNANSWERED } from '../../src/chat/pending';
 import { createLogger } from '../../src/logger';
 
 /** What the chat client keeps about replies it no longer waits for: bounded, and small under load. */
@@ -26,6 +27,40 @@ describe('PendingCalls: ended request ids', () => {
     for (let i = 0; i < REMEMBERED_UNANSWERED; i += 1) pending.remember(`x${i}`, 'failed');
     expect(pending.endedAs('slow')).toBeUndefined();
     expect(pending.endedAs('x0')).toBe('failed');
+  });
+
+  it('remembers only the last end of an id, in either order', () => {
+    const pending = calls();
+    pending.remember('r', 'expired');
+    pending.remember('r', 'answered');
+    pending.remember('s', 'answered');
+    pending.remember('s', 'expired');
+    expect([pending.endedAs('r'), pending.endedAs('s')]).toEqual(['answered', 'expired']);
+  });
+
+  it('does not remember a call whose sends never reached the producer, but one that may have', async () => {
+    const pending = calls();
+    const unavailable = () => new HttpError('upstream_unavailable', 'The chat service cannot be reached right now');
+    const a = pending.wait('never', 'chat_get_conversations', 10_000, Promise.reject(neverSent(unavailable())));
+    const b = pending.wait('maybe', 'chat_get_conversations', 10_000, Promise.reject(unavailable()));
+    await expect(a).rejects.toMatchObject({ status: 503 });
+    await expect(b).rejects.toMatchObject({ status: 503 });
+    expect([pending.endedAs('never'), pending.endedAs('maybe')]).toEqual([undefined, 'failed']);
+  });
+
+  it('remembers a failed call when an earlier try of its id was sent', async () => {
+    const pending = calls();
+    const first = pending.wait('r', 'chat_get_conversations', 10_000, Promise.resolve());
+    await Promise.resolve();
+    const retry = pending.wait(
+      'r',
+      'chat_get_conversations',
+      10_000,
+      Promise.reject(neverSent(new HttpError('upstream_unavailable', 'down'))),
+    );
+    await expect(first).rejects.toMatchObject({ status: 503 });
+    await expect(retry).rejects.toMatchObject({ status: 503 });
+    expect(pending.endedAs('r')).toBe('failed');
   });
 
   it('forgets how an id ended once it waits again, and remembers only its last end', async () => {
@@ -59,7 +94,7 @@ describe('DropLog', () => {
     expect([log.remembered, lines.length]).toEqual([0, 0]);
   });
 
-  it('logs each reason and id once, at debug for unknown ids and warn otherwise, without a payload', async () => {
+  it('logs each reason and id once, at debug for unknown ids and warn otherwise', async () => {
     const { log, lines } = logTo('debug');
     log.record('unknown', 'u1');
     log.record('unknown', 'u1');
@@ -73,9 +108,23 @@ describe('DropLog', () => {
     expect(lines[1]).toMatchObject({ partition: 0 });
   });
 
-  it('remembers at most MAX_REMEMBERED_DROPS drops', () => {
-    const { log } = logTo('warn');
-    for (let i = 0; i < MAX_REMEMBERED_DROPS + 50; i += 1) log.record('duplicate', `d${i}`);
+  it('remembers at most MAX_REMEMBERED_DROPS drops per level; an id that keeps coming stays logged once', async () => {
+    const { log, lines } = logTo('warn');
+    for (let i = 0; i < 2 * MAX_REMEMBERED_DROPS; i += 1) {
+      log.record('late', 'chatty');
+      log.record('duplicate', `d${i}`);
+    }
+    await flushed();
     expect(log.remembered).toBe(MAX_REMEMBERED_DROPS);
+    expect(lines.filter((l) => l.request_id === 'chatty')).toHaveLength(1);
+  });
+
+  it("keeps warnings' ids apart from other instances' ids at debug", async () => {
+    const { log, lines } = logTo('debug');
+    log.record('late', 'mine');
+    for (let i = 0; i < MAX_REMEMBERED_DROPS + 10; i += 1) log.record('unknown', `other-${i}`);
+    log.record('late', 'mine');
+    await flushed();
+    expect(lines.filter((l) => l.request_id === 'mine')).toHaveLength(1);
   });
 });
