@@ -18,5 +18,9 @@ import { setFlagsFromString } from 'node:v8';
  * zone trace: 206 jobs holding 26.7 MB at once); that burst set the process's peak RSS and left
  * glibc's heap 5–15 MB larger for good. TurboFan, which compiles the same hot functions, holds at
  * most 8 jobs. Once warm the CPU per request is the same (docs/adr/0015).
+ *
+ * `--expose-gc`: installs V8's gc() in contexts made from now on (not in this one, so no module
+ * sees a global `gc`); src/lib/freed-memory.ts takes it from a context of its own to run one
+ * memory-reducing collection after a Kafka outage's backlog of access events (docs/adr/0016).
  */
-setFlagsFromString('--no-allocation-site-pretenuring --no-maglev');
+setFlagsFromString('--no-allocation-site-pretenuring --no-maglev --expose-gc');

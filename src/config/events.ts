@@ -48,4 +48,9 @@ export const EVENTS = {
     integer(0, 1_000),
     'How long an access event waits for company before its Kafka request: fewer, larger requests under load',
   ),
+  ACCESS_EVENTS_RETURN_MEMORY_AFTER: v(
+    '10000',
+    integer(0, 10_000_000),
+    'Once a backlog of at least this many access events (a Kafka outage) is sent, one memory-reducing garbage collection returns its memory to the system (a pause of tens of ms, at most once a minute); 0: never',
+  ),
 } as const;

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import { groupByTopic } from '../kafka/batching-producer';
 import { Fifo } from '../lib/fifo';
+import { returnFreedMemory } from '../lib/freed-memory';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { accessMessage, type AccessEventFields } from './access-message';
@@ -30,12 +31,15 @@ export interface AccessEventPublisherOptions {
     | 'KAFKA_ORGANIZATION_EVENTS_TOPIC'
     | 'ACCESS_EVENTS_BUFFER'
     | 'ACCESS_EVENTS_LINGER_MS'
+    | 'ACCESS_EVENTS_RETURN_MEMORY_AFTER'
   >;
   logger: Logger;
   /** How long `close()` keeps sending what is buffered. Default 5000. */
   drainTimeoutMs?: number;
   /** Messages per produce request. Default 500. */
   maxBatch?: number;
+  /** Returns freed memory after a backlog, answering its pause in ms (src/lib/freed-memory.ts). */
+  returnMemory?: () => number | undefined;
 }
 
 const MIN_BACKOFF_MS = 200;
@@ -67,7 +71,9 @@ export class AccessEventPublisher {
   private sending: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
-  private readonly metrics: { sent: Counter; dropped: Counter<'reason'>; buffered: Gauge };
+  /** Events held when Kafka came back after failures, until they have all been sent. */
+  private backlog = 0;
+  private readonly metrics: { sent: Counter; dropped: Counter<'reason'>; buffered: Gauge; memoryReturns: Counter };
 
   constructor(private readonly options: AccessEventPublisherOptions) {
     this.log = options.logger.child({ component: 'access-events' });
@@ -95,6 +101,11 @@ export class AccessEventPublisher {
         collect() {
           this.set(size());
         },
+      }),
+      memoryReturns: new Counter({
+        name: 'gateway_memory_returns_total',
+        help: 'Memory-reducing garbage collections run once a backlog of access events was sent (ACCESS_EVENTS_RETURN_MEMORY_AFTER)',
+        registers: [],
       }),
     };
   }
@@ -206,7 +217,10 @@ export class AccessEventPublisher {
       await producer.sendBatch({ topicMessages: messages, acks: -1, timeout: 10_000 });
       this.metrics.sent.inc(this.inFlight.length);
       this.doomed = 0;
-      if (this.failures > 0) this.log.info({ after_attempts: this.failures }, 'access events reach Kafka again');
+      if (this.failures > 0) {
+        this.log.info({ after_attempts: this.failures, buffered: this.pending }, 'access events reach Kafka again');
+        this.backlog = Math.max(this.backlog, this.pending);
+      }
       this.failures = 0;
     } catch (err) {
       this.onFailure(err);
@@ -214,6 +228,34 @@ export class AccessEventPublisher {
       this.inFlight = [];
       this.doomed = 0;
     }
+    if (this.backlog > 0 && this.pending === 0) this.backlogSent();
+  }
+
+  /**
+   * Once a large backlog is sent: its events are garbage, but V8 keeps the pages they took until a
+   * memory-reducing collection, which it would not start in a busy process (docs/adr/0016).
+   */
+  private backlogSent(): void {
+    const events = this.backlog;
+    this.backlog = 0;
+    const threshold = this.options.config.ACCESS_EVENTS_RETURN_MEMORY_AFTER;
+    if (threshold === 0 || events < threshold || this.closed) return;
+    setImmediate(() => {
+      const before = process.memoryUsage.rss();
+      const pauseMs = (this.options.returnMemory ?? returnFreedMemory)();
+      if (pauseMs === undefined) return;
+      this.metrics.memoryReturns.inc();
+      const mb = (bytes: number) => Math.round(bytes / 1048576);
+      this.log.info(
+        {
+          backlog: events,
+          pause_ms: Math.round(pauseMs),
+          rss_mb_before: mb(before),
+          rss_mb_after: mb(process.memoryUsage.rss()),
+        },
+        'access-event backlog sent; freed memory returned to the system',
+      );
+    }).unref();
   }
 
   private onFailure(err: unknown): void {

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { EachMessagePayload } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client';
 import { KafkaSockets } from '../../src/kafka/sockets';
@@ -83,9 +84,11 @@ describe('access events', () => {
   let user: { sub: string; token: string };
 
   beforeAll(async () => {
+    // As src/api/v8-flags.ts does in the API process (this one runs the gateway in the test's).
+    setFlagsFromString('--expose-gc');
     for (const topic of Object.values(topics)) await createTopic(topic);
     fake = await startAuthFake({ port: 0, internalKey: 'test-internal-key' });
-    s = await startAuthStack(topics, fake);
+    s = await startAuthStack({ ...topics, ACCESS_EVENTS_RETURN_MEMORY_AFTER: '30' }, fake);
     tiny = await startAuthStack({ ...topics, ACCESS_EVENTS_BUFFER: '5' }, fake);
     const created = fake.createUser({ email: `access-${suffix}@example.com`, password: 'access-pass-1' });
     user = { sub: created.sub, token: (await fake.issueTokens(created.sub)).access_token };
@@ -93,6 +96,7 @@ describe('access events', () => {
   });
 
   afterAll(async () => {
+    setFlagsFromString('--no-expose-gc');
     await events?.stop();
     await s?.close();
     await tiny?.close();
@@ -157,7 +161,7 @@ describe('access events', () => {
     expect(transactions.mock.calls).toEqual([]);
   });
 
-  it('keeps /me fast while Kafka is stopped, sends the events once it is back, and drops the oldest from a full buffer', async () => {
+  it('keeps /me fast while Kafka is stopped, sends the events once it is back (then returns their memory), and drops the oldest from a full buffer', async () => {
     await readMe(s.gw.url, user.token, 5); // warm-up
     const baseline = await readMe(s.gw.url, user.token, 40);
     await stackService('stop', 'kafka');
@@ -183,6 +187,12 @@ describe('access events', () => {
     const held = events.ofRequests(outage.ids);
     expect(held.every((e) => e.key === user.sub)).toBe(true);
     expect([...new Set(held.map((e) => e.envelope.request_id))]).toEqual(outage.ids); // per-key order kept
+    // A backlog of at least ACCESS_EVENTS_RETURN_MEMORY_AFTER (30 here) sent: one memory-reducing collection.
+    await waitFor(
+      'memory returned',
+      async () => (await metricValue(s.gw.adminUrl, 'gateway_memory_returns_total')) === 1,
+    );
+    expect(await metricValue(tiny.gw.adminUrl, 'gateway_memory_returns_total')).toBe(0); // 5 < the default 10,000
     // The tiny buffer kept the 5 newest.
     await waitFor('the 5 kept events', async () => events.ofRequests(tinyIds).length >= 5, 60_000, 500);
     await new Promise((r) => setTimeout(r, 1_000));

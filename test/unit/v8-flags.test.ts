@@ -5,7 +5,7 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '../..');
 
 describe('the API process V8 flags (src/api/v8-flags.ts)', () => {
-  it('turns allocation-site pretenuring and Maglev off before any other gateway module loads', () => {
+  it('turns allocation-site pretenuring and Maglev off and installs the GC extension before any other gateway module loads', () => {
     const server = join(ROOT, 'dist/src/api/server.js');
     expect(existsSync(server)).toBe(true); // scripts/test.sh builds before jest; `npm run build` otherwise
     // Records the first setFlagsFromString call and which of the gateway's modules were loaded by
@@ -22,7 +22,7 @@ describe('the API process V8 flags (src/api/v8-flags.ts)', () => {
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(run.stderr).toBe('');
     const seen = JSON.parse(run.stdout) as { flags: string; loaded: string[] };
-    expect(seen.flags).toBe('--no-allocation-site-pretenuring --no-maglev');
+    expect(seen.flags).toBe('--no-allocation-site-pretenuring --no-maglev --expose-gc');
     expect(seen.loaded.sort()).toEqual(['api/server.js', 'api/v8-flags.js']);
   });
 });
