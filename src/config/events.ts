@@ -51,6 +51,6 @@ export const EVENTS = {
   ACCESS_EVENTS_RETURN_MEMORY_AFTER: v(
     '10000',
     integer(0, 10_000_000),
-    'Once a backlog of at least this many access events (a Kafka outage) is sent, one memory-reducing garbage collection returns its memory to the system (a pause of tens of ms, at most once a minute); 0: never',
+    'Once a backlog of at least this many access events (a Kafka outage) is sent, one memory-reducing garbage collection returns its memory to the system (one pause, about 0.1 s on the benchmark gateway; at most one a minute, a later backlog waits for it); 0: never',
   ),
 } as const;

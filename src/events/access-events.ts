@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import { groupByTopic } from '../kafka/batching-producer';
 import { Fifo } from '../lib/fifo';
-import { returnFreedMemory } from '../lib/freed-memory';
+import { msUntilNextReturn, returnFreedMemory } from '../lib/freed-memory';
 import { sleep, within } from '../lib/wait';
 import type { Logger } from '../logger';
 import { accessMessage, type AccessEventFields } from './access-message';
@@ -73,6 +73,8 @@ export class AccessEventPublisher {
   private closed = false;
   /** Events held when Kafka came back after failures, until they have all been sent. */
   private backlog = 0;
+  /** The memory return a sent backlog waits for (at most one a minute; later backlogs join it). */
+  private memoryReturn: NodeJS.Timeout | undefined;
   private readonly metrics: { sent: Counter; dropped: Counter<'reason'>; buffered: Gauge; memoryReturns: Counter };
 
   constructor(private readonly options: AccessEventPublisherOptions) {
@@ -164,6 +166,7 @@ export class AccessEventPublisher {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.memoryReturn);
     const deadline = Date.now() + this.drainTimeoutMs;
     while (Date.now() < deadline) {
       await this.sending;
@@ -239,8 +242,10 @@ export class AccessEventPublisher {
     const events = this.backlog;
     this.backlog = 0;
     const threshold = this.options.config.ACCESS_EVENTS_RETURN_MEMORY_AFTER;
-    if (threshold === 0 || events < threshold || this.closed) return;
-    setImmediate(() => {
+    if (threshold === 0 || events < threshold || this.closed || this.memoryReturn) return;
+    // Not before the next task, when the sent batches are garbage; not twice within a minute.
+    this.memoryReturn = setTimeout(() => {
+      this.memoryReturn = undefined;
       const before = process.memoryUsage.rss();
       const pauseMs = (this.options.returnMemory ?? returnFreedMemory)();
       if (pauseMs === undefined) return;
@@ -255,7 +260,7 @@ export class AccessEventPublisher {
         },
         'access-event backlog sent; freed memory returned to the system',
       );
-    }).unref();
+    }, msUntilNextReturn()).unref();
   }
 
   private onFailure(err: unknown): void {

@@ -14,6 +14,11 @@ function gcExtension(): GcExtension | null {
   return gc;
 }
 
+/** How long until returnFreedMemory may run again (0: now). */
+export function msUntilNextReturn(now = performance.now()): number {
+  return Math.max(0, lastAt + MIN_INTERVAL_MS - now);
+}
+
 /**
  * Runs one memory-reducing full collection now, unless one ran in the last MIN_INTERVAL_MS or the
  * GC extension is not installed; returns its pause in ms, or undefined when it did not run.
@@ -29,6 +34,11 @@ export function returnFreedMemory(now = performance.now()): number | undefined {
   if (!collect || now - lastAt < MIN_INTERVAL_MS) return undefined;
   lastAt = now;
   const started = performance.now();
-  collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  try {
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  } catch {
+    gc = null; // a V8 whose extension takes other options: never again, and never a crash
+    return undefined;
+  }
   return performance.now() - started;
 }
