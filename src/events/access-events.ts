@@ -40,6 +40,8 @@ export interface AccessEventPublisherOptions {
   maxBatch?: number;
   /** Returns freed memory after a backlog, answering its pause in ms (src/lib/freed-memory.ts). */
   returnMemory?: () => number | undefined;
+  /** Makes the Kafka producer; kafkajs' by default (unit tests pass a fake). */
+  producer?: () => RelayProducer;
 }
 
 const MIN_BACKOFF_MS = 200;
@@ -71,8 +73,9 @@ export class AccessEventPublisher {
   private sending: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
-  /** Events held when Kafka came back after failures, until they have all been sent. */
+  /** Events held when Kafka came back after failures, and how many of them are still to be sent. */
   private backlog = 0;
+  private backlogLeft = 0;
   /** The memory return a sent backlog waits for (at most one a minute; later backlogs join it). */
   private memoryReturn: NodeJS.Timeout | undefined;
   private readonly metrics: { sent: Counter; dropped: Counter<'reason'>; buffered: Gauge; memoryReturns: Counter };
@@ -223,15 +226,17 @@ export class AccessEventPublisher {
       if (this.failures > 0) {
         this.log.info({ after_attempts: this.failures, buffered: this.pending }, 'access events reach Kafka again');
         this.backlog = Math.max(this.backlog, this.pending);
+        this.backlogLeft = this.pending;
       }
       this.failures = 0;
+      // Counted down by what is sent: under load the buffer is seldom empty after a send.
+      if (this.backlogLeft > 0 && (this.backlogLeft -= this.inFlight.length) <= 0) this.backlogSent();
     } catch (err) {
       this.onFailure(err);
     } finally {
       this.inFlight = [];
       this.doomed = 0;
     }
-    if (this.backlog > 0 && this.pending === 0) this.backlogSent();
   }
 
   /**
@@ -243,9 +248,14 @@ export class AccessEventPublisher {
     this.backlog = 0;
     const threshold = this.options.config.ACCESS_EVENTS_RETURN_MEMORY_AFTER;
     if (threshold === 0 || events < threshold || this.closed || this.memoryReturn) return;
-    // Not before the next task, when the sent batches are garbage; not twice within a minute.
+    this.returnMemoryLater(events);
+  }
+
+  /** After this task, when the sent batches are garbage, and not twice within a minute. */
+  private returnMemoryLater(events: number): void {
     this.memoryReturn = setTimeout(() => {
       this.memoryReturn = undefined;
+      if (msUntilNextReturn() > 0) return this.returnMemoryLater(events); // a timer may fire 1 ms early
       const before = process.memoryUsage.rss();
       const pauseMs = (this.options.returnMemory ?? returnFreedMemory)();
       if (pauseMs === undefined) return;
@@ -260,7 +270,7 @@ export class AccessEventPublisher {
         },
         'access-event backlog sent; freed memory returned to the system',
       );
-    }, msUntilNextReturn()).unref();
+    }, Math.ceil(msUntilNextReturn())).unref();
   }
 
   private onFailure(err: unknown): void {
@@ -297,6 +307,7 @@ export class AccessEventPublisher {
 
   private kafkaProducer(): RelayProducer {
     const { config } = this.options;
+    if (this.options.producer) return this.options.producer();
     return eventProducer(config.KAFKA_BOOTSTRAP_SERVERS, `${config.KAFKA_CLIENT_ID}-access`, this.log);
   }
 }

@@ -10,7 +10,7 @@ let lastAt = Number.NEGATIVE_INFINITY;
 
 /** V8's gc() (its GC extension, which `--expose-gc` in src/api/v8-flags.ts installs in new contexts), or null. */
 function gcExtension(): GcExtension | null {
-  gc ??= runInNewContext('typeof gc === "function" ? gc : null') as GcExtension | null;
+  if (gc === undefined) gc = runInNewContext('typeof gc === "function" ? gc : null') as GcExtension | null;
   return gc;
 }
 
