@@ -1,8 +1,9 @@
+import { LruMap } from '../lib/bounded-map';
 import type { Logger } from '../logger';
 
 export type DropReason = 'malformed' | 'unknown' | 'duplicate' | 'late';
 
-/** Drops remembered per level (the least recently seen go first): enough to keep a flood of one id to one line. */
+/** Drops remembered per level (LruMap: the least recently seen go first): enough to keep a flood of one id to one line. */
 export const MAX_REMEMBERED_DROPS = 2_000;
 
 /**
@@ -12,11 +13,14 @@ export const MAX_REMEMBERED_DROPS = 2_000;
  * every reply, so it is a debug line; at any other level it is neither logged nor remembered.
  * Remembering every other replica's request id had kept 20,000 keys, about 3 MB of heap, in
  * each gateway under chat load (docs/performance.md, "Memory"). Debug and warn lines are
- * remembered apart, so other replicas' ids never push out a warning's, and a repeat counts as
- * recent, so an id that keeps sending is logged once while it does.
+ * remembered apart, so other replicas' ids never push out a warning's, and in an LruMap, so an id
+ * that keeps sending (at least once every 1,000 other drops) is logged once while it does.
  */
 export class DropLog {
-  private readonly logged = { debug: new Set<string>(), warn: new Set<string>() };
+  private readonly logged = {
+    debug: new LruMap<string, true>(MAX_REMEMBERED_DROPS),
+    warn: new LruMap<string, true>(MAX_REMEMBERED_DROPS),
+  };
 
   constructor(private readonly log: Logger) {}
 
@@ -26,10 +30,8 @@ export class DropLog {
     if (!this.log.isLevelEnabled(level)) return;
     const key = `${reason}:${requestId ?? ''}`;
     const logged = this.logged[level];
-    const seen = logged.delete(key);
-    logged.add(key);
-    if (seen) return;
-    if (logged.size > MAX_REMEMBERED_DROPS) logged.delete(logged.values().next().value!);
+    if (logged.get(key)) return;
+    logged.set(key, true);
     this.log[level]({ request_id: requestId, reason, ...where }, 'chat reply dropped');
   }
 

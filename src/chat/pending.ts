@@ -1,4 +1,5 @@
 import type { HttpError } from '../errors';
+import { setBounded } from '../lib/bounded-map';
 import { chatTimeout } from './errors';
 import type { ChatMetrics } from './metrics';
 import type { ChatOperation } from './operations';
@@ -53,8 +54,8 @@ export function wasNeverSent(error: unknown): boolean {
  */
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
-  private readonly answered = new Set<string>();
-  private readonly unanswered = new Map<string, Exclude<Finished, 'answered'>>();
+  private readonly answered = new Map<string, Finished>();
+  private readonly unanswered = new Map<string, Finished>();
 
   constructor(private readonly metrics: ChatMetrics) {}
 
@@ -65,7 +66,7 @@ export class PendingCalls {
 
   /** How a request id that no longer waits ended, while it is remembered. */
   endedAs(requestId: string): Finished | undefined {
-    return this.unanswered.get(requestId) ?? (this.answered.has(requestId) ? 'answered' : undefined);
+    return this.unanswered.get(requestId) ?? this.answered.get(requestId);
   }
 
   /**
@@ -129,13 +130,8 @@ export class PendingCalls {
 
   remember(requestId: string, how: Finished): void {
     this.forget(requestId);
-    if (how === 'answered') {
-      this.answered.add(requestId);
-      if (this.answered.size > REMEMBERED_ANSWERED) this.answered.delete(this.answered.values().next().value!);
-    } else {
-      this.unanswered.set(requestId, how);
-      if (this.unanswered.size > REMEMBERED_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
-    }
+    if (how === 'answered') setBounded(this.answered, requestId, how, REMEMBERED_ANSWERED);
+    else setBounded(this.unanswered, requestId, how, REMEMBERED_UNANSWERED);
   }
 
   private forget(requestId: string): void {
